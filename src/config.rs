@@ -1,0 +1,41 @@
+//! Configuration: everything the server needs to know before it binds its first socket.
+//!
+//! [`Config`] is plain data. `main.rs` fills it from the command line and the
+//! environment (with clap); tests and examples build it directly.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::host::PolicyOptions;
+use crate::http::framing::Limits;
+
+/// The default address: loopback only, so only this machine can connect.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8090";
+
+/// Everything the server is configured with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Addresses to listen on, each with its own listening socket.
+    pub bind: Vec<SocketAddr>,
+    /// The Host policy: allowed patterns and forwarding options.
+    pub policy: PolicyOptions,
+    /// Framing limits: head size, header count, body size.
+    pub limits: Limits,
+    /// How long a client may take to send a complete head once it has started (408).
+    pub header_timeout: Duration,
+    /// How long a connection may sit with no request in progress before it is closed.
+    pub idle_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            // The literal is a valid socket address, so parsing it cannot fail.
+            bind: vec![DEFAULT_BIND.parse().expect("default bind address parses")],
+            policy: PolicyOptions::default(),
+            limits: Limits::default(),
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(30),
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Allowed-host patterns. TODO(host helper).

@@ -1,0 +1,1 @@
+//! host[:port] grammar. TODO(host helper).

@@ -1,0 +1,157 @@
+//! Responses: a status, a content type and a body, serialised as HTTP/1.1 bytes.
+//!
+//! Every response hostecho writes carries `Date`, `Server`, `Content-Type` and
+//! `Content-Length` (RFC 9110 §6.6.1, §10.2.4, §8.3, §8.6). Error responses also carry
+//! `Connection: close`: after a framing error the server can no longer tell where the
+//! next request would start, so the only safe thing is to close (RFC 9112 §9.6).
+
+use crate::error::RequestError;
+
+/// An HTTP status code. Only the ones hostecho sends have names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Status(pub u16);
+
+impl Status {
+    /// 100 Continue: the client may send the body it announced with `Expect`.
+    pub const CONTINUE: Status = Status(100);
+    /// 200 OK: the echo.
+    pub const OK: Status = Status(200);
+    /// 400 Bad Request: malformed syntax, or a Host that is refused.
+    pub const BAD_REQUEST: Status = Status(400);
+    /// 408 Request Timeout: the head did not arrive in time.
+    pub const REQUEST_TIMEOUT: Status = Status(408);
+    /// 413 Content Too Large.
+    pub const PAYLOAD_TOO_LARGE: Status = Status(413);
+    /// 414 URI Too Long.
+    pub const URI_TOO_LONG: Status = Status(414);
+    /// 431 Request Header Fields Too Large (RFC 6585 §5).
+    pub const REQUEST_HEADER_FIELDS_TOO_LARGE: Status = Status(431);
+    /// 501 Not Implemented: an unknown transfer coding.
+    pub const NOT_IMPLEMENTED: Status = Status(501);
+    /// 505 HTTP Version Not Supported.
+    pub const HTTP_VERSION_NOT_SUPPORTED: Status = Status(505);
+
+    /// The reason phrase for the status line.
+    pub fn reason(self) -> &'static str {
+        match self.0 {
+            100 => "Continue",
+            200 => "OK",
+            400 => "Bad Request",
+            408 => "Request Timeout",
+            413 => "Content Too Large",
+            414 => "URI Too Long",
+            431 => "Request Header Fields Too Large",
+            501 => "Not Implemented",
+            505 => "HTTP Version Not Supported",
+            _ => "Unknown",
+        }
+    }
+}
+
+/// The interim response sent when a request carries `Expect: 100-continue`
+/// (RFC 9110 §10.1.1). curl waits a second for it before sending a large body.
+pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+
+/// A complete response, ready to serialise.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Response {
+    /// The status.
+    pub status: Status,
+    /// The `Content-Type` value.
+    pub content_type: &'static str,
+    /// The body. For a `HEAD` request it is measured for `Content-Length` but not sent.
+    pub body: Vec<u8>,
+    /// Whether to send `Connection: close` and close once the bytes are flushed.
+    pub close: bool,
+}
+
+/// The content type of every text body hostecho writes.
+pub const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
+
+impl Response {
+    /// A 200 carrying the echo.
+    pub fn ok(content_type: &'static str, body: Vec<u8>, close: bool) -> Response {
+        Response { status: Status::OK, content_type, body, close }
+    }
+
+    /// A short plain-text error naming the problem, closing the connection afterwards.
+    pub fn error(status: Status, message: &str) -> Response {
+        let mut body = message.as_bytes().to_vec();
+        body.push(b'\n');
+        Response { status, content_type: TEXT_PLAIN, body, close: true }
+    }
+
+    /// The response to a request that could not be framed.
+    pub fn for_request_error(err: &RequestError) -> Response {
+        Response::error(err.status(), &err.to_string())
+    }
+
+    /// Appends the serialised response to `out`. `date` is an IMF-fixdate
+    /// (`httpdate::fmt_http_date`); `head_only` leaves the body out, as a `HEAD`
+    /// response must (RFC 9110 §9.3.2), while `Content-Length` still tells its size.
+    pub fn write_to(&self, out: &mut Vec<u8>, date: &str, head_only: bool) {
+        use std::io::Write;
+        // Writing into a Vec cannot fail, so the results are ignored.
+        let _ = write!(
+            out,
+            "HTTP/1.1 {} {}\r\nDate: {}\r\nServer: hostecho/{}\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
+            self.status.0,
+            self.status.reason(),
+            date,
+            env!("CARGO_PKG_VERSION"),
+            self.content_type,
+            self.body.len(),
+        );
+        if self.close {
+            out.extend_from_slice(b"Connection: close\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+        if !head_only {
+            out.extend_from_slice(&self.body);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DATE: &str = "Sat, 21 Nov 2026 16:00:00 GMT";
+
+    #[test]
+    fn writes_status_line_and_required_headers() {
+        let mut out = Vec::new();
+        Response::ok(TEXT_PLAIN, b"hi".to_vec(), false).write_to(&mut out, DATE, false);
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text,
+            format!(
+                "HTTP/1.1 200 OK\r\nDate: {DATE}\r\nServer: hostecho/{}\r\n\
+                 Content-Type: text/plain; charset=utf-8\r\nContent-Length: 2\r\n\r\nhi",
+                env!("CARGO_PKG_VERSION")
+            )
+        );
+    }
+
+    #[test]
+    fn head_only_keeps_length_but_drops_body() {
+        let mut out = Vec::new();
+        Response::ok(TEXT_PLAIN, b"hello".to_vec(), false).write_to(&mut out, DATE, true);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("Content-Length: 5\r\n"));
+        assert!(text.ends_with("\r\n\r\n"));
+    }
+
+    #[test]
+    fn errors_close_and_name_the_problem() {
+        let r = Response::for_request_error(&RequestError::UriTooLong { limit: 8192 });
+        assert_eq!(r.status, Status::URI_TOO_LONG);
+        assert!(r.close);
+        let mut out = Vec::new();
+        r.write_to(&mut out, DATE, false);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("HTTP/1.1 414 URI Too Long\r\n"));
+        assert!(text.contains("Connection: close\r\n"));
+        assert!(text.ends_with("request line is longer than 8192 bytes\n"));
+    }
+}

@@ -1,0 +1,42 @@
+//! hostecho — a raw-socket HTTP server that echoes back the request it parsed.
+//!
+//! It is a teaching server: every request is answered with the request itself, as
+//! hostecho understood it, after the `Host` header has been checked against an
+//! allow-list. The code is laid out so that one request can be followed from the
+//! socket to the response without jumping back:
+//!
+//! ```text
+//! server::event_loop  wakes  server::connection
+//!   → http::framing   turns bytes into a http::Request   (or a RequestError)
+//!   → host            decides whether the Host is allowed (or a host::Rejection)
+//!   → echo            renders the request as text, JSON or HTML
+//!   → http::response  turns status, headers and body into bytes
+//!   → server::connection writes them back
+//! ```
+//!
+//! | module | holds | does I/O? |
+//! |---|---|---|
+//! | [`config`] | every knob: bind addresses, limits, Host policy options | no |
+//! | [`error`] | the library's error types and the one place that maps them to statuses | no |
+//! | [`http`] | the request model, framing with httparse, the request target, responses | no |
+//! | [`host`] | the Host policy: syntax, patterns, which header counts, the decision | no |
+//! | [`echo`] | content negotiation and the text, JSON and HTML renderers | no |
+//! | [`server`] | listeners, the mio event loop, per-connection state machines, timers | yes |
+//!
+//! What is deliberately left out: TLS, HTTP/2, compression, serving files, and any
+//! upstream proxying. hostecho is for learning how HTTP/1.1 and Host validation work,
+//! not for carrying production traffic.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod config;
+pub mod echo;
+pub mod error;
+pub mod host;
+pub mod http;
+pub mod server;
+
+pub use config::Config;
+pub use error::{Error, RequestError};
+pub use server::Server;
