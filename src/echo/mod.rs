@@ -45,6 +45,10 @@ pub struct Echo<'a> {
     pub peer: SocketAddr,
     /// The accepting socket's address.
     pub local: SocketAddr,
+    /// The path, percent-decoded.
+    pub path: &'a str,
+    /// The query pairs, decoded.
+    pub query: &'a [(String, String)],
 }
 
 /// Renders the echo in the given format.
