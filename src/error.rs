@@ -139,9 +139,10 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Bind { source, .. } => Some(source),
+            // The bind message already says what the OS said, in words a user can act
+            // on; chaining the raw OS error as well would only repeat it.
+            Error::Bind { .. } | Error::Pattern { .. } => None,
             Error::Io(e) => Some(e),
-            Error::Pattern { .. } => None,
         }
     }
 }

@@ -184,39 +184,56 @@ impl Server {
 
     /// Logs, at start, what the bind and the Host policy mean for who can connect.
     fn explain(&self) {
-        for listener in &self.listeners {
-            let ip = listener.addr.ip();
-            if ip.is_loopback() {
-                info!("{} is loopback only: only this machine can connect", listener.addr);
-            } else if ip.is_unspecified() {
-                info!(
-                    "{} listens on all interfaces: other machines can connect, and their Host must be allowed",
-                    listener.addr
-                );
-            } else {
-                info!("{} listens on one interface: machines that reach it can connect", listener.addr);
-            }
-        }
-        let patterns = self.policy.patterns().join(", ");
-        if self.policy.uses_defaults() {
-            info!("no --allowed-hosts given: allowing the defaults {patterns}");
-            if self.listeners.iter().any(|l| l.addr.ip().is_unspecified()) {
-                warn!(
-                    "listening on all interfaces with the default allowed hosts: clients that reach this \
-                     machine by its address or name will get \"400 Invalid HTTP_HOST header\" until it is \
-                     added, e.g. --allowed-hosts 192.0.2.10,myhost.example"
-                );
-            }
-        } else {
-            info!("allowed hosts: {patterns}");
-        }
-        if self.policy.allows_any() {
-            warn!("--allowed-hosts contains '*': any syntactically valid Host is accepted, Host validation is off");
-        }
-        if let Some(first) = self.listeners.first() {
-            info!("try: curl -v '{}/index.html?name=jack&age=18'", try_url(first.addr));
+        for (level, note) in startup_notes(&self.local_addrs(), &self.policy) {
+            log::log!(level, "{note}");
         }
     }
+}
+
+/// What the bind addresses and the Host policy mean for who can connect, as log lines.
+/// Kept apart from the logging so it can be tested without binding 0.0.0.0.
+pub fn startup_notes(addrs: &[SocketAddr], policy: &HostPolicy) -> Vec<(log::Level, String)> {
+    use log::Level::{Info, Warn};
+    let mut notes = Vec::new();
+    for addr in addrs {
+        let ip = addr.ip();
+        let note = if ip.is_loopback() {
+            format!("{addr} is loopback only: only this machine can connect")
+        } else if ip.is_unspecified() {
+            format!("{addr} listens on all interfaces: other machines can connect, and their Host must be allowed")
+        } else {
+            format!("{addr} listens on one interface: machines that reach it can connect, and their Host must be allowed")
+        };
+        notes.push((Info, note));
+    }
+    let patterns = policy.patterns().join(", ");
+    if policy.uses_defaults() {
+        notes.push((Info, format!("no --allowed-hosts given: allowing the defaults {patterns}")));
+        if addrs.iter().any(|a| !a.ip().is_loopback()) {
+            // Django users meet this as "Invalid HTTP_HOST header: 'XXX.XXX.XXX.XXX:8000'"
+            // right after deploying: the server is reachable, the name is not allowed.
+            notes.push((
+                Warn,
+                "listening beyond loopback with the default allowed hosts: clients that reach this machine \
+                 by its address or name will get 400 \"Invalid HTTP_HOST header\" until it is allowed; \
+                 add it with --allowed-hosts, e.g. --allowed-hosts 192.0.2.10,myhost.example"
+                    .to_owned(),
+            ));
+        }
+    } else {
+        notes.push((Info, format!("allowed hosts: {patterns}")));
+    }
+    if policy.allows_any() {
+        notes.push((
+            Warn,
+            "--allowed-hosts contains '*': any syntactically valid Host is accepted, so Host validation is off"
+                .to_owned(),
+        ));
+    }
+    if let Some(&first) = addrs.first() {
+        notes.push((Info, format!("try: curl -v '{}/index.html?name=jack&age=18'", try_url(first))));
+    }
+    notes
 }
 
 /// The URL a learner can paste: `localhost` for loopback and wildcard IPv4 binds (the
@@ -353,6 +370,45 @@ mod tests {
         assert_eq!(listener_index(listener_token(2), 2), None);
         assert_eq!(listener_index(Token(0), 2), None);
         assert_eq!(listener_index(WAKER, 2), None);
+    }
+
+    fn notes_for(addrs: &[&str], patterns: &[&str]) -> Vec<(log::Level, String)> {
+        let addrs: Vec<SocketAddr> = addrs.iter().map(|a| a.parse().unwrap()).collect();
+        let options = crate::host::PolicyOptions {
+            allowed_hosts: patterns.iter().map(|p| p.to_string()).collect(),
+            ..Default::default()
+        };
+        startup_notes(&addrs, &HostPolicy::new(options).unwrap())
+    }
+
+    #[test]
+    fn loopback_bind_says_only_this_machine_can_connect() {
+        let notes = notes_for(&["127.0.0.1:8090"], &[]);
+        assert!(notes.iter().any(|(_, n)| n.contains("only this machine can connect")));
+        assert!(notes.iter().any(|(_, n)| n.contains("allowing the defaults .localhost, 127.0.0.1, [::1]")));
+        assert!(notes.iter().all(|(level, _)| *level == log::Level::Info));
+    }
+
+    #[test]
+    fn wildcard_bind_with_default_hosts_warns_how_to_fix_it() {
+        let notes = notes_for(&["0.0.0.0:8090"], &[]);
+        assert!(notes.iter().any(|(_, n)| n.contains("other machines can connect")));
+        let warning = notes.iter().find(|(level, _)| *level == log::Level::Warn).expect("a warning");
+        assert!(warning.1.contains("Invalid HTTP_HOST header"), "{}", warning.1);
+        assert!(warning.1.contains("--allowed-hosts"), "{}", warning.1);
+    }
+
+    #[test]
+    fn wildcard_bind_with_explicit_hosts_does_not_warn() {
+        let notes = notes_for(&["[::]:8090"], &["myhost.example"]);
+        assert!(notes.iter().all(|(level, _)| *level == log::Level::Info));
+        assert!(notes.iter().any(|(_, n)| n == "allowed hosts: myhost.example"));
+    }
+
+    #[test]
+    fn star_pattern_warns_that_validation_is_off() {
+        let notes = notes_for(&["127.0.0.1:8090"], &["*"]);
+        assert!(notes.iter().any(|(l, n)| *l == log::Level::Warn && n.contains("Host validation is off")));
     }
 
     #[test]

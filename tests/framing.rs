@@ -1,0 +1,353 @@
+//! Framing over a real socket: split reads, pipelining, keep-alive, bodies, `Expect`,
+//! `HEAD`, and every error status, each answered by the real server on 127.0.0.1.
+
+mod support;
+
+use std::io::Write;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use support::{is_closed, read_head_response, read_response, TestServer};
+
+const GET: &[u8] = b"GET /index.html?name=jack&age=18 HTTP/1.1\r\nHost: localhost\r\n\r\n";
+
+#[test]
+fn request_split_into_single_bytes_is_answered() {
+    let server = TestServer::start(&[]);
+    let mut stream = server.connect();
+    for byte in GET {
+        stream.write_all(&[*byte]).unwrap();
+        // A pause makes each byte its own TCP segment, so the server sees many reads.
+        thread::sleep(Duration::from_millis(2));
+    }
+    let r = read_response(&mut stream);
+    assert_eq!(r.status, 200);
+    assert!(r.text().starts_with("GET /index.html?name=jack&age=18 HTTP/1.1\n"), "{}", r.text());
+}
+
+#[test]
+fn pipelined_requests_in_one_write_are_answered_in_order() {
+    let server = TestServer::start(&[]);
+    let mut stream = server.connect();
+    stream
+        .write_all(b"GET /first HTTP/1.1\r\nHost: localhost\r\n\r\nGET /second HTTP/1.1\r\nHost: localhost\r\n\r\nGET /third HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .unwrap();
+    for path in ["/first", "/second", "/third"] {
+        let r = read_response(&mut stream);
+        assert_eq!(r.status, 200);
+        assert!(r.text().starts_with(&format!("GET {path} HTTP/1.1\n")), "{}", r.text());
+    }
+}
+
+#[test]
+fn http11_keeps_the_connection_alive_by_default() {
+    let server = TestServer::start(&[]);
+    let mut stream = server.connect();
+    for _ in 0..3 {
+        stream.write_all(GET).unwrap();
+        let r = read_response(&mut stream);
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("connection"), None);
+    }
+}
+
+#[test]
+fn connection_close_closes_after_the_response() {
+    let server = TestServer::start(&[]);
+    let mut stream = server.connect();
+    stream.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
+    let r = read_response(&mut stream);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("connection"), Some("close"));
+    assert!(is_closed(&mut stream));
+}
+
+#[test]
+fn http10_closes_unless_asked_to_keep_alive() {
+    let server = TestServer::start(&[]);
+    let mut stream = server.connect();
+    stream.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n").unwrap();
+    let r = read_response(&mut stream);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("connection"), Some("close"));
+    assert!(is_closed(&mut stream));
+
+    let mut stream = server.connect();
+    for _ in 0..2 {
+        stream.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n").unwrap();
+        let r = read_response(&mut stream);
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("connection"), None);
+    }
+}
+
+#[test]
+fn content_length_body_is_echoed() {
+    let server = TestServer::start(&[]);
+    let r = server.send(
+        b"POST /form HTTP/1.1\r\nHost: localhost\r\nAccept: application/json\r\nContent-Length: 11\r\n\r\nhello=world",
+    );
+    assert_eq!(r.status, 200);
+    let json = r.json();
+    assert_eq!(json["body"], "hello=world");
+    assert_eq!(json["body_length"], 11);
+}
+
+#[test]
+fn body_split_across_writes_is_echoed() {
+    let server = TestServer::start(&[]);
+    let mut stream = server.connect();
+    stream.write_all(b"PUT /x HTTP/1.1\r\nHost: localhost\r\nAccept: application/json\r\nContent-Length: 10\r\n\r\n01234").unwrap();
+    thread::sleep(Duration::from_millis(50));
+    stream.write_all(b"56789").unwrap();
+    let r = read_response(&mut stream);
+    assert_eq!(r.json()["body"], "0123456789");
+}
+
+#[test]
+fn chunked_body_is_decoded_with_extensions_and_trailers_ignored() {
+    let server = TestServer::start(&[]);
+    let r = server.send(
+        b"POST / HTTP/1.1\r\nHost: localhost\r\nAccept: application/json\r\nTransfer-Encoding: chunked\r\n\r\n\
+          5;name=value\r\nhello\r\n6\r\n world\r\n0\r\nTrailer-Field: ignored\r\n\r\n",
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["body"], "hello world");
+    assert_eq!(r.json()["body_length"], 11);
+}
+
+#[test]
+fn expect_100_continue_gets_continue_before_the_body() {
+    let server = TestServer::start(&[]);
+    let mut stream = server.connect();
+    stream
+        .write_all(b"POST / HTTP/1.1\r\nHost: localhost\r\nAccept: application/json\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+        .unwrap();
+    let interim = read_response(&mut stream);
+    assert_eq!(interim.status, 100);
+    assert_eq!(interim.head, "HTTP/1.1 100 Continue\r\n\r\n");
+    stream.write_all(b"data").unwrap();
+    let r = read_response(&mut stream);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["body"], "data");
+}
+
+#[test]
+fn expect_100_continue_with_too_large_body_gets_413_and_no_continue() {
+    let server = TestServer::start(&["--max-body-bytes", "10"]);
+    let r = server.send(b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 11\r\nExpect: 100-continue\r\n\r\n");
+    assert_eq!(r.status, 413);
+}
+
+#[test]
+fn head_gets_the_headers_of_get_without_a_body() {
+    let server = TestServer::start(&[]);
+    let get = server.send(b"GET /same HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    let mut stream = server.connect();
+    stream.write_all(b"HEAD /same HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    let head = read_head_response(&mut stream);
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    assert_eq!(head.header("content-type"), get.header("content-type"));
+    // The echo names the method, so HEAD's would-be body is a little longer than GET's.
+    let head_len: usize = head.header("content-length").unwrap().parse().unwrap();
+    assert!(head_len > get.body.len() && head_len <= get.body.len() + 8, "{head_len} vs {}", get.body.len());
+    // And the connection is still usable: no stray body bytes were sent.
+    stream.write_all(GET).unwrap();
+    assert_eq!(read_response(&mut stream).status, 200);
+}
+
+#[test]
+fn every_response_has_date_server_type_and_length() {
+    let server = TestServer::start(&[]);
+    for request in [GET.to_vec(), b"BAD\r\n\r\n".to_vec()] {
+        let r = server.send(&request);
+        assert!(r.header("date").is_some_and(|d| d.ends_with(" GMT")), "{}", r.head);
+        assert_eq!(r.header("server"), Some(concat!("hostecho/", env!("CARGO_PKG_VERSION"))));
+        assert!(r.header("content-type").is_some());
+        assert_eq!(r.header("content-length"), Some(r.body.len().to_string().as_str()));
+    }
+}
+
+/// Sends `request`, expects `status` with `Connection: close`, a body containing
+/// `needle`, and the connection closed afterwards.
+fn assert_rejected(server: &TestServer, request: &[u8], status: u16, needle: &str) {
+    let mut stream = server.connect();
+    stream.write_all(request).unwrap();
+    let r = read_response(&mut stream);
+    assert_eq!(r.status, status, "{}", r.text());
+    assert_eq!(r.header("connection"), Some("close"));
+    assert_eq!(r.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert!(r.text().contains(needle), "{needle:?} not in {:?}", r.text());
+    assert!(is_closed(&mut stream));
+}
+
+#[test]
+fn malformed_request_line_is_400() {
+    let server = TestServer::start(&[]);
+    assert_rejected(&server, b"GET  / HTTP/1.1\r\nHost: localhost\r\n\r\n", 400, "malformed");
+    assert_rejected(&server, b"\x01\x02\x03 / HTTP/1.1\r\n\r\n", 400, "malformed");
+}
+
+#[test]
+fn whitespace_before_colon_is_400() {
+    let server = TestServer::start(&[]);
+    assert_rejected(&server, b"GET / HTTP/1.1\r\nHost : localhost\r\n\r\n", 400, "malformed");
+}
+
+#[test]
+fn head_over_the_limit_is_431() {
+    let server = TestServer::start(&["--max-header-bytes", "1024"]);
+    let big = format!("GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: {}\r\n\r\n", "a".repeat(2000));
+    assert_rejected(&server, big.as_bytes(), 431, "1024");
+}
+
+#[test]
+fn too_many_headers_is_431() {
+    let server = TestServer::start(&["--max-headers", "5"]);
+    let mut request = String::from("GET / HTTP/1.1\r\nHost: localhost\r\n");
+    for i in 0..6 {
+        request.push_str(&format!("X-{i}: {i}\r\n"));
+    }
+    request.push_str("\r\n");
+    assert_rejected(&server, request.as_bytes(), 431, "5");
+}
+
+#[test]
+fn request_line_over_the_limit_is_414() {
+    let server = TestServer::start(&["--max-header-bytes", "1024"]);
+    let long = format!("GET /{} HTTP/1.1\r\nHost: localhost\r\n\r\n", "a".repeat(2000));
+    assert_rejected(&server, long.as_bytes(), 414, "1024");
+}
+
+#[test]
+fn body_over_the_limit_is_413_without_reading_it() {
+    let server = TestServer::start(&["--max-body-bytes", "100"]);
+    // Only the head is sent: the answer must come without the body ever arriving.
+    assert_rejected(&server, b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 101\r\n\r\n", 413, "100");
+}
+
+#[test]
+fn chunked_body_over_the_limit_is_413() {
+    let server = TestServer::start(&["--max-body-bytes", "8"]);
+    assert_rejected(
+        &server,
+        b"POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n",
+        413,
+        "8",
+    );
+}
+
+#[test]
+fn unsupported_version_is_505() {
+    let server = TestServer::start(&[]);
+    assert_rejected(&server, b"GET / HTTP/2.0\r\nHost: localhost\r\n\r\n", 505, "HTTP/2.0");
+}
+
+#[test]
+fn unknown_transfer_coding_is_501() {
+    let server = TestServer::start(&[]);
+    assert_rejected(&server, b"POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "gzip");
+}
+
+#[test]
+fn content_length_with_transfer_encoding_is_400() {
+    let server = TestServer::start(&[]);
+    assert_rejected(
+        &server,
+        b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        400,
+        "Transfer-Encoding",
+    );
+}
+
+#[test]
+fn conflicting_content_lengths_are_400() {
+    let server = TestServer::start(&[]);
+    assert_rejected(
+        &server,
+        b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+        400,
+        "Content-Length",
+    );
+    assert_rejected(&server, b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: +5\r\n\r\nhello", 400, "Content-Length");
+}
+
+#[test]
+fn slow_head_gets_408_after_the_header_timeout() {
+    let server = TestServer::start(&["--header-timeout", "1"]);
+    let mut stream = server.connect();
+    let start = Instant::now();
+    stream.write_all(b"GET / HTTP/1.1\r\nHost: local").unwrap();
+    let r = read_response(&mut stream);
+    assert_eq!(r.status, 408);
+    assert!(start.elapsed() >= Duration::from_millis(900), "{:?}", start.elapsed());
+    assert!(is_closed(&mut stream));
+}
+
+#[test]
+fn trickling_bytes_does_not_extend_the_header_timeout() {
+    let server = TestServer::start(&["--header-timeout", "1"]);
+    let mut stream = server.connect();
+    let start = Instant::now();
+    // One byte every 200 ms: each read is progress, but the head never completes.
+    for byte in b"GET / HTTP/1.1\r\nX-Slow: ".iter().take(8) {
+        if stream.write_all(&[*byte]).is_err() {
+            break;
+        }
+        thread::sleep(Duration::from_millis(200));
+    }
+    let r = read_response(&mut stream);
+    assert_eq!(r.status, 408);
+    assert!(start.elapsed() < Duration::from_secs(3), "{:?}", start.elapsed());
+}
+
+#[test]
+fn idle_connection_is_closed_silently_after_the_idle_timeout() {
+    let server = TestServer::start(&["--idle-timeout", "1"]);
+    let mut stream = server.connect();
+    stream.write_all(GET).unwrap();
+    assert_eq!(read_response(&mut stream).status, 200);
+    let start = Instant::now();
+    assert!(is_closed(&mut stream));
+    assert!(start.elapsed() >= Duration::from_millis(900), "{:?}", start.elapsed());
+}
+
+#[test]
+fn a_bad_client_does_not_disturb_another() {
+    let server = TestServer::start(&[]);
+    let mut slow = server.connect();
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: loc").unwrap();
+    let mut bad = server.connect();
+    bad.write_all(b"\x00\x00\x00\r\n\r\n").unwrap();
+    assert_eq!(read_response(&mut bad).status, 400);
+    assert_eq!(server.send(GET).status, 200);
+    slow.write_all(b"alhost\r\n\r\n").unwrap();
+    assert_eq!(read_response(&mut slow).status, 200);
+}
+
+#[test]
+fn client_that_half_closes_after_its_request_still_gets_the_answer() {
+    let server = TestServer::start(&[]);
+    let mut stream = server.connect();
+    stream.write_all(GET).unwrap();
+    stream.shutdown(std::net::Shutdown::Write).unwrap();
+    assert_eq!(read_response(&mut stream).status, 200);
+    assert!(is_closed(&mut stream));
+}
+
+#[test]
+fn large_pipelined_burst_is_answered_completely_with_backpressure() {
+    // 300 requests whose echoes (~150 KiB in all) exceed the socket buffers while the
+    // client is not reading yet: the server must pause and resume, losing nothing.
+    let server = TestServer::start(&[]);
+    let mut stream = server.connect();
+    let one = b"GET /burst HTTP/1.1\r\nHost: localhost\r\nX-Pad: padding-padding-padding-padding\r\n\r\n";
+    let burst: Vec<u8> = one.iter().copied().cycle().take(one.len() * 300).collect();
+    let mut writer = stream.try_clone().unwrap();
+    let sender = thread::spawn(move || writer.write_all(&burst).unwrap());
+    for _ in 0..300 {
+        assert_eq!(read_response(&mut stream).status, 200);
+    }
+    sender.join().unwrap();
+}

@@ -1,0 +1,243 @@
+//! Test support: start the real `hostecho` binary on 127.0.0.1 port 0 and talk raw bytes to it.
+//!
+//! Every integration test goes through the same door a user does: the binary, its
+//! command line, the `listening on` line on stdout, and the log on stderr. Servers bind
+//! loopback only and are killed when the [`TestServer`] is dropped.
+
+#![allow(dead_code)] // each test file uses a different part of this module
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long any single wait in a test may take before the test fails instead of hanging.
+pub const PATIENCE: Duration = Duration::from_secs(10);
+
+/// A running `hostecho` process.
+pub struct TestServer {
+    child: Child,
+    /// Every address it printed in a `listening on` line.
+    pub addrs: Vec<SocketAddr>,
+    log: Arc<Mutex<String>>,
+}
+
+impl TestServer {
+    /// Starts the server on `127.0.0.1:0` with extra arguments, at log level `debug`.
+    pub fn start(args: &[&str]) -> TestServer {
+        TestServer::start_with(args, &[("RUST_LOG", "debug")])
+    }
+
+    /// Starts the server with extra arguments and environment. `--bind 127.0.0.1:0` is
+    /// added unless `args` binds something itself.
+    pub fn start_with(args: &[&str], env: &[(&str, &str)]) -> TestServer {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hostecho"));
+        // How many `listening on` lines to wait for: one per address bound.
+        let from_args: usize = args
+            .windows(2)
+            .filter(|w| w[0] == "--bind" || w[0] == "-b")
+            .map(|w| w[1].split(',').count())
+            .sum();
+        let from_env = env.iter().find(|(k, _)| *k == "HOSTECHO_BIND").map(|(_, v)| v.split(',').count());
+        let expected = match (from_args, from_env) {
+            (0, Some(n)) => n,
+            (0, None) => {
+                cmd.args(["--bind", "127.0.0.1:0"]);
+                1
+            }
+            (n, _) => n,
+        };
+        cmd.args(args)
+            .env_remove("RUST_LOG")
+            .env("RUST_LOG_STYLE", "never")
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for var in ["HOSTECHO_BIND", "HOSTECHO_ALLOWED_HOSTS", "HOSTECHO_TRUSTED_PROXIES"] {
+            if !env.iter().any(|(k, _)| *k == var) {
+                cmd.env_remove(var);
+            }
+        }
+        let mut child = cmd.spawn().expect("start hostecho");
+
+        // Collect the log in the background, so a chatty server never blocks on a full pipe.
+        let log = Arc::new(Mutex::new(String::new()));
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let sink = Arc::clone(&log);
+        thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut log = sink.lock().expect("log lock");
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+
+        // One `listening on` line per bound address, then the server is serving.
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
+        let mut addrs = Vec::new();
+        while addrs.len() < expected {
+            let mut line = String::new();
+            if stdout.read_line(&mut line).expect("read stdout") == 0 {
+                let _ = child.wait();
+                thread::sleep(Duration::from_millis(100));
+                panic!("hostecho exited before listening; log:\n{}", log.lock().expect("log lock"));
+            }
+            let url = line.trim().strip_prefix("listening on http://").expect("a listening line");
+            addrs.push(url.parse().expect("an address"));
+        }
+        TestServer { child, addrs, log }
+    }
+
+    /// The first bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addrs[0]
+    }
+
+    /// A fresh connection, with read and write time-outs so no test can hang.
+    pub fn connect(&self) -> TcpStream {
+        connect(self.addr())
+    }
+
+    /// Sends `request` on a new connection and reads one response.
+    pub fn send(&self, request: &[u8]) -> Response {
+        let mut stream = self.connect();
+        stream.write_all(request).expect("write request");
+        read_response(&mut stream)
+    }
+
+    /// Everything logged so far.
+    pub fn log(&self) -> String {
+        self.log.lock().expect("log lock").clone()
+    }
+
+    /// Waits until the log contains `needle`, and returns the log; panics after [`PATIENCE`].
+    pub fn wait_for_log(&self, needle: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let log = self.log();
+            if log.contains(needle) {
+                return log;
+            }
+            assert!(start.elapsed() < PATIENCE, "log never contained {needle:?}; log:\n{log}");
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Connects to `addr` with time-outs set.
+pub fn connect(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(PATIENCE)).expect("read timeout");
+    stream.set_write_timeout(Some(PATIENCE)).expect("write timeout");
+    stream.set_nodelay(true).expect("nodelay");
+    stream
+}
+
+/// One response as read off the wire.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// The status code.
+    pub status: u16,
+    /// The header lines, in order, as (name, value).
+    pub headers: Vec<(String, String)>,
+    /// The body (empty for 1xx, and for responses to HEAD).
+    pub body: Vec<u8>,
+    /// The head as text, status line to blank line.
+    pub head: String,
+}
+
+impl Response {
+    /// The first header with this name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body parsed as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).expect("a JSON body")
+    }
+}
+
+/// Reads one response: the head up to the blank line, then `Content-Length` bytes.
+pub fn read_response(stream: &mut TcpStream) -> Response {
+    read_response_to(stream, false)
+}
+
+/// Reads the response to a `HEAD` request: `Content-Length` is there, the body is not.
+pub fn read_head_response(stream: &mut TcpStream) -> Response {
+    read_response_to(stream, true)
+}
+
+fn read_response_to(stream: &mut TcpStream, head_request: bool) -> Response {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(0) => panic!("connection closed mid-head after {:?}", String::from_utf8_lossy(&head)),
+            Ok(_) => head.push(byte[0]),
+            Err(e) => panic!("reading head failed ({e}) after {:?}", String::from_utf8_lossy(&head)),
+        }
+    }
+    let head = String::from_utf8(head).expect("an ASCII head");
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().expect("a status line");
+    let status = status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("a status code");
+    let headers: Vec<(String, String)> = lines
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let (n, v) = l.split_once(':').expect("name: value");
+            (n.to_owned(), v.trim().to_owned())
+        })
+        .collect();
+    let mut response = Response { status, headers, body: Vec::new(), head };
+    if status >= 200 && !head_request {
+        let len: usize = response.header("content-length").expect("Content-Length").parse().expect("a length");
+        response.body = vec![0; len];
+        stream.read_exact(&mut response.body).expect("read body");
+    }
+    response
+}
+
+/// Whether the server has closed the connection: a read returns end-of-file (or a reset)
+/// within [`PATIENCE`], with no bytes.
+pub fn is_closed(stream: &mut TcpStream) -> bool {
+    let mut buf = [0u8; 64];
+    match stream.read(&mut buf) {
+        Ok(0) => true,
+        Ok(n) => panic!("expected close, got {:?}", String::from_utf8_lossy(&buf[..n])),
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => true,
+        Err(e) => panic!("expected close, got {e}"),
+    }
+}
+
+/// Runs the binary with arguments, to completion, and returns (exit code, stdout, stderr).
+pub fn run_cli(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_hostecho"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env("RUST_LOG_STYLE", "never")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run hostecho");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
