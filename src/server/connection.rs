@@ -165,7 +165,14 @@ impl Connection {
     pub fn drive(&mut self, ctx: &Context<'_>, scratch: &mut [u8]) -> Next {
         loop {
             self.process(ctx);
-            match self.flush() {
+            let pending = self.write_buf.len() - self.written;
+            let flushed = self.flush();
+            if self.write_buf.len() - self.written < pending && !matches!(self.state, State::Head) {
+                // A client that reads its answer, however slowly, is making progress:
+                // its idle deadline runs from the last byte it took.
+                self.since = ctx.now;
+            }
+            match flushed {
                 Ok(true) => {}
                 Ok(false) => return Next::Write,
                 Err(e) => {
