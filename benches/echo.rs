@@ -1,0 +1,59 @@
+//! Rendering cost of the three echoes, and of choosing between them.
+//!
+//! Run with `cargo bench --bench echo`. Figures are written down in BENCHMARKS.md.
+
+use std::hint::black_box;
+use std::net::SocketAddr;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+
+use hostecho::echo::{self, accept, Echo, Format};
+use hostecho::host::{HostSource, ValidHost};
+use hostecho::http::{Head, Header, Request, Version};
+
+/// A request as curl sends it, with a small body.
+fn curl_request() -> Request {
+    let header = |name: &str, value: &str| Header { name: name.to_owned(), value: value.as_bytes().to_vec() };
+    Request {
+        head: Head {
+            request_line: "POST /index.html?name=jack&age=18 HTTP/1.1".to_owned(),
+            method: "POST".to_owned(),
+            target: "/index.html?name=jack&age=18".to_owned(),
+            version: Version::Http11,
+            headers: vec![
+                header("Host", "localhost:8090"),
+                header("User-Agent", "curl/8.5.0"),
+                header("Accept", "*/*"),
+                header("Content-Length", "11"),
+                header("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+        },
+        body: b"hello=world".to_vec(),
+    }
+}
+
+fn bench_render(c: &mut Criterion) {
+    let request = curl_request();
+    let host = ValidHost { host: "localhost".to_owned(), port: Some(8090), source: HostSource::Host };
+    let query = vec![("name".to_owned(), "jack".to_owned()), ("age".to_owned(), "18".to_owned())];
+    let peer: SocketAddr = "127.0.0.1:54321".parse().expect("literal address");
+    let local: SocketAddr = "127.0.0.1:8090".parse().expect("literal address");
+    let e = Echo { request: &request, host: &host, peer, local, path: "/index.html", query: &query };
+    let mut group = c.benchmark_group("render");
+    for format in [Format::Text, Format::Json, Format::Html] {
+        group.bench_function(format!("{format:?}"), |b| b.iter(|| echo::render(format, black_box(&e))));
+    }
+    group.finish();
+}
+
+fn bench_negotiate(c: &mut Criterion) {
+    let chrome: &[u8] =
+        b"text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8";
+    let mut group = c.benchmark_group("negotiate");
+    group.bench_function("curl", |b| b.iter(|| accept::negotiate(std::iter::once(black_box(&b"*/*"[..])))));
+    group.bench_function("chrome", |b| b.iter(|| accept::negotiate(std::iter::once(black_box(chrome)))));
+    group.finish();
+}
+
+criterion_group!(benches, bench_render, bench_negotiate);
+criterion_main!(benches);
