@@ -87,6 +87,17 @@ impl MediaRange {
 ///
 /// Never fails: whatever the client sent, some format is chosen, text when in doubt. See
 /// the module documentation for the rules.
+///
+/// ```
+/// use hostecho::echo::{Format, accept::negotiate};
+///
+/// // What curl sends, and what a browser sends.
+/// assert_eq!(negotiate([&b"*/*"[..]].into_iter()), Format::Text);
+/// let firefox = b"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+/// assert_eq!(negotiate([&firefox[..]].into_iter()), Format::Html);
+/// // No Accept header at all.
+/// assert_eq!(negotiate(std::iter::empty()), Format::Text);
+/// ```
 pub fn negotiate<'a>(accept: impl Iterator<Item = &'a [u8]>) -> Format {
     let ranges: Vec<MediaRange> = accept.flat_map(parse_field_value).collect();
 
@@ -263,6 +274,12 @@ mod tests {
             ("text/* ties plain and html: plain", &[b"text/*"], Text),
             ("text/plain itself", &[b"text/plain"], Text),
             ("text/html itself", &[b"text/html"], Html),
+            ("application/*", &[b"application/*"], Json),
+            (
+                "named beats wildcard at equal q",
+                &[b"*/*;q=0.1, text/html;q=0.1"],
+                Html,
+            ),
         ];
         for (name, lines, expected) in table {
             assert_eq!(choose(lines), *expected, "{name}");

@@ -17,7 +17,7 @@
 //! We write the markup with `push_str` rather than a template crate: the page is small,
 //! and seeing every value pass through `escape_html` is the point.
 
-use super::{Echo, byte_count};
+use super::{Echo, describe_body};
 
 /// The page's style: readable on a phone and a desktop, long values wrap instead of
 /// widening the page.
@@ -87,18 +87,16 @@ pub fn render(echo: &Echo<'_>) -> Vec<u8> {
     row(&mut out, "port", &or_none(port));
     row(&mut out, "peer", &echo.peer.to_string());
     row(&mut out, "local", &echo.local.to_string());
-    let mut length = byte_count(request.body.len());
-    if std::str::from_utf8(&request.body).is_err() {
-        length.push_str(" (not UTF-8: shown with U+FFFD)");
-    }
-    row(&mut out, "body", &length);
+    row(&mut out, "body", &describe_body(&request.body));
     out.push_str("</tbody>\n</table>\n");
 
     out.push_str("<h2>Body</h2>\n");
     if request.body.is_empty() {
         out.push_str("<p class=\"none\">(none)</p>\n");
     } else {
-        out.push_str("<pre>");
+        // The HTML parser drops a newline straight after `<pre>` (HTML §13.2.6.4.7), so we
+        // give it one to drop: a body that starts with a blank line keeps it.
+        out.push_str("<pre>\n");
         out.push_str(&escape_html(&String::from_utf8_lossy(&request.body)));
         out.push_str("</pre>\n");
     }
@@ -113,9 +111,15 @@ pub fn render(echo: &Echo<'_>) -> Vec<u8> {
 
 /// Escapes the five characters that are special in HTML text and attribute values.
 ///
-/// `&` comes first in spirit: it starts character references, so a literal `&` must not be
-/// read as one. `<` and `>` start and end tags; `"` and `'` end attribute values. Anything
-/// else, including non-ASCII, is safe as-is in a UTF-8 page.
+/// `&` starts a character reference, so a client's literal `&lt;` must become `&amp;lt;`
+/// or the browser would show `<`. `<` and `>` start and end tags; `"` and `'` end
+/// attribute values. Anything else, including non-ASCII, is safe as-is in a UTF-8 page.
+///
+/// ```
+/// use hostecho::echo::html::escape_html;
+///
+/// assert_eq!(escape_html("<b>Tom & Jerry's</b>"), "&lt;b&gt;Tom &amp; Jerry&#39;s&lt;/b&gt;");
+/// ```
 pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -208,7 +212,7 @@ mod tests {
             format!("<th>X-Attack</th><td>{escaped}</td>"),
             format!("<th>path</th><td>{escaped}</td>"),
             format!("<th>query</th><td>{escaped} = {escaped}</td>"),
-            format!("<pre>{escaped}</pre>"),
+            format!("<pre>\n{escaped}</pre>"),
         ] {
             assert!(out.contains(&place), "{place} missing from\n{out}");
         }
@@ -225,6 +229,12 @@ mod tests {
             assert!(!out.contains(forbidden), "{forbidden}");
         }
         assert!(out.ends_with("</html>\n"));
+    }
+
+    #[test]
+    fn keeps_a_leading_newline_of_the_body() {
+        let f = fixture("POST", "/", vec![], b"\nafter a blank line", "/", &[]);
+        assert!(page(&f).contains("<pre>\n\nafter a blank line</pre>"));
     }
 
     #[test]

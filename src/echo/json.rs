@@ -29,7 +29,7 @@
 //! - The output is pretty-printed and ends with a newline: learners read it in a terminal,
 //!   and the few extra bytes cost nothing. `jq -c` makes it compact for anyone who wants.
 //!   serde_json's own pretty printer would spread each `[name, value]` pair over four
-//!   lines, so [`PairsInline`] keeps a pair on one line, the way one would write it by hand.
+//!   lines, so `PairsInline` keeps a pair on one line, the way one would write it by hand.
 
 use std::borrow::Cow;
 use std::io::{self, Write};

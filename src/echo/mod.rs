@@ -94,6 +94,16 @@ fn byte_count(n: usize) -> String {
     }
 }
 
+/// The body's length for the text and HTML summaries, with a warning when the body is not
+/// UTF-8: those echoes show it with U+FFFD, so what the learner sees is not what was sent.
+fn describe_body(body: &[u8]) -> String {
+    let mut length = byte_count(body.len());
+    if std::str::from_utf8(body).is_err() {
+        length.push_str(" (not UTF-8: shown with U+FFFD)");
+    }
+    length
+}
+
 /// Two requests built by hand, shared by every renderer's tests and snapshots, so the three
 /// renderings of one request can be compared side by side.
 #[cfg(test)]
@@ -231,6 +241,19 @@ mod tests {
             (Format::Html, html::render(&echo)),
         ] {
             assert_eq!(render(format, &echo), expected, "{format:?}");
+        }
+    }
+
+    #[test]
+    fn describe_body_warns_when_the_body_is_not_utf8() {
+        let table: &[(&[u8], &str)] = &[
+            (b"", "0 bytes"),
+            (b"ok", "2 bytes"),
+            ("é".as_bytes(), "2 bytes"),
+            (b"\xe9", "1 byte (not UTF-8: shown with U+FFFD)"),
+        ];
+        for (body, expected) in table {
+            assert_eq!(describe_body(body), *expected, "{body:?}");
         }
     }
 

@@ -31,14 +31,14 @@
 //! `ESC [ 2 J` would clear the learner's screen; other escape sequences can retitle the
 //! window or, on some terminals, do worse. So every control character (C0, DEL and C1) is
 //! shown as a visible escape — `\x1b`, `\u{9b}` — and `\n`, `\r`, `\t` by their usual
-//! names. Which ones stay raw depends on where the text sits ([`Layout`]): a line field
+//! names. Which ones stay raw depends on where the text sits (`Layout`): a line field
 //! keeps only tabs, so that a decoded `%0A` in the path cannot forge a line of the
 //! summary; the body also keeps its line breaks. Backslashes are not doubled: this output
 //! is for reading, and the JSON echo is the exact one.
 //!
 //! Everything that is not UTF-8 is shown with U+FFFD, the replacement character.
 
-use super::{Echo, byte_count};
+use super::{Echo, describe_body};
 
 /// The width of the summary's labels, `"version: "` being the longest, so values line up.
 const LABEL_WIDTH: usize = 9;
@@ -91,11 +91,7 @@ pub fn render(echo: &Echo<'_>) -> Vec<u8> {
     field(&mut out, "peer", &echo.peer.to_string());
     field(&mut out, "local", &echo.local.to_string());
     let body = String::from_utf8_lossy(&request.body);
-    let mut length = byte_count(request.body.len());
-    if std::str::from_utf8(&request.body).is_err() {
-        length.push_str(" (not UTF-8: shown with U+FFFD)");
-    }
-    field(&mut out, "body", &length);
+    field(&mut out, "body", &describe_body(&request.body));
 
     // Part 3: the body, if any, ending with exactly one newline so the prompt comes back
     // on a line of its own. Whether the body itself ended with one, `body:` tells by its
