@@ -32,9 +32,9 @@
 //!
 //! - A range with a malformed `q` (`q=2`, `q=0.1234`, `q=high`) is **skipped**, not read as
 //!   `q=1`: a value we cannot understand must not make its range win.
-//! - A range that is not `type/subtype` made of token characters is skipped; the rest of
-//!   the list still counts. Bytes that are not UTF-8 cannot form a token, so they only
-//!   spoil the range they sit in.
+//! - A range that is not `type/subtype` made of token characters, or that has a parameter
+//!   without `=`, is skipped; the rest of the list still counts. Bytes that are not UTF-8
+//!   cannot form a token, so they only spoil the range they sit in.
 //! - Types and the `q` name are compared case-insensitively (RFC 9110 §8.3.1, §12.4.2).
 //! - Parameters other than `q` (`charset=utf-8`, `level=1`) are ignored: none of our three
 //!   candidates has a variant they could select. Quoted strings in them may hold `,` or
@@ -146,7 +146,7 @@ fn parse_field_value(value: &[u8]) -> Vec<MediaRange> {
 /// Parses one list element, `type/subtype *( OWS ";" OWS parameter )`.
 fn parse_media_range(element: &str) -> Option<MediaRange> {
     let mut parts = split_outside_quotes(element, ';').into_iter();
-    // `split` always yields at least one part, even from an empty string.
+    // `split_outside_quotes` always yields at least one part, even from an empty string.
     let media_type = parts.next()?.trim_matches(is_ows);
     let (kind, subtype) = media_type.split_once('/')?;
     if !is_token(kind) || !is_token(subtype) || (kind == "*" && subtype != "*") {
@@ -392,6 +392,7 @@ mod tests {
             (b"/json, text/html;q=0.1", Html),
             (b"application/json/x, text/html;q=0.1", Html),
             (b"app lication/json, text/html;q=0.1", Html),
+            (b"application/json;flag, text/html;q=0.1", Html),
         ];
         for (accept, expected) in table {
             assert_eq!(
