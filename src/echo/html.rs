@@ -1,9 +1,267 @@
-//! The html echo. TODO(echo helper).
+//! The HTML echo: the same facts as the text echo, as a page a browser shows.
+//!
+//! The page is self-contained — inline CSS, no scripts, no images, no fonts, no links to
+//! fetch — so that loading it makes no second request that would muddle what is being
+//! studied (and so it works offline).
+//!
+//! # Escaping
+//!
+//! Almost everything on the page comes from the client: the path, the query, every header,
+//! the body. Written into HTML raw, a header `X-Name: <script>…</script>` would run in the
+//! learner's browser — a reflected cross-site-scripting hole in a server meant to teach
+//! security. So every value goes through [`escape_html`], which replaces the five
+//! characters that can end a text node or an attribute value. The page uses no attribute
+//! built from client data, and no `<script>` or `<style>` holds any, so those five are
+//! enough (the OWASP rule for "HTML body" and "quoted attribute" contexts).
+//!
+//! We write the markup with `push_str` rather than a template crate: the page is small,
+//! and seeing every value pass through `escape_html` is the point.
 
-use super::Echo;
+use super::{Echo, describe_body};
 
-/// Renders the echo as html.
+/// The page's style: readable on a phone and a desktop, long values wrap instead of
+/// widening the page.
+const STYLE: &str = "\
+body { font-family: system-ui, sans-serif; max-width: 56rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; color: #222; background: #fff; }
+h1 { font-size: 1.5rem; margin-bottom: 0; }
+h2 { font-size: 1.1rem; margin-top: 2rem; }
+p.lead { margin-top: .25rem; color: #555; }
+pre, code, td, tbody th { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+pre { background: #f4f4f4; padding: .75rem 1rem; white-space: pre-wrap; overflow-wrap: anywhere; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; vertical-align: top; padding: .3rem .6rem; border-bottom: 1px solid #ddd; overflow-wrap: anywhere; }
+tbody th { white-space: nowrap; width: 1%; font-weight: 600; }
+.none { color: #888; font-style: italic; font-family: system-ui, sans-serif; }
+footer { margin-top: 2.5rem; font-size: .9rem; color: #555; }
+";
+
+/// Renders the echo as an HTML page.
 pub fn render(echo: &Echo<'_>) -> Vec<u8> {
-    let _ = echo;
-    todo!()
+    let request = echo.request;
+    let head = &request.head;
+    let mut out = String::new();
+
+    out.push_str("<!doctype html>\n<html lang=\"en\">\n<head>\n");
+    out.push_str("<meta charset=\"utf-8\">\n");
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    out.push_str("<title>hostecho: ");
+    out.push_str(&escape_html(&head.method));
+    out.push(' ');
+    out.push_str(&escape_html(&head.target));
+    out.push_str("</title>\n<style>\n");
+    out.push_str(STYLE);
+    out.push_str("</style>\n</head>\n<body>\n");
+    out.push_str("<h1>hostecho</h1>\n");
+    out.push_str("<p class=\"lead\">The request hostecho received, and what it made of it.</p>\n");
+
+    // The request as it came in: the request line, then the headers.
+    out.push_str("<h2>Request line</h2>\n<pre>");
+    out.push_str(&escape_html(&head.request_line));
+    out.push_str("</pre>\n");
+
+    out.push_str("<h2>Headers</h2>\n");
+    if head.headers.is_empty() {
+        out.push_str("<p class=\"none\">(none)</p>\n");
+    } else {
+        out.push_str("<table>\n<thead><tr><th>Name</th><th>Value</th></tr></thead>\n<tbody>\n");
+        for header in &head.headers {
+            row(&mut out, &header.name, &escape_html(&header.value_lossy()));
+        }
+        out.push_str("</tbody>\n</table>\n");
+    }
+
+    // What hostecho understood: the same summary, in the same order, as the text echo.
+    out.push_str("<h2>Summary</h2>\n<table>\n<tbody>\n");
+    row(&mut out, "method", &escape_html(&head.method));
+    row(&mut out, "path", &or_none(escape_html(echo.path)));
+    let query = echo
+        .query
+        .iter()
+        .map(|(name, value)| format!("{} = {}", escape_html(name), escape_html(value)))
+        .collect::<Vec<_>>()
+        .join("<br>");
+    row(&mut out, "query", &or_none(query));
+    row(&mut out, "version", head.version.as_str());
+    row(&mut out, "host", &escape_html(&echo.host.host));
+    let port = echo.host.port.map(|p| p.to_string()).unwrap_or_default();
+    row(&mut out, "port", &or_none(port));
+    row(&mut out, "peer", &echo.peer.to_string());
+    row(&mut out, "local", &echo.local.to_string());
+    row(&mut out, "body", &describe_body(&request.body));
+    out.push_str("</tbody>\n</table>\n");
+
+    out.push_str("<h2>Body</h2>\n");
+    if request.body.is_empty() {
+        out.push_str("<p class=\"none\">(none)</p>\n");
+    } else {
+        // The HTML parser drops a newline straight after `<pre>` (HTML §13.2.6.4.7), so we
+        // give it one to drop: a body that starts with a blank line keeps it.
+        out.push_str("<pre>\n");
+        out.push_str(&escape_html(&String::from_utf8_lossy(&request.body)));
+        out.push_str("</pre>\n");
+    }
+
+    out.push_str(
+        "<footer>The same echo comes as plain text to <code>curl</code>, \
+         and as JSON to <code>curl -H 'Accept: application/json'</code>.</footer>\n",
+    );
+    out.push_str("</body>\n</html>\n");
+    out.into_bytes()
+}
+
+/// Escapes the five characters that are special in HTML text and attribute values.
+///
+/// `&` starts a character reference, so a client's literal `&lt;` must become `&amp;lt;`
+/// or the browser would show `<`. `<` and `>` start and end tags; `"` and `'` end
+/// attribute values. Anything else, including non-ASCII, is safe as-is in a UTF-8 page.
+///
+/// ```
+/// use hostecho::echo::html::escape_html;
+///
+/// assert_eq!(escape_html("<b>Tom & Jerry's</b>"), "&lt;b&gt;Tom &amp; Jerry&#39;s&lt;/b&gt;");
+/// ```
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Writes one table row: `label` as the row's heading, `cell` as its value.
+///
+/// `label` is plain text and is escaped here: it is ours, except for header names, which
+/// are tokens (RFC 9110 §5.1) and so cannot hold markup — escaped all the same.
+/// `cell` must already be escaped HTML, because some cells hold markup of ours (`<br>`).
+fn row(out: &mut String, label: &str, cell: &str) {
+    out.push_str("<tr><th>");
+    out.push_str(&escape_html(label));
+    out.push_str("</th><td>");
+    out.push_str(cell);
+    out.push_str("</td></tr>\n");
+}
+
+/// Already-escaped HTML, or a grey "(none)" in place of an empty value.
+fn or_none(html: String) -> String {
+    if html.is_empty() {
+        "<span class=\"none\">(none)</span>".to_owned()
+    } else {
+        html
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{self, fixture, header};
+    use super::*;
+
+    /// The HTML echo of a fixture, as a string.
+    fn page(f: &fixtures::Fixture) -> String {
+        String::from_utf8(render(&f.echo())).expect("the page is UTF-8")
+    }
+
+    #[test]
+    fn snapshot_get() {
+        insta::assert_snapshot!(page(&fixtures::get()));
+    }
+
+    #[test]
+    fn snapshot_post_with_body_and_duplicate_headers() {
+        insta::assert_snapshot!(page(&fixtures::post()));
+    }
+
+    #[test]
+    fn escapes_the_five_special_characters() {
+        let table: &[(&str, &str)] = &[
+            ("plain", "plain"),
+            ("", ""),
+            ("a & b", "a &amp; b"),
+            ("<script>", "&lt;script&gt;"),
+            ("\"quoted\"", "&quot;quoted&quot;"),
+            ("it's", "it&#39;s"),
+            ("&lt;", "&amp;lt;"),
+            ("héllo ✓", "héllo ✓"),
+        ];
+        for (input, expected) in table {
+            assert_eq!(escape_html(input), *expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn escapes_a_script_tag_wherever_the_client_puts_it() {
+        let script = "<script>alert('x')</script>";
+        let f = fixture(
+            "POST",
+            "/%3Cscript%3E?q=%3Cscript%3E",
+            vec![header("X-Attack", b"<script>alert('x')</script>")],
+            script.as_bytes(),
+            script,
+            &[(script, script)],
+        );
+        let out = page(&f);
+        assert!(!out.contains("<script"), "{out}");
+        let escaped = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;";
+        for place in [
+            format!("<th>X-Attack</th><td>{escaped}</td>"),
+            format!("<th>path</th><td>{escaped}</td>"),
+            format!("<th>query</th><td>{escaped} = {escaped}</td>"),
+            format!("<pre>\n{escaped}</pre>"),
+        ] {
+            assert!(out.contains(&place), "{place} missing from\n{out}");
+        }
+    }
+
+    #[test]
+    fn is_a_self_contained_utf8_page_for_phones_and_desktops() {
+        let out = page(&fixtures::get());
+        assert!(out.starts_with("<!doctype html>\n"));
+        assert!(out.contains("<meta charset=\"utf-8\">"));
+        assert!(out.contains("<meta name=\"viewport\""));
+        // Nothing the browser would fetch or run.
+        for forbidden in ["<script", "<link", "<img", "src=", "href=", "url("] {
+            assert!(!out.contains(forbidden), "{forbidden}");
+        }
+        assert!(out.ends_with("</html>\n"));
+    }
+
+    #[test]
+    fn keeps_a_leading_newline_of_the_body() {
+        let f = fixture("POST", "/", vec![], b"\nafter a blank line", "/", &[]);
+        assert!(page(&f).contains("<pre>\n\nafter a blank line</pre>"));
+    }
+
+    #[test]
+    fn renders_non_utf8_header_bytes_lossily() {
+        let f = fixture(
+            "GET",
+            "/",
+            vec![header("X-Latin1", b"caf\xe9")],
+            b"",
+            "/",
+            &[],
+        );
+        assert!(page(&f).contains("<th>X-Latin1</th><td>caf\u{fffd}</td>"));
+    }
+
+    #[test]
+    fn shows_none_for_empty_headers_query_port_and_body() {
+        let mut f = fixture("GET", "/", vec![], b"", "/", &[]);
+        f.host.port = None;
+        let out = page(&f);
+        for place in [
+            "<h2>Headers</h2>\n<p class=\"none\">(none)</p>",
+            "<th>query</th><td><span class=\"none\">(none)</span></td>",
+            "<th>port</th><td><span class=\"none\">(none)</span></td>",
+            "<h2>Body</h2>\n<p class=\"none\">(none)</p>",
+        ] {
+            assert!(out.contains(place), "{place} missing from\n{out}");
+        }
+    }
 }

@@ -1,9 +1,403 @@
-//! The json echo. TODO(echo helper).
+//! The JSON echo: the same facts as the text echo, for scripts.
+//!
+//! One object, with exactly these keys in this order (`curl -H 'Accept: application/json'`):
+//!
+//! | key | type | holds |
+//! |---|---|---|
+//! | `method` | string | the method token, e.g. `"GET"` |
+//! | `target` | string | the request target, raw, e.g. `"/a%20b?x=1"` |
+//! | `path` | string | the path, percent-decoded |
+//! | `query` | array of `[name, value]` | the query pairs, decoded, in order, duplicates kept |
+//! | `version` | string | `"HTTP/1.1"` or `"HTTP/1.0"` |
+//! | `headers` | array of `[name, value]` | every field line, wire order, original case |
+//! | `host` | string | the validated host, normalised (IPv6 in brackets) |
+//! | `port` | number or null | the port the Host named, if it named one |
+//! | `peer` | string | the client's `ip:port` (IPv6 as `[::1]:5000`) |
+//! | `local` | string | the accepting socket's `ip:port` |
+//! | `body` | string | the body |
+//! | `body_length` | number | the body's length in bytes, before any lossy decoding |
+//!
+//! Pairs are arrays rather than an object because query names and header names repeat,
+//! and a JSON object with duplicate keys is one most parsers silently collapse.
+//!
+//! Decisions:
+//! - JSON strings are Unicode, so header values and the body are decoded as UTF-8 with
+//!   U+FFFD for any byte that is not; `body_length` counts the bytes actually received, so
+//!   a script can tell a lossy body from an exact one.
+//! - Control characters are escaped by JSON itself (`"\u001b"`), so this echo needs none of
+//!   the text echo's terminal protection and shows every string exactly.
+//! - The output is pretty-printed and ends with a newline: learners read it in a terminal,
+//!   and the few extra bytes cost nothing. `jq -c` makes it compact for anyone who wants.
+//!   serde_json's own pretty printer would spread each `[name, value]` pair over four
+//!   lines, so `PairsInline` keeps a pair on one line, the way one would write it by hand.
+
+use std::borrow::Cow;
+use std::io::{self, Write};
+
+use serde::Serialize;
+use serde_json::ser::Formatter;
 
 use super::Echo;
 
-/// Renders the echo as json.
+/// The shape of the JSON echo. Field order is key order: serde writes a struct's fields in
+/// declaration order.
+#[derive(Serialize)]
+struct JsonEcho<'a> {
+    method: &'a str,
+    target: &'a str,
+    path: &'a str,
+    /// A `(String, String)` tuple serialises as a two-element array.
+    query: &'a [(String, String)],
+    version: &'static str,
+    headers: Vec<(&'a str, Cow<'a, str>)>,
+    host: &'a str,
+    port: Option<u16>,
+    peer: String,
+    local: String,
+    body: Cow<'a, str>,
+    body_length: usize,
+}
+
+/// Renders the echo as pretty-printed JSON, ending with a newline.
 pub fn render(echo: &Echo<'_>) -> Vec<u8> {
-    let _ = echo;
-    todo!()
+    let head = &echo.request.head;
+    let body = &echo.request.body;
+    let json = JsonEcho {
+        method: &head.method,
+        target: &head.target,
+        path: echo.path,
+        query: echo.query,
+        version: head.version.as_str(),
+        headers: head
+            .headers
+            .iter()
+            .map(|h| (h.name.as_str(), h.value_lossy()))
+            .collect(),
+        host: &echo.host.host,
+        port: echo.host.port,
+        peer: echo.peer.to_string(),
+        local: echo.local.to_string(),
+        body: String::from_utf8_lossy(body),
+        body_length: body.len(),
+    };
+    let mut out = Vec::new();
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, PairsInline::default());
+    // Serialising cannot fail: writing to a Vec cannot fail, every field is a string, a
+    // number, null or an array of strings, and serde_json only errors on maps with
+    // non-string keys or on a failing `Serialize` impl, neither of which is here.
+    json.serialize(&mut serializer)
+        .expect("the echo always serialises");
+    out.push(b'\n');
+    out
+}
+
+/// What kind of container the formatter is inside.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Container {
+    /// An object: one key per line.
+    Object,
+    /// An array of pairs: one pair per line.
+    Array,
+    /// An array inside an array, i.e. a pair: all on one line, `["name", "value"]`.
+    Pair,
+}
+
+/// serde_json's pretty printing (two-space indent, one value per line) except that an array
+/// nested in an array is written on one line.
+///
+/// A [`Formatter`] receives a callback at every structural point — an array begins, a
+/// value inside it begins, … — and writes the punctuation and whitespace; serde_json itself
+/// writes the strings and numbers, so escaping stays its job.
+#[derive(Debug, Default)]
+struct PairsInline {
+    /// The containers open around the current value, innermost last.
+    open: Vec<Container>,
+    /// How many indented (not inline) containers are open.
+    indent: usize,
+    /// Whether the innermost indented container has had a value, so that its closing
+    /// bracket goes on a line of its own (`[]` stays `[]`).
+    has_value: bool,
+}
+
+impl PairsInline {
+    /// Starts a new line at the current indent.
+    fn newline<W: ?Sized + Write>(&self, writer: &mut W) -> io::Result<()> {
+        writer.write_all(b"\n")?;
+        for _ in 0..self.indent {
+            writer.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+
+    /// Opens an indented container with `bracket`.
+    fn open_indented<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        container: Container,
+        bracket: &[u8],
+    ) -> io::Result<()> {
+        self.open.push(container);
+        self.indent += 1;
+        self.has_value = false;
+        writer.write_all(bracket)
+    }
+
+    /// Closes an indented container with `bracket`, on its own line if it held anything.
+    fn close_indented<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        bracket: &[u8],
+    ) -> io::Result<()> {
+        self.open.pop();
+        self.indent -= 1;
+        if self.has_value {
+            self.newline(writer)?;
+        }
+        writer.write_all(bracket)
+    }
+}
+
+impl Formatter for PairsInline {
+    fn begin_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        match self.open.last() {
+            Some(Container::Array | Container::Pair) => {
+                self.open.push(Container::Pair);
+                writer.write_all(b"[")
+            }
+            _ => self.open_indented(writer, Container::Array, b"["),
+        }
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        if self.open.last() == Some(&Container::Pair) {
+            self.open.pop();
+            writer.write_all(b"]")
+        } else {
+            self.close_indented(writer, b"]")
+        }
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        if self.open.last() == Some(&Container::Pair) {
+            return writer.write_all(if first { b"" } else { b", " });
+        }
+        if !first {
+            writer.write_all(b",")?;
+        }
+        self.newline(writer)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, _writer: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.open_indented(writer, Container::Object, b"{")
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.close_indented(writer, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        if !first {
+            writer.write_all(b",")?;
+        }
+        self.newline(writer)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        writer.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, _writer: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::super::fixtures::{self, fixture, header};
+    use super::*;
+
+    /// The JSON echo of a fixture, as a string.
+    fn text(f: &fixtures::Fixture) -> String {
+        String::from_utf8(render(&f.echo())).expect("JSON is UTF-8")
+    }
+
+    /// The JSON echo of a fixture, parsed back.
+    fn value(f: &fixtures::Fixture) -> Value {
+        serde_json::from_slice(&render(&f.echo())).expect("the echo is valid JSON")
+    }
+
+    const KEYS: [&str; 12] = [
+        "method",
+        "target",
+        "path",
+        "query",
+        "version",
+        "headers",
+        "host",
+        "port",
+        "peer",
+        "local",
+        "body",
+        "body_length",
+    ];
+
+    #[test]
+    fn snapshot_get() {
+        insta::assert_snapshot!(text(&fixtures::get()));
+    }
+
+    #[test]
+    fn snapshot_post_with_body_and_duplicate_headers() {
+        insta::assert_snapshot!(text(&fixtures::post()));
+    }
+
+    #[test]
+    fn round_trips_with_exactly_the_documented_keys_and_types() {
+        let v = value(&fixtures::get());
+        let object = v.as_object().expect("an object");
+        let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
+        let mut expected = KEYS.to_vec();
+        keys.sort_unstable();
+        expected.sort_unstable();
+        assert_eq!(keys, expected);
+
+        assert_eq!(
+            v,
+            json!({
+                "method": "GET",
+                "target": "/index.html?name=jack&age=18",
+                "path": "/index.html",
+                "query": [["name", "jack"], ["age", "18"]],
+                "version": "HTTP/1.1",
+                "headers": [
+                    ["Host", "localhost:8090"],
+                    ["User-Agent", "curl/8.5.0"],
+                    ["Accept", "*/*"],
+                ],
+                "host": "localhost",
+                "port": 8090,
+                "peer": "127.0.0.1:54321",
+                "local": "127.0.0.1:8090",
+                "body": "",
+                "body_length": 0,
+            })
+        );
+    }
+
+    #[test]
+    fn writes_the_keys_in_the_documented_order() {
+        // serde_json::Value sorts its keys, so the order is checked on the text.
+        let out = text(&fixtures::post());
+        let positions: Vec<usize> = KEYS
+            .iter()
+            .map(|key| out.find(&format!("\n  \"{key}\":")).expect(key))
+            .collect();
+        assert!(positions.is_sorted(), "{positions:?}\n{out}");
+    }
+
+    #[test]
+    fn keeps_duplicates_wire_order_and_case() {
+        let v = value(&fixtures::post());
+        assert_eq!(
+            v["headers"],
+            json!([
+                ["Host", "[::1]:8090"],
+                ["user-agent", "curl/8.5.0"],
+                ["Accept", "text/plain"],
+                ["Accept", "application/json;q=0.5"],
+                ["X-Trace", "one"],
+                ["X-Trace", "two"],
+                ["Content-Type", "application/x-www-form-urlencoded"],
+                ["Content-Length", "16"],
+            ])
+        );
+        assert_eq!(
+            v["query"],
+            json!([["lang", "en-GB"], ["tag", "a"], ["tag", "b"]])
+        );
+    }
+
+    #[test]
+    fn writes_ipv6_addresses_in_brackets() {
+        let v = value(&fixtures::post());
+        assert_eq!(v["host"], "[::1]");
+        assert_eq!(v["peer"], "[::1]:5000");
+        assert_eq!(v["local"], "[::1]:8090");
+    }
+
+    #[test]
+    fn writes_null_for_a_missing_port() {
+        let mut f = fixtures::get();
+        f.host.port = None;
+        assert_eq!(value(&f)["port"], Value::Null);
+    }
+
+    #[test]
+    fn renders_non_utf8_bytes_lossily_and_counts_the_real_length() {
+        let f = fixture(
+            "POST",
+            "/",
+            vec![header("X-Latin1", b"caf\xe9")],
+            b"\xff\xfeok",
+            "/",
+            &[],
+        );
+        let v = value(&f);
+        assert_eq!(v["headers"][0], json!(["X-Latin1", "caf\u{fffd}"]));
+        assert_eq!(v["body"], "\u{fffd}\u{fffd}ok");
+        assert_eq!(v["body_length"], 4);
+    }
+
+    #[test]
+    fn escapes_control_characters_the_json_way() {
+        let f = fixture("POST", "/", vec![], b"\x1b[31m\n", "/", &[]);
+        let out = text(&f);
+        assert!(out.contains(r#""body": "\u001b[31m\n""#), "{out}");
+        assert_eq!(value(&f)["body"], "\x1b[31m\n");
+    }
+
+    #[test]
+    fn keeps_pairs_on_one_line_and_empty_lists_empty() {
+        let f = fixture("GET", "/", vec![header("Host", b"a")], b"", "/", &[]);
+        let out = text(&f);
+        assert!(out.contains("\n  \"query\": [],\n"), "{out}");
+        assert!(
+            out.contains("\n  \"headers\": [\n    [\"Host\", \"a\"]\n  ],\n"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn formats_any_value_as_valid_json() {
+        // The formatter is written for the echo's shape; it must still produce valid JSON
+        // for shapes the echo does not use today (nested objects, deep arrays).
+        let value = json!({"a": [[1, [2, {"b": []}]], {}], "c": {"d": [[]]}, "e": []});
+        let mut out = Vec::new();
+        let mut serializer =
+            serde_json::Serializer::with_formatter(&mut out, PairsInline::default());
+        value.serialize(&mut serializer).expect("serialises");
+        let back: Value = serde_json::from_slice(&out).expect("valid JSON");
+        assert_eq!(back, value);
+    }
+
+    #[test]
+    fn ends_with_a_newline() {
+        assert!(text(&fixtures::get()).ends_with("}\n"));
+    }
 }

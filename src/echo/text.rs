@@ -1,9 +1,343 @@
-//! The text echo. TODO(echo helper).
+//! The text echo: what curl prints, and the format a learner meets first.
+//!
+//! It has up to three parts, separated by blank lines:
+//!
+//! ```text
+//! GET /index.html?name=jack&age=18 HTTP/1.1     ← the request line, as received
+//! Host: localhost:8090                          ← every header, in wire order,
+//! User-Agent: curl/8.5.0                          original case, duplicates kept
+//! Accept: */*
+//!
+//! method:  GET                                  ← what hostecho made of it
+//! path:    /index.html                            (path and query decoded)
+//! query:   name = jack
+//!          age = 18
+//! version: HTTP/1.1
+//! host:    localhost
+//! port:    8090
+//! peer:    127.0.0.1:54321
+//! local:   127.0.0.1:8090
+//! body:    0 bytes
+//!
+//! (the body, when there is one)
+//! ```
+//!
+//! The first part looks like the request on the wire, so a learner can hold the two side by
+//! side; the second shows the parsing — percent-decoding, query splitting, Host validation.
+//!
+//! # Terminal safety
+//!
+//! This text goes straight to a terminal, and a client controls much of it. A body holding
+//! `ESC [ 2 J` would clear the learner's screen; other escape sequences can retitle the
+//! window or, on some terminals, do worse. So every control character (C0, DEL and C1) is
+//! shown as a visible escape — `\x1b`, `\u{9b}` — and `\n`, `\r`, `\t` by their usual
+//! names. Which ones stay raw depends on where the text sits (`Layout`): a line field
+//! keeps only tabs, so that a decoded `%0A` in the path cannot forge a line of the
+//! summary; the body also keeps its line breaks. Backslashes are not doubled: this output
+//! is for reading, and the JSON echo is the exact one.
+//!
+//! Everything that is not UTF-8 is shown with U+FFFD, the replacement character.
 
-use super::Echo;
+use super::{Echo, describe_body};
+
+/// The width of the summary's labels, `"version: "` being the longest, so values line up.
+const LABEL_WIDTH: usize = 9;
+
+/// Where a piece of text sits in the echo, which decides what must be escaped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Layout {
+    /// On one line: only tab stays raw.
+    Line,
+    /// A block of lines (the body): tab, LF, and CR when it starts a CRLF, stay raw.
+    Block,
+}
 
 /// Renders the echo as text.
 pub fn render(echo: &Echo<'_>) -> Vec<u8> {
-    let _ = echo;
-    todo!()
+    let request = echo.request;
+    let head = &request.head;
+    let mut out = String::new();
+
+    // Part 1: the request as it came in.
+    push_escaped(&mut out, &head.request_line, Layout::Line);
+    out.push('\n');
+    for header in &head.headers {
+        push_escaped(&mut out, &header.name, Layout::Line);
+        out.push_str(": ");
+        push_escaped(&mut out, &header.value_lossy(), Layout::Line);
+        out.push('\n');
+    }
+    out.push('\n');
+
+    // Part 2: what hostecho understood.
+    field(&mut out, "method", &head.method);
+    field(&mut out, "path", or_none(echo.path));
+    if echo.query.is_empty() {
+        field(&mut out, "query", "(none)");
+    }
+    for (i, (name, value)) in echo.query.iter().enumerate() {
+        // The label on the first pair only; the others line up beneath it.
+        push_label(&mut out, if i == 0 { "query" } else { "" });
+        push_escaped(&mut out, name, Layout::Line);
+        // No trailing space after `=` for an empty value (`?flag`, `?flag=`).
+        out.push_str(if value.is_empty() { " =" } else { " = " });
+        push_escaped(&mut out, value, Layout::Line);
+        out.push('\n');
+    }
+    field(&mut out, "version", head.version.as_str());
+    field(&mut out, "host", &echo.host.host);
+    let port = echo.host.port.map(|port| port.to_string());
+    field(&mut out, "port", port.as_deref().unwrap_or("(none)"));
+    field(&mut out, "peer", &echo.peer.to_string());
+    field(&mut out, "local", &echo.local.to_string());
+    let body = String::from_utf8_lossy(&request.body);
+    field(&mut out, "body", &describe_body(&request.body));
+
+    // Part 3: the body, if any, ending with exactly one newline so the prompt comes back
+    // on a line of its own. Whether the body itself ended with one, `body:` tells by its
+    // length, and the JSON echo shows exactly.
+    if !body.is_empty() {
+        out.push('\n');
+        push_escaped(&mut out, &body, Layout::Block);
+        if !body.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out.into_bytes()
+}
+
+/// `"(none)"` in place of an empty value, so an empty field never looks like a mistake.
+fn or_none(value: &str) -> &str {
+    if value.is_empty() { "(none)" } else { value }
+}
+
+/// Writes one summary line: the padded label and the value.
+fn field(out: &mut String, label: &str, value: &str) {
+    push_label(out, label);
+    push_escaped(out, value, Layout::Line);
+    out.push('\n');
+}
+
+/// Writes `label:` padded to [`LABEL_WIDTH`], or only the padding for an empty label.
+fn push_label(out: &mut String, label: &str) {
+    let start = out.len();
+    if !label.is_empty() {
+        out.push_str(label);
+        out.push(':');
+    }
+    while out.len() - start < LABEL_WIDTH {
+        out.push(' ');
+    }
+}
+
+/// Appends `text`, with control characters made visible as described in the module docs.
+fn push_escaped(out: &mut String, text: &str, layout: Layout) {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let raw = match c {
+            '\t' => true,
+            '\n' => layout == Layout::Block,
+            // A lone CR returns the cursor to the line's start, so what follows would
+            // overwrite what came before: only CRLF is harmless.
+            '\r' => layout == Layout::Block && chars.peek() == Some(&'\n'),
+            c => !c.is_control(),
+        };
+        if raw {
+            out.push(c);
+            continue;
+        }
+        match c {
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            // C0 and DEL, as the `\x1b` every terminal guide writes.
+            c if c.is_ascii() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+            // C1 (U+0080–U+009F), which some terminals also obey: U+009B is a one-character CSI.
+            c => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{self, fixture, header};
+    use super::*;
+
+    /// The text echo of a fixture, as a string.
+    fn text(f: &fixtures::Fixture) -> String {
+        String::from_utf8(render(&f.echo())).expect("the text echo is UTF-8")
+    }
+
+    #[test]
+    fn snapshot_get() {
+        insta::assert_snapshot!(text(&fixtures::get()));
+    }
+
+    #[test]
+    fn snapshot_post_with_body_and_duplicate_headers() {
+        insta::assert_snapshot!(text(&fixtures::post()));
+    }
+
+    #[test]
+    fn starts_with_the_request_line_then_headers_in_wire_order() {
+        let out = text(&fixtures::post());
+        let lines: Vec<&str> = out.lines().take(10).collect();
+        assert_eq!(
+            lines,
+            [
+                "POST /submit%20form?lang=en%2DGB&tag=a&tag=b HTTP/1.1",
+                "Host: [::1]:8090",
+                "user-agent: curl/8.5.0",
+                "Accept: text/plain",
+                "Accept: application/json;q=0.5",
+                "X-Trace: one",
+                "X-Trace: two",
+                "Content-Type: application/x-www-form-urlencoded",
+                "Content-Length: 16",
+                "",
+            ]
+        );
+    }
+
+    #[test]
+    fn shows_none_for_an_empty_query_path_and_port() {
+        let mut f = fixture("OPTIONS", "*", vec![], b"", "", &[]);
+        f.host.port = None;
+        let out = text(&f);
+        for line in ["path:    (none)", "query:   (none)", "port:    (none)"] {
+            assert!(
+                out.lines().any(|l| l == line),
+                "{line:?} missing from\n{out}"
+            );
+        }
+    }
+
+    #[test]
+    fn lines_up_every_query_pair_and_never_ends_a_line_with_space() {
+        let f = fixture(
+            "GET",
+            "/?a=1&flag&b=2",
+            vec![],
+            b"",
+            "/",
+            &[("a", "1"), ("flag", ""), ("b", "2")],
+        );
+        let out = text(&f);
+        assert!(
+            out.contains("query:   a = 1\n         flag =\n         b = 2\n"),
+            "{out}"
+        );
+        assert!(out.lines().all(|l| !l.ends_with(' ')), "{out}");
+    }
+
+    #[test]
+    fn says_how_long_the_body_is() {
+        let table: &[(&[u8], &str)] = &[
+            (b"", "body:    0 bytes"),
+            (b"x", "body:    1 byte"),
+            (b"hello", "body:    5 bytes"),
+            (
+                b"\xff\xfe",
+                "body:    2 bytes (not UTF-8: shown with U+FFFD)",
+            ),
+        ];
+        for (body, line) in table {
+            let out = text(&fixture("POST", "/", vec![], body, "/", &[]));
+            assert!(
+                out.lines().any(|l| l == *line),
+                "{line:?} missing from\n{out}"
+            );
+        }
+    }
+
+    #[test]
+    fn ends_the_body_with_exactly_one_newline() {
+        let table: &[(&[u8], &str)] = &[
+            (b"hello", "body:    5 bytes\n\nhello\n"),
+            (b"hello\n", "body:    6 bytes\n\nhello\n"),
+        ];
+        for (body, ending) in table {
+            let out = text(&fixture("POST", "/", vec![], body, "/", &[]));
+            assert!(out.ends_with(ending), "{out:?}");
+        }
+    }
+
+    #[test]
+    fn ends_without_a_body_part_when_there_is_no_body() {
+        assert!(text(&fixtures::get()).ends_with("body:    0 bytes\n"));
+    }
+
+    #[test]
+    fn renders_non_utf8_header_bytes_lossily() {
+        let f = fixture(
+            "GET",
+            "/",
+            vec![header("X-Latin1", b"caf\xe9")],
+            b"",
+            "/",
+            &[],
+        );
+        assert!(text(&f).contains("X-Latin1: caf\u{fffd}\n"));
+    }
+
+    #[test]
+    fn escapes_control_characters_to_protect_the_terminal() {
+        use Layout::*;
+        let table: &[(&str, &str, Layout, &str)] = &[
+            (
+                "plain text is untouched",
+                "héllo wörld",
+                Line,
+                "héllo wörld",
+            ),
+            ("tab stays", "a\tb", Line, "a\tb"),
+            ("ANSI colour", "\x1b[31mred", Line, "\\x1b[31mred"),
+            ("clear screen in a body", "\x1b[2J", Block, "\\x1b[2J"),
+            ("NUL and DEL", "\0\x7f", Line, "\\x00\\x7f"),
+            ("C1 CSI", "\u{9b}2J", Line, "\\u{9b}2J"),
+            ("newline in a line field", "a\nb", Line, "a\\nb"),
+            ("CR in a line field", "a\r\nb", Line, "a\\r\\nb"),
+            ("newline in a body", "a\nb", Block, "a\nb"),
+            ("CRLF in a body", "a\r\nb", Block, "a\r\nb"),
+            ("lone CR in a body", "a\rb", Block, "a\\rb"),
+            ("CR at the end of a body", "a\r", Block, "a\\r"),
+            ("backslash is not doubled", "C:\\x", Line, "C:\\x"),
+        ];
+        for (name, input, layout, expected) in table {
+            let mut out = String::new();
+            push_escaped(&mut out, input, *layout);
+            assert_eq!(out, *expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_decoded_newline_in_the_path_cannot_forge_a_summary_line() {
+        let f = fixture(
+            "GET",
+            "/a%0Ahost:%20evil",
+            vec![],
+            b"",
+            "/a\nhost: evil",
+            &[],
+        );
+        let out = text(&f);
+        assert!(out.contains("path:    /a\\nhost: evil\n"), "{out}");
+        assert_eq!(out.lines().filter(|l| l.starts_with("host:")).count(), 1);
+    }
+
+    #[test]
+    fn escapes_an_ansi_sequence_in_a_header_and_the_body() {
+        let f = fixture(
+            "POST",
+            "/",
+            vec![header("X-Evil", b"\x1b]0;pwned\x07")],
+            b"\x1b[2Jgone",
+            "/",
+            &[],
+        );
+        let out = text(&f);
+        assert!(!out.contains('\x1b'), "{out:?}");
+        assert!(out.contains("X-Evil: \\x1b]0;pwned\\x07\n"), "{out}");
+        assert!(out.ends_with("\n\\x1b[2Jgone\n"), "{out}");
+    }
 }
