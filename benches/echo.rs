@@ -5,15 +5,18 @@
 use std::hint::black_box;
 use std::net::SocketAddr;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{Criterion, criterion_group, criterion_main};
 
-use hostecho::echo::{self, accept, Echo, Format};
+use hostecho::echo::{self, Echo, Format, accept};
 use hostecho::host::{HostSource, ValidHost};
 use hostecho::http::{Head, Header, Request, Version};
 
 /// A request as curl sends it, with a small body.
 fn curl_request() -> Request {
-    let header = |name: &str, value: &str| Header { name: name.to_owned(), value: value.as_bytes().to_vec() };
+    let header = |name: &str, value: &str| Header {
+        name: name.to_owned(),
+        value: value.as_bytes().to_vec(),
+    };
     Request {
         head: Head {
             request_line: "POST /index.html?name=jack&age=18 HTTP/1.1".to_owned(),
@@ -34,14 +37,30 @@ fn curl_request() -> Request {
 
 fn bench_render(c: &mut Criterion) {
     let request = curl_request();
-    let host = ValidHost { host: "localhost".to_owned(), port: Some(8090), source: HostSource::Host };
-    let query = vec![("name".to_owned(), "jack".to_owned()), ("age".to_owned(), "18".to_owned())];
+    let host = ValidHost {
+        host: "localhost".to_owned(),
+        port: Some(8090),
+        source: HostSource::Host,
+    };
+    let query = vec![
+        ("name".to_owned(), "jack".to_owned()),
+        ("age".to_owned(), "18".to_owned()),
+    ];
     let peer: SocketAddr = "127.0.0.1:54321".parse().expect("literal address");
     let local: SocketAddr = "127.0.0.1:8090".parse().expect("literal address");
-    let e = Echo { request: &request, host: &host, peer, local, path: "/index.html", query: &query };
+    let e = Echo {
+        request: &request,
+        host: &host,
+        peer,
+        local,
+        path: "/index.html",
+        query: &query,
+    };
     let mut group = c.benchmark_group("render");
     for format in [Format::Text, Format::Json, Format::Html] {
-        group.bench_function(format!("{format:?}"), |b| b.iter(|| echo::render(format, black_box(&e))));
+        group.bench_function(format!("{format:?}"), |b| {
+            b.iter(|| echo::render(format, black_box(&e)))
+        });
     }
     group.finish();
 }
@@ -50,8 +69,12 @@ fn bench_negotiate(c: &mut Criterion) {
     let chrome: &[u8] =
         b"text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8";
     let mut group = c.benchmark_group("negotiate");
-    group.bench_function("curl", |b| b.iter(|| accept::negotiate(std::iter::once(black_box(&b"*/*"[..])))));
-    group.bench_function("chrome", |b| b.iter(|| accept::negotiate(std::iter::once(black_box(chrome)))));
+    group.bench_function("curl", |b| {
+        b.iter(|| accept::negotiate(std::iter::once(black_box(&b"*/*"[..]))))
+    });
+    group.bench_function("chrome", |b| {
+        b.iter(|| accept::negotiate(std::iter::once(black_box(chrome))))
+    });
     group.finish();
 }
 

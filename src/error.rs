@@ -82,12 +82,20 @@ impl fmt::Display for RequestError {
                 write!(f, "request body is larger than {limit} bytes")
             }
             RequestError::VersionNotSupported(v) => {
-                write!(f, "HTTP version {v} is not supported; use HTTP/1.0 or HTTP/1.1")
+                write!(
+                    f,
+                    "HTTP version {v} is not supported; use HTTP/1.0 or HTTP/1.1"
+                )
             }
             RequestError::TransferCodingNotImplemented(coding) => {
-                write!(f, "transfer coding {coding:?} is not implemented; only chunked is")
+                write!(
+                    f,
+                    "transfer coding {coding:?} is not implemented; only chunked is"
+                )
             }
-            RequestError::HeadTimeout => write!(f, "request header section was not received in time"),
+            RequestError::HeadTimeout => {
+                write!(f, "request header section was not received in time")
+            }
         }
     }
 }
@@ -125,7 +133,10 @@ impl fmt::Display for Error {
                 write!(f, "address {addr} is not available on this machine")
             }
             Error::Bind { addr, source } if source.kind() == io::ErrorKind::PermissionDenied => {
-                write!(f, "permission denied binding {addr} (ports below 1024 need privileges)")
+                write!(
+                    f,
+                    "permission denied binding {addr} (ports below 1024 need privileges)"
+                )
             }
             Error::Bind { addr, source } => write!(f, "cannot bind {addr}: {source}"),
             Error::Pattern { pattern, reason } => {

@@ -13,10 +13,10 @@ use anyhow::Context as _;
 use clap::Parser;
 use ipnet::IpNet;
 
+use hostecho::Server;
 use hostecho::config::{Config, DEFAULT_BIND};
 use hostecho::host::PolicyOptions;
 use hostecho::http::Limits;
-use hostecho::Server;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -45,7 +45,13 @@ struct Args {
     /// Hosts to answer for: example.com, .example.com (and subdomains), *.example.com
     /// (subdomains only), *, IP literals, CIDR ranges. Repeatable, comma-separated.
     /// Default: .localhost, 127.0.0.1, [::1].
-    #[arg(short, long, value_name = "PATTERNS", env = "HOSTECHO_ALLOWED_HOSTS", value_delimiter = ',')]
+    #[arg(
+        short,
+        long,
+        value_name = "PATTERNS",
+        env = "HOSTECHO_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
     allowed_hosts: Vec<String>,
 
     /// Let X-Forwarded-Host (or Forwarded: host=) replace Host, as behind a reverse proxy.
@@ -122,7 +128,10 @@ fn main() -> ExitCode {
             // clap's message is several lines with a usage hint; the first names the problem.
             _ => {
                 let rendered = e.render().to_string();
-                let first = rendered.lines().next().unwrap_or("error: invalid arguments");
+                let first = rendered
+                    .lines()
+                    .next()
+                    .unwrap_or("error: invalid arguments");
                 eprintln!("{first} (see --help)");
                 return ExitCode::from(2);
             }

@@ -4,7 +4,7 @@ mod support;
 
 use std::net::TcpListener;
 
-use support::{run_cli, TestServer};
+use support::{TestServer, run_cli};
 
 #[test]
 fn help_lists_every_flag_with_its_default_and_env_var() {
@@ -40,7 +40,10 @@ fn help_lists_every_flag_with_its_default_and_env_var() {
 fn version_prints_the_crate_version() {
     let (code, out, _) = run_cli(&["--version"], &[]);
     assert_eq!(code, 0);
-    assert_eq!(out.trim(), format!("hostecho {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        out.trim(),
+        format!("hostecho {}", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 /// Asserts a one-line error on stderr containing `needle`, nothing on stdout, and a
@@ -49,14 +52,25 @@ fn assert_one_line_error(args: &[&str], env: &[(&str, &str)], needle: &str) {
     let (code, out, err) = run_cli(args, env);
     assert_ne!(code, 0, "{args:?} should fail");
     assert!(out.is_empty(), "stdout should be empty: {out}");
-    assert_eq!(err.trim_end().lines().count(), 1, "one line expected:\n{err}");
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "one line expected:\n{err}"
+    );
     assert!(err.contains(needle), "{needle:?} not in {err:?}");
-    assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
 }
 
 #[test]
 fn unparsable_bind_address_is_one_line_error() {
-    assert_one_line_error(&["--bind", "localhost:80:80"], &[], "invalid value 'localhost:80:80' for '--bind");
+    assert_one_line_error(
+        &["--bind", "localhost:80:80"],
+        &[],
+        "invalid value 'localhost:80:80' for '--bind",
+    );
 }
 
 #[test]
@@ -73,26 +87,43 @@ fn bad_env_value_is_one_line_error() {
 
 #[test]
 fn bad_trusted_proxy_is_one_line_error() {
-    assert_one_line_error(&["--trusted-proxies", "10.0.0.0/33"], &[], "is not a CIDR range");
+    assert_one_line_error(
+        &["--trusted-proxies", "10.0.0.0/33"],
+        &[],
+        "is not a CIDR range",
+    );
 }
 
 #[test]
 fn port_in_use_is_one_line_error() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    assert_one_line_error(&["--bind", &addr], &[], &format!("error: address {addr} is already in use"));
+    assert_one_line_error(
+        &["--bind", &addr],
+        &[],
+        &format!("error: address {addr} is already in use"),
+    );
 }
 
 #[test]
 fn bad_allowed_host_pattern_is_one_line_error_naming_it() {
-    assert_one_line_error(&["--bind", "127.0.0.1:0", "--allowed-hosts", "ex*ample.com"], &[], "ex*ample.com");
+    assert_one_line_error(
+        &["--bind", "127.0.0.1:0", "--allowed-hosts", "ex*ample.com"],
+        &[],
+        "ex*ample.com",
+    );
 }
 
 #[test]
 fn prints_one_listening_line_per_bind_with_the_real_port() {
     let server = TestServer::start(&["--bind", "127.0.0.1:0", "--bind", "127.0.0.1:0"]);
     assert_eq!(server.addrs.len(), 2);
-    assert!(server.addrs.iter().all(|a| a.ip().is_loopback() && a.port() != 0));
+    assert!(
+        server
+            .addrs
+            .iter()
+            .all(|a| a.ip().is_loopback() && a.port() != 0)
+    );
     assert_ne!(server.addrs[0], server.addrs[1]);
 }
 
@@ -106,7 +137,10 @@ fn bind_from_env_is_comma_separated() {
 fn logs_that_a_loopback_bind_is_for_this_machine_only() {
     let server = TestServer::start_with(&[], &[("RUST_LOG", "info")]);
     let log = server.wait_for_log("only this machine can connect");
-    assert!(log.contains("allowing the defaults .localhost, 127.0.0.1, [::1]"), "{log}");
+    assert!(
+        log.contains("allowing the defaults .localhost, 127.0.0.1, [::1]"),
+        "{log}"
+    );
     assert!(log.contains("try: curl -v 'http://localhost:"), "{log}");
 }
 

@@ -8,7 +8,7 @@ mod support;
 use std::io::Write;
 use std::net::TcpStream;
 
-use support::{read_response, Response, TestServer};
+use support::{Response, TestServer, read_response};
 
 /// Sends `request` (with `{port}` replaced by the server's port) and returns the
 /// response and the whole response as redacted text for a snapshot.
@@ -16,7 +16,9 @@ fn exchange(server: &TestServer, request: &str) -> (Response, String) {
     let port = server.addr().port();
     let mut stream: TcpStream = server.connect();
     let client_port = stream.local_addr().unwrap().port();
-    stream.write_all(request.replace("{port}", &port.to_string()).as_bytes()).unwrap();
+    stream
+        .write_all(request.replace("{port}", &port.to_string()).as_bytes())
+        .unwrap();
     let r = read_response(&mut stream);
     let mut whole = format!("{}{}", r.head, r.text());
     if let Some(date) = r.header("date") {
@@ -31,7 +33,13 @@ fn exchange(server: &TestServer, request: &str) -> (Response, String) {
     // Content-Length depends on how many digits the ports had.
     let whole = whole
         .lines()
-        .map(|l| if l.starts_with("Content-Length: ") { "Content-Length: [LEN]" } else { l })
+        .map(|l| {
+            if l.starts_with("Content-Length: ") {
+                "Content-Length: [LEN]"
+            } else {
+                l
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n");
     (r, whole)
@@ -47,7 +55,10 @@ fn curl_gets_plain_text() {
     assert_eq!(r.header("content-type"), Some("text/plain; charset=utf-8"));
     let text = r.text();
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("GET /index.html?name=jack&age=18 HTTP/1.1"));
+    assert_eq!(
+        lines.next(),
+        Some("GET /index.html?name=jack&age=18 HTTP/1.1")
+    );
     assert!(text.contains("User-Agent: curl/8.5.0\n"));
     assert!(text.contains("jack") && text.contains("18"));
     insta::assert_snapshot!("text_echo", whole);
@@ -69,7 +80,15 @@ fn headers_are_echoed_in_wire_order_with_case_and_duplicates() {
     );
     let text = r.text();
     let block: Vec<&str> = text.lines().skip(1).take_while(|l| !l.is_empty()).collect();
-    assert_eq!(block, ["hOsT: localhost", "X-Dup: one", "x-custom: mid", "X-Dup: two"]);
+    assert_eq!(
+        block,
+        [
+            "hOsT: localhost",
+            "X-Dup: one",
+            "x-custom: mid",
+            "X-Dup: two"
+        ]
+    );
 }
 
 #[test]
@@ -81,15 +100,41 @@ fn scripts_get_json_with_every_key() {
     );
     assert_eq!(r.header("content-type"), Some("application/json"));
     let json = r.json();
-    let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+    let keys: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(
         keys,
-        ["method", "target", "path", "query", "version", "headers", "host", "port", "peer", "local", "body", "body_length"]
+        [
+            "method",
+            "target",
+            "path",
+            "query",
+            "version",
+            "headers",
+            "host",
+            "port",
+            "peer",
+            "local",
+            "body",
+            "body_length"
+        ]
     );
     assert_eq!(json["method"], "POST");
     assert_eq!(json["target"], "/a%20b/c?name=jack&age=18&name=jill&q=a+b");
     assert_eq!(json["path"], "/a b/c");
-    assert_eq!(json["query"], serde_json::json!([["name", "jack"], ["age", "18"], ["name", "jill"], ["q", "a b"]]));
+    assert_eq!(
+        json["query"],
+        serde_json::json!([
+            ["name", "jack"],
+            ["age", "18"],
+            ["name", "jill"],
+            ["q", "a b"]
+        ])
+    );
     assert_eq!(json["version"], "HTTP/1.1");
     assert_eq!(json["headers"][0][0], "Host");
     assert_eq!(json["host"], "localhost");
@@ -104,7 +149,10 @@ fn scripts_get_json_with_every_key() {
 #[test]
 fn json_port_is_null_without_one() {
     let server = TestServer::start(&[]);
-    let (r, _) = exchange(&server, "GET / HTTP/1.1\r\nHost: localhost\r\nAccept: application/json\r\n\r\n");
+    let (r, _) = exchange(
+        &server,
+        "GET / HTTP/1.1\r\nHost: localhost\r\nAccept: application/json\r\n\r\n",
+    );
     assert!(r.json()["port"].is_null());
 }
 
@@ -114,7 +162,9 @@ fn browsers_get_html() {
     let chrome = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8";
     let (r, whole) = exchange(
         &server,
-        &format!("GET /index.html?name=jack&age=18 HTTP/1.1\r\nHost: localhost:{{port}}\r\nAccept: {chrome}\r\n\r\n"),
+        &format!(
+            "GET /index.html?name=jack&age=18 HTTP/1.1\r\nHost: localhost:{{port}}\r\nAccept: {chrome}\r\n\r\n"
+        ),
     );
     assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
     assert!(r.text().to_lowercase().starts_with("<!doctype html>"));
@@ -124,9 +174,15 @@ fn browsers_get_html() {
 #[test]
 fn q_values_decide_between_formats() {
     let server = TestServer::start(&[]);
-    let (r, _) = exchange(&server, "GET / HTTP/1.1\r\nHost: localhost\r\nAccept: text/html;q=0.5, application/json\r\n\r\n");
+    let (r, _) = exchange(
+        &server,
+        "GET / HTTP/1.1\r\nHost: localhost\r\nAccept: text/html;q=0.5, application/json\r\n\r\n",
+    );
     assert_eq!(r.header("content-type"), Some("application/json"));
-    let (r, _) = exchange(&server, "GET / HTTP/1.1\r\nHost: localhost\r\nAccept: text/html, application/json;q=0.1\r\n\r\n");
+    let (r, _) = exchange(
+        &server,
+        "GET / HTTP/1.1\r\nHost: localhost\r\nAccept: text/html, application/json;q=0.1\r\n\r\n",
+    );
     assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
 }
 
@@ -140,5 +196,8 @@ fn html_escapes_every_value() {
     let html = r.text();
     assert!(!html.contains("<script>"), "{html}");
     assert!(!html.contains("<i>"), "{html}");
-    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{html}"
+    );
 }

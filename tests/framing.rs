@@ -7,7 +7,7 @@ use std::io::Write;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use support::{is_closed, read_head_response, read_response, TestServer};
+use support::{TestServer, is_closed, read_head_response, read_response};
 
 const GET: &[u8] = b"GET /index.html?name=jack&age=18 HTTP/1.1\r\nHost: localhost\r\n\r\n";
 
@@ -22,7 +22,12 @@ fn request_split_into_single_bytes_is_answered() {
     }
     let r = read_response(&mut stream);
     assert_eq!(r.status, 200);
-    assert!(r.text().starts_with("GET /index.html?name=jack&age=18 HTTP/1.1\n"), "{}", r.text());
+    assert!(
+        r.text()
+            .starts_with("GET /index.html?name=jack&age=18 HTTP/1.1\n"),
+        "{}",
+        r.text()
+    );
 }
 
 #[test]
@@ -35,7 +40,11 @@ fn pipelined_requests_in_one_write_are_answered_in_order() {
     for path in ["/first", "/second", "/third"] {
         let r = read_response(&mut stream);
         assert_eq!(r.status, 200);
-        assert!(r.text().starts_with(&format!("GET {path} HTTP/1.1\n")), "{}", r.text());
+        assert!(
+            r.text().starts_with(&format!("GET {path} HTTP/1.1\n")),
+            "{}",
+            r.text()
+        );
     }
 }
 
@@ -55,7 +64,9 @@ fn http11_keeps_the_connection_alive_by_default() {
 fn connection_close_closes_after_the_response() {
     let server = TestServer::start(&[]);
     let mut stream = server.connect();
-    stream.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .unwrap();
     let r = read_response(&mut stream);
     assert_eq!(r.status, 200);
     assert_eq!(r.header("connection"), Some("close"));
@@ -66,7 +77,9 @@ fn connection_close_closes_after_the_response() {
 fn http10_closes_unless_asked_to_keep_alive() {
     let server = TestServer::start(&[]);
     let mut stream = server.connect();
-    stream.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n").unwrap();
+    stream
+        .write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .unwrap();
     let r = read_response(&mut stream);
     assert_eq!(r.status, 200);
     assert_eq!(r.header("connection"), Some("close"));
@@ -74,7 +87,9 @@ fn http10_closes_unless_asked_to_keep_alive() {
 
     let mut stream = server.connect();
     for _ in 0..2 {
-        stream.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n").unwrap();
+        stream
+            .write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n")
+            .unwrap();
         let r = read_response(&mut stream);
         assert_eq!(r.status, 200);
         assert_eq!(r.header("connection"), None);
@@ -135,7 +150,9 @@ fn expect_100_continue_gets_continue_before_the_body() {
 #[test]
 fn expect_100_continue_with_too_large_body_gets_413_and_no_continue() {
     let server = TestServer::start(&["--max-body-bytes", "10"]);
-    let r = server.send(b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 11\r\nExpect: 100-continue\r\n\r\n");
+    let r = server.send(
+        b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 11\r\nExpect: 100-continue\r\n\r\n",
+    );
     assert_eq!(r.status, 413);
 }
 
@@ -144,14 +161,20 @@ fn head_gets_the_headers_of_get_without_a_body() {
     let server = TestServer::start(&[]);
     let get = server.send(b"GET /same HTTP/1.1\r\nHost: localhost\r\n\r\n");
     let mut stream = server.connect();
-    stream.write_all(b"HEAD /same HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    stream
+        .write_all(b"HEAD /same HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .unwrap();
     let head = read_head_response(&mut stream);
     assert_eq!(head.status, 200);
     assert!(head.body.is_empty());
     assert_eq!(head.header("content-type"), get.header("content-type"));
     // The echo names the method, so HEAD's would-be body is a little longer than GET's.
     let head_len: usize = head.header("content-length").unwrap().parse().unwrap();
-    assert!(head_len > get.body.len() && head_len <= get.body.len() + 8, "{head_len} vs {}", get.body.len());
+    assert!(
+        head_len > get.body.len() && head_len <= get.body.len() + 8,
+        "{head_len} vs {}",
+        get.body.len()
+    );
     // And the connection is still usable: no stray body bytes were sent.
     stream.write_all(GET).unwrap();
     assert_eq!(read_response(&mut stream).status, 200);
@@ -162,10 +185,20 @@ fn every_response_has_date_server_type_and_length() {
     let server = TestServer::start(&[]);
     for request in [GET.to_vec(), b"BAD\r\n\r\n".to_vec()] {
         let r = server.send(&request);
-        assert!(r.header("date").is_some_and(|d| d.ends_with(" GMT")), "{}", r.head);
-        assert_eq!(r.header("server"), Some(concat!("hostecho/", env!("CARGO_PKG_VERSION"))));
+        assert!(
+            r.header("date").is_some_and(|d| d.ends_with(" GMT")),
+            "{}",
+            r.head
+        );
+        assert_eq!(
+            r.header("server"),
+            Some(concat!("hostecho/", env!("CARGO_PKG_VERSION")))
+        );
         assert!(r.header("content-type").is_some());
-        assert_eq!(r.header("content-length"), Some(r.body.len().to_string().as_str()));
+        assert_eq!(
+            r.header("content-length"),
+            Some(r.body.len().to_string().as_str())
+        );
     }
 }
 
@@ -178,27 +211,49 @@ fn assert_rejected(server: &TestServer, request: &[u8], status: u16, needle: &st
     assert_eq!(r.status, status, "{}", r.text());
     assert_eq!(r.header("connection"), Some("close"));
     assert_eq!(r.header("content-type"), Some("text/plain; charset=utf-8"));
-    assert!(r.text().contains(needle), "{needle:?} not in {:?}", r.text());
+    assert!(
+        r.text().contains(needle),
+        "{needle:?} not in {:?}",
+        r.text()
+    );
     assert!(is_closed(&mut stream));
 }
 
 #[test]
 fn malformed_request_line_is_400() {
     let server = TestServer::start(&[]);
-    assert_rejected(&server, b"GET  / HTTP/1.1\r\nHost: localhost\r\n\r\n", 400, "malformed");
-    assert_rejected(&server, b"\x01\x02\x03 / HTTP/1.1\r\n\r\n", 400, "malformed");
+    assert_rejected(
+        &server,
+        b"GET  / HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        400,
+        "malformed",
+    );
+    assert_rejected(
+        &server,
+        b"\x01\x02\x03 / HTTP/1.1\r\n\r\n",
+        400,
+        "malformed",
+    );
 }
 
 #[test]
 fn whitespace_before_colon_is_400() {
     let server = TestServer::start(&[]);
-    assert_rejected(&server, b"GET / HTTP/1.1\r\nHost : localhost\r\n\r\n", 400, "malformed");
+    assert_rejected(
+        &server,
+        b"GET / HTTP/1.1\r\nHost : localhost\r\n\r\n",
+        400,
+        "malformed",
+    );
 }
 
 #[test]
 fn head_over_the_limit_is_431() {
     let server = TestServer::start(&["--max-header-bytes", "1024"]);
-    let big = format!("GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: {}\r\n\r\n", "a".repeat(2000));
+    let big = format!(
+        "GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(2000)
+    );
     assert_rejected(&server, big.as_bytes(), 431, "1024");
 }
 
@@ -216,7 +271,10 @@ fn too_many_headers_is_431() {
 #[test]
 fn request_line_over_the_limit_is_414() {
     let server = TestServer::start(&["--max-header-bytes", "1024"]);
-    let long = format!("GET /{} HTTP/1.1\r\nHost: localhost\r\n\r\n", "a".repeat(2000));
+    let long = format!(
+        "GET /{} HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        "a".repeat(2000)
+    );
     assert_rejected(&server, long.as_bytes(), 414, "1024");
 }
 
@@ -224,7 +282,12 @@ fn request_line_over_the_limit_is_414() {
 fn body_over_the_limit_is_413_without_reading_it() {
     let server = TestServer::start(&["--max-body-bytes", "100"]);
     // Only the head is sent: the answer must come without the body ever arriving.
-    assert_rejected(&server, b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 101\r\n\r\n", 413, "100");
+    assert_rejected(
+        &server,
+        b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 101\r\n\r\n",
+        413,
+        "100",
+    );
 }
 
 #[test]
@@ -241,13 +304,23 @@ fn chunked_body_over_the_limit_is_413() {
 #[test]
 fn unsupported_version_is_505() {
     let server = TestServer::start(&[]);
-    assert_rejected(&server, b"GET / HTTP/2.0\r\nHost: localhost\r\n\r\n", 505, "HTTP/2.0");
+    assert_rejected(
+        &server,
+        b"GET / HTTP/2.0\r\nHost: localhost\r\n\r\n",
+        505,
+        "HTTP/2.0",
+    );
 }
 
 #[test]
 fn unknown_transfer_coding_is_501() {
     let server = TestServer::start(&[]);
-    assert_rejected(&server, b"POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "gzip");
+    assert_rejected(
+        &server,
+        b"POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n",
+        501,
+        "gzip",
+    );
 }
 
 #[test]
@@ -270,7 +343,12 @@ fn conflicting_content_lengths_are_400() {
         400,
         "Content-Length",
     );
-    assert_rejected(&server, b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: +5\r\n\r\nhello", 400, "Content-Length");
+    assert_rejected(
+        &server,
+        b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: +5\r\n\r\nhello",
+        400,
+        "Content-Length",
+    );
 }
 
 #[test]
@@ -281,7 +359,11 @@ fn slow_head_gets_408_after_the_header_timeout() {
     stream.write_all(b"GET / HTTP/1.1\r\nHost: local").unwrap();
     let r = read_response(&mut stream);
     assert_eq!(r.status, 408);
-    assert!(start.elapsed() >= Duration::from_millis(900), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        start.elapsed()
+    );
     assert!(is_closed(&mut stream));
 }
 
@@ -299,7 +381,11 @@ fn trickling_bytes_does_not_extend_the_header_timeout() {
     }
     let r = read_response(&mut stream);
     assert_eq!(r.status, 408);
-    assert!(start.elapsed() < Duration::from_secs(3), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 #[test]
@@ -310,7 +396,11 @@ fn idle_connection_is_closed_silently_after_the_idle_timeout() {
     assert_eq!(read_response(&mut stream).status, 200);
     let start = Instant::now();
     assert!(is_closed(&mut stream));
-    assert!(start.elapsed() >= Duration::from_millis(900), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 #[test]
@@ -342,7 +432,8 @@ fn large_pipelined_burst_is_answered_completely_with_backpressure() {
     // client is not reading yet: the server must pause and resume, losing nothing.
     let server = TestServer::start(&[]);
     let mut stream = server.connect();
-    let one = b"GET /burst HTTP/1.1\r\nHost: localhost\r\nX-Pad: padding-padding-padding-padding\r\n\r\n";
+    let one =
+        b"GET /burst HTTP/1.1\r\nHost: localhost\r\nX-Pad: padding-padding-padding-padding\r\n\r\n";
     let burst: Vec<u8> = one.iter().copied().cycle().take(one.len() * 300).collect();
     let mut writer = stream.try_clone().unwrap();
     let sender = thread::spawn(move || writer.write_all(&burst).unwrap());

@@ -9,7 +9,7 @@ mod support;
 use std::io::Write;
 use std::process::Command;
 
-use support::{is_closed, read_response, Response, TestServer};
+use support::{Response, TestServer, is_closed, read_response};
 
 /// Sends a request and returns the response.
 fn send(server: &TestServer, request: &str) -> Response {
@@ -20,7 +20,11 @@ fn send(server: &TestServer, request: &str) -> Response {
 fn assert_refused(r: &Response, needle: &str) {
     assert_eq!(r.status, 400, "{}", r.text());
     assert_eq!(r.header("connection"), Some("close"));
-    assert!(r.text().contains(needle), "{needle:?} not in {:?}", r.text());
+    assert!(
+        r.text().contains(needle),
+        "{needle:?} not in {:?}",
+        r.text()
+    );
 }
 
 /// The host the echo says it validated (asks for JSON).
@@ -42,8 +46,18 @@ fn arbitrary_host_is_refused_with_the_django_message() {
 #[test]
 fn allowed_hosts_are_answered_with_their_port() {
     let server = TestServer::start(&[]);
-    for host in ["localhost", "LOCALHOST:8090", "api.localhost", "localhost.", "127.0.0.1:80", "[::1]:8090"] {
-        let r = send(&server, &format!("GET / HTTP/1.1\r\nHost: {host}\r\nAccept: application/json\r\n\r\n"));
+    for host in [
+        "localhost",
+        "LOCALHOST:8090",
+        "api.localhost",
+        "localhost.",
+        "127.0.0.1:80",
+        "[::1]:8090",
+    ] {
+        let r = send(
+            &server,
+            &format!("GET / HTTP/1.1\r\nHost: {host}\r\nAccept: application/json\r\n\r\n"),
+        );
         assert_eq!(r.status, 200, "{host}: {}", r.text());
     }
 }
@@ -51,9 +65,17 @@ fn allowed_hosts_are_answered_with_their_port() {
 #[test]
 fn port_injection_is_refused_as_invalid_syntax() {
     let server = TestServer::start(&["--allowed-hosts", "example.com"]);
-    for host in ["example.com:evil", "example.com:80:80", "example.com:99999", "example.com@evil.example"] {
+    for host in [
+        "example.com:evil",
+        "example.com:80:80",
+        "example.com:99999",
+        "example.com@evil.example",
+    ] {
         let r = send(&server, &format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n"));
-        assert_refused(&r, "The domain name provided is not valid according to RFC 1034/1035.");
+        assert_refused(
+            &r,
+            "The domain name provided is not valid according to RFC 1034/1035.",
+        );
     }
 }
 
@@ -61,21 +83,39 @@ fn port_injection_is_refused_as_invalid_syntax() {
 fn suffix_confusion_is_refused() {
     let server = TestServer::start(&["--allowed-hosts", ".example.com"]);
     let r = send(&server, "GET / HTTP/1.1\r\nHost: evilexample.com\r\n\r\n");
-    assert_refused(&r, "You may need to add 'evilexample.com' to --allowed-hosts.");
-    let r = send(&server, "GET / HTTP/1.1\r\nHost: example.com.evil.example\r\n\r\n");
+    assert_refused(
+        &r,
+        "You may need to add 'evilexample.com' to --allowed-hosts.",
+    );
+    let r = send(
+        &server,
+        "GET / HTTP/1.1\r\nHost: example.com.evil.example\r\n\r\n",
+    );
     assert_refused(&r, "Invalid HTTP_HOST header");
-    let r = send(&server, "GET / HTTP/1.1\r\nHost: deep.sub.example.com\r\nAccept: application/json\r\n\r\n");
+    let r = send(
+        &server,
+        "GET / HTTP/1.1\r\nHost: deep.sub.example.com\r\nAccept: application/json\r\n\r\n",
+    );
     assert_eq!(echoed_host(&r), "deep.sub.example.com");
 }
 
 #[test]
 fn duplicate_host_is_refused_even_with_equal_values() {
     let server = TestServer::start(&[]);
-    let r = send(&server, "GET / HTTP/1.1\r\nHost: localhost\r\nHost: localhost\r\n\r\n");
+    let r = send(
+        &server,
+        "GET / HTTP/1.1\r\nHost: localhost\r\nHost: localhost\r\n\r\n",
+    );
     assert_refused(&r, "Host");
-    let r = send(&server, "GET / HTTP/1.1\r\nHost: localhost\r\nHost: evil.example\r\n\r\n");
+    let r = send(
+        &server,
+        "GET / HTTP/1.1\r\nHost: localhost\r\nHost: evil.example\r\n\r\n",
+    );
     assert_refused(&r, "Host");
-    let r = send(&server, "GET / HTTP/1.0\r\nHost: localhost\r\nhost: localhost\r\n\r\n");
+    let r = send(
+        &server,
+        "GET / HTTP/1.0\r\nHost: localhost\r\nhost: localhost\r\n\r\n",
+    );
     assert_refused(&r, "Host");
 }
 
@@ -96,7 +136,10 @@ fn empty_host_is_refused() {
 #[test]
 fn http10_without_host_falls_back_to_the_local_address() {
     let server = TestServer::start(&[]);
-    let r = send(&server, "GET / HTTP/1.0\r\nAccept: application/json\r\n\r\n");
+    let r = send(
+        &server,
+        "GET / HTTP/1.0\r\nAccept: application/json\r\n\r\n",
+    );
     assert_eq!(echoed_host(&r), "127.0.0.1");
     assert_eq!(r.json()["port"], server.addr().port());
 }
@@ -106,7 +149,10 @@ fn absolute_form_authority_wins_over_a_disagreeing_host() {
     let server = TestServer::start(&[]);
     // The target names a host we do not serve; Host names one we do. The target wins
     // (RFC 9112 §3.2.2), so this is refused, and a cache keyed on Host is not fooled.
-    let r = send(&server, "GET http://evil.example/ HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    let r = send(
+        &server,
+        "GET http://evil.example/ HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    );
     assert_refused(&r, "'evil.example'");
     // And the other way round: the Host value is ignored, the target's authority used.
     let r = send(
@@ -121,9 +167,15 @@ fn absolute_form_authority_wins_over_a_disagreeing_host() {
 #[test]
 fn indented_obs_fold_host_line_is_refused() {
     let server = TestServer::start(&[]);
-    let r = send(&server, "GET / HTTP/1.1\r\nHost: localhost\r\n evil.example\r\n\r\n");
+    let r = send(
+        &server,
+        "GET / HTTP/1.1\r\nHost: localhost\r\n evil.example\r\n\r\n",
+    );
     assert_eq!(r.status, 400, "{}", r.text());
-    let r = send(&server, "GET / HTTP/1.1\r\n Host: evil.example\r\nHost: localhost\r\n\r\n");
+    let r = send(
+        &server,
+        "GET / HTTP/1.1\r\n Host: evil.example\r\nHost: localhost\r\n\r\n",
+    );
     assert_eq!(r.status, 400, "{}", r.text());
 }
 
@@ -139,8 +191,15 @@ fn forwarding_headers_are_ignored_by_default() {
 
 #[test]
 fn x_forwarded_host_replaces_host_when_enabled() {
-    let server = TestServer::start(&["--use-x-forwarded-host", "--allowed-hosts", "public.example,localhost"]);
-    let r = send(&server, "GET / HTTP/1.1\r\nHost: localhost\r\nX-Forwarded-Host: evil.example\r\n\r\n");
+    let server = TestServer::start(&[
+        "--use-x-forwarded-host",
+        "--allowed-hosts",
+        "public.example,localhost",
+    ]);
+    let r = send(
+        &server,
+        "GET / HTTP/1.1\r\nHost: localhost\r\nX-Forwarded-Host: evil.example\r\n\r\n",
+    );
     assert_refused(&r, "'evil.example'");
     // Several proxies: the last value is the nearest proxy's, and it counts.
     let r = send(
@@ -157,8 +216,15 @@ fn x_forwarded_host_replaces_host_when_enabled() {
 
 #[test]
 fn forwarded_host_replaces_host_when_enabled() {
-    let server = TestServer::start(&["--use-x-forwarded-host", "--allowed-hosts", "public.example,localhost"]);
-    let r = send(&server, "GET / HTTP/1.1\r\nHost: localhost\r\nForwarded: for=192.0.2.1;host=evil.example\r\n\r\n");
+    let server = TestServer::start(&[
+        "--use-x-forwarded-host",
+        "--allowed-hosts",
+        "public.example,localhost",
+    ]);
+    let r = send(
+        &server,
+        "GET / HTTP/1.1\r\nHost: localhost\r\nForwarded: for=192.0.2.1;host=evil.example\r\n\r\n",
+    );
     assert_refused(&r, "'evil.example'");
     let r = send(
         &server,
@@ -173,7 +239,9 @@ fn x_host_and_friends_are_never_honoured() {
     for header in ["X-Host", "X-Forwarded-Server", "X-HTTP-Host-Override"] {
         let r = send(
             &server,
-            &format!("GET / HTTP/1.1\r\nHost: localhost\r\n{header}: evil.example\r\nAccept: application/json\r\n\r\n"),
+            &format!(
+                "GET / HTTP/1.1\r\nHost: localhost\r\n{header}: evil.example\r\nAccept: application/json\r\n\r\n"
+            ),
         );
         assert_eq!(echoed_host(&r), "localhost", "{header} must be ignored");
     }
@@ -188,8 +256,12 @@ fn forwarding_headers_from_an_untrusted_peer_are_ignored() {
         "GET / HTTP/1.1\r\nHost: localhost\r\nX-Forwarded-Host: evil.example\r\nAccept: application/json\r\n\r\n",
     );
     assert_eq!(echoed_host(&r), "localhost");
-    let trusted = TestServer::start(&["--use-x-forwarded-host", "--trusted-proxies", "127.0.0.0/8"]);
-    let r = send(&trusted, "GET / HTTP/1.1\r\nHost: localhost\r\nX-Forwarded-Host: evil.example\r\n\r\n");
+    let trusted =
+        TestServer::start(&["--use-x-forwarded-host", "--trusted-proxies", "127.0.0.0/8"]);
+    let r = send(
+        &trusted,
+        "GET / HTTP/1.1\r\nHost: localhost\r\nX-Forwarded-Host: evil.example\r\n\r\n",
+    );
     assert_refused(&r, "'evil.example'");
 }
 
@@ -197,9 +269,13 @@ fn forwarding_headers_from_an_untrusted_peer_are_ignored() {
 fn bad_second_request_on_a_kept_alive_connection_is_refused() {
     let server = TestServer::start(&[]);
     let mut stream = server.connect();
-    stream.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .unwrap();
     assert_eq!(read_response(&mut stream).status, 200);
-    stream.write_all(b"GET / HTTP/1.1\r\nHost: evil.example\r\n\r\n").unwrap();
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: evil.example\r\n\r\n")
+        .unwrap();
     let r = read_response(&mut stream);
     assert_refused(&r, "'evil.example'");
     assert!(is_closed(&mut stream));
@@ -218,7 +294,10 @@ fn raw_value_is_escaped_in_the_response() {
 #[test]
 fn dns_rebinding_through_curl_resolve_is_refused() {
     if Command::new("curl").arg("--version").output().is_err() {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "curl is required in CI");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "curl is required in CI"
+        );
         eprintln!("skipped: curl not installed");
         return;
     }
@@ -227,7 +306,14 @@ fn dns_rebinding_through_curl_resolve_is_refused() {
     // The attacker's name now resolves to 127.0.0.1, so the browser connects to us —
     // but it still sends the attacker's name as Host.
     let out = Command::new("curl")
-        .args(["-s", "-i", "--max-time", "10", "--resolve", &format!("evil.example:{port}:127.0.0.1")])
+        .args([
+            "-s",
+            "-i",
+            "--max-time",
+            "10",
+            "--resolve",
+            &format!("evil.example:{port}:127.0.0.1"),
+        ])
         .arg(format!("http://evil.example:{port}/secret"))
         .output()
         .expect("run curl");

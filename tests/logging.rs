@@ -5,7 +5,8 @@ mod support;
 
 use support::TestServer;
 
-const GET: &[u8] = b"GET /index.html?name=jack HTTP/1.1\r\nHost: localhost\r\nUser-Agent: curl/8.5.0\r\n\r\n";
+const GET: &[u8] =
+    b"GET /index.html?name=jack HTTP/1.1\r\nHost: localhost\r\nUser-Agent: curl/8.5.0\r\n\r\n";
 
 #[test]
 fn info_logs_one_access_line_per_response() {
@@ -16,7 +17,10 @@ fn info_logs_one_access_line_per_response() {
     assert!(line.contains("127.0.0.1:"), "{line}");
     assert!(line.contains(&format!(" 200 {} ", r.body.len())), "{line}");
     assert!(line.contains("host=localhost"), "{line}");
-    assert!(!log.contains("User-Agent"), "headers are debug, not info:\n{log}");
+    assert!(
+        !log.contains("User-Agent"),
+        "headers are debug, not info:\n{log}"
+    );
 }
 
 #[test]
@@ -24,7 +28,10 @@ fn debug_logs_every_header_of_every_request() {
     let server = TestServer::start_with(&[], &[("RUST_LOG", "debug")]);
     server.send(GET);
     let log = server.wait_for_log("User-Agent: curl/8.5.0");
-    assert!(log.contains("> GET /index.html?name=jack HTTP/1.1"), "{log}");
+    assert!(
+        log.contains("> GET /index.html?name=jack HTTP/1.1"),
+        "{log}"
+    );
     assert!(log.contains("> Host: localhost"), "{log}");
 }
 
@@ -40,11 +47,21 @@ fn trace_logs_raw_bytes_escaped() {
 #[test]
 fn warn_logs_every_rejection_with_its_reason() {
     let server = TestServer::start_with(&[], &[("RUST_LOG", "warn")]);
-    assert_eq!(server.send(b"GET / HTTP/1.1\r\nHost: evil.example\r\n\r\n").status, 400);
+    assert_eq!(
+        server
+            .send(b"GET / HTTP/1.1\r\nHost: evil.example\r\n\r\n")
+            .status,
+        400
+    );
     let log = server.wait_for_log("Invalid HTTP_HOST header: 'evil.example'");
     assert!(log.contains("WARN"), "{log}");
     assert!(log.contains("127.0.0.1:"), "{log}");
-    assert_eq!(server.send(b"GET / HTTP/9.9\r\nHost: localhost\r\n\r\n").status, 505);
+    assert_eq!(
+        server
+            .send(b"GET / HTTP/9.9\r\nHost: localhost\r\n\r\n")
+            .status,
+        505
+    );
     server.wait_for_log("HTTP/9.9");
 }
 

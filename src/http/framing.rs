@@ -19,7 +19,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_header_bytes: 8192, max_headers: 100, max_body_bytes: 1024 * 1024 }
+        Limits {
+            max_header_bytes: 8192,
+            max_headers: 100,
+            max_body_bytes: 1024 * 1024,
+        }
     }
 }
 
@@ -48,7 +52,10 @@ pub struct FramedHead {
 }
 
 /// Tries to parse a head from the start of `buf`.
-pub fn parse_head(buf: &[u8], limits: &Limits) -> Result<Option<(FramedHead, usize)>, RequestError> {
+pub fn parse_head(
+    buf: &[u8],
+    limits: &Limits,
+) -> Result<Option<(FramedHead, usize)>, RequestError> {
     let _ = (buf, limits);
     todo!()
 }

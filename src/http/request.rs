@@ -73,7 +73,10 @@ impl Head {
 
     /// The value of the first field line with this name, if any.
     pub fn first(&self, name: &str) -> Option<&[u8]> {
-        self.headers.iter().find(|h| h.is(name)).map(|h| h.value.as_slice())
+        self.headers
+            .iter()
+            .find(|h| h.is(name))
+            .map(|h| h.value.as_slice())
     }
 
     /// Whether the request is a `HEAD`, whose response carries headers but no body.

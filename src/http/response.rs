@@ -71,14 +71,24 @@ pub const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
 impl Response {
     /// A 200 carrying the echo.
     pub fn ok(content_type: &'static str, body: Vec<u8>, close: bool) -> Response {
-        Response { status: Status::OK, content_type, body, close }
+        Response {
+            status: Status::OK,
+            content_type,
+            body,
+            close,
+        }
     }
 
     /// A short plain-text error naming the problem, closing the connection afterwards.
     pub fn error(status: Status, message: &str) -> Response {
         let mut body = message.as_bytes().to_vec();
         body.push(b'\n');
-        Response { status, content_type: TEXT_PLAIN, body, close: true }
+        Response {
+            status,
+            content_type: TEXT_PLAIN,
+            body,
+            close: true,
+        }
     }
 
     /// The response to a request that could not be framed.

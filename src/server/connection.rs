@@ -26,16 +26,16 @@ use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use log::{debug, info, log_enabled, trace, warn, Level};
+use log::{Level, debug, info, log_enabled, trace, warn};
 use mio::net::TcpStream;
 
 use crate::echo::{self, Echo};
 use crate::error::RequestError;
 use crate::host::{Facts, HostPolicy, ValidHost};
+use crate::http::Request;
 use crate::http::framing::{self, BodyDecoder, BodyKind, FramedHead, Limits};
 use crate::http::response::{self, Response, Status};
 use crate::http::target::Target;
-use crate::http::Request;
 
 /// How much one `read` call asks for. Reads land in the loop's scratch buffer first, so
 /// this is also the most a connection's own buffer grows by in one step.
@@ -214,7 +214,10 @@ impl Connection {
                 }
             }
             _ => {
-                debug!("{} closed after {:?} without progress", self.peer, ctx.idle_timeout);
+                debug!(
+                    "{} closed after {:?} without progress",
+                    self.peer, ctx.idle_timeout
+                );
                 Next::Close
             }
         }
@@ -232,7 +235,11 @@ impl Connection {
                 }
                 Ok(n) => {
                     if log_enabled!(Level::Trace) {
-                        trace!("{} read {n} bytes: \"{}\"", self.peer, scratch[..n].escape_ascii());
+                        trace!(
+                            "{} read {n} bytes: \"{}\"",
+                            self.peer,
+                            scratch[..n].escape_ascii()
+                        );
                     }
                     if matches!(self.state, State::Idle) {
                         self.state = State::Head;
@@ -305,22 +312,30 @@ impl Connection {
                         }
                     }
                 }
-                State::Body { framed, host, mut decoder, mut body } => {
-                    match decoder.decode(&self.read_buf, &mut body) {
-                        Ok(progress) => {
-                            self.read_buf.drain(..progress.consumed);
-                            if !progress.complete {
-                                self.state = State::Body { framed, host, decoder, body };
-                                return;
-                            }
-                            self.answer(ctx, *framed, host, body);
-                        }
-                        Err(err) => {
-                            self.reject(ctx, Some(&framed.head.request_line), &err);
+                State::Body {
+                    framed,
+                    host,
+                    mut decoder,
+                    mut body,
+                } => match decoder.decode(&self.read_buf, &mut body) {
+                    Ok(progress) => {
+                        self.read_buf.drain(..progress.consumed);
+                        if !progress.complete {
+                            self.state = State::Body {
+                                framed,
+                                host,
+                                decoder,
+                                body,
+                            };
                             return;
                         }
+                        self.answer(ctx, *framed, host, body);
                     }
-                }
+                    Err(err) => {
+                        self.reject(ctx, Some(&framed.head.request_line), &err);
+                        return;
+                    }
+                },
             }
         }
     }
@@ -380,7 +395,10 @@ impl Connection {
         let query = target.query_pairs();
         let format = echo::accept::negotiate(framed.head.values("accept"));
         let keep_alive = framed.keep_alive;
-        let request = Request { head: framed.head, body };
+        let request = Request {
+            head: framed.head,
+            body,
+        };
         let echo = Echo {
             request: &request,
             host: &host,
@@ -389,9 +407,19 @@ impl Connection {
             path: &path,
             query: &query,
         };
-        let response = Response::ok(format.content_type(), echo::render(format, &echo), !keep_alive);
+        let response = Response::ok(
+            format.content_type(),
+            echo::render(format, &echo),
+            !keep_alive,
+        );
         let head = &request.head;
-        self.queue(ctx, &head.request_line, &response, Some(&host), head.is_head());
+        self.queue(
+            ctx,
+            &head.request_line,
+            &response,
+            Some(&host),
+            head.is_head(),
+        );
         if keep_alive {
             self.state = State::Idle;
             self.since = ctx.now;

@@ -17,8 +17,8 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime};
 
 use log::{debug, error, info, warn};
@@ -105,8 +105,17 @@ impl Server {
             listeners.push(Listener { socket, addr });
         }
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
-        let shutdown = ShutdownHandle { flag: Arc::new(AtomicBool::new(false)), waker };
-        let server = Server { config, policy, poll, listeners, shutdown };
+        let shutdown = ShutdownHandle {
+            flag: Arc::new(AtomicBool::new(false)),
+            waker,
+        };
+        let server = Server {
+            config,
+            policy,
+            poll,
+            listeners,
+            shutdown,
+        };
         server.explain();
         Ok(server)
     }
@@ -124,7 +133,13 @@ impl Server {
     /// Serves until shut down. Errors from one client never end it; only a failing
     /// `poll` does.
     pub fn run(self) -> Result<(), Error> {
-        let Server { config, policy, mut poll, listeners, shutdown } = self;
+        let Server {
+            config,
+            policy,
+            mut poll,
+            listeners,
+            shutdown,
+        } = self;
         let mut events = Events::with_capacity(1024);
         let mut connections: Slab<Connection> = Slab::new();
         let mut timers = Timers::new();
@@ -156,7 +171,13 @@ impl Server {
                     continue; // the shutdown flag is checked below
                 }
                 if let Some(index) = listener_index(token, listeners.len()) {
-                    accept_all(&listeners[index], poll.registry(), &mut connections, &mut timers, &ctx);
+                    accept_all(
+                        &listeners[index],
+                        poll.registry(),
+                        &mut connections,
+                        &mut timers,
+                        &ctx,
+                    );
                     continue;
                 }
                 let key = token.0;
@@ -165,13 +186,27 @@ impl Server {
                     continue;
                 };
                 let next = conn.drive(&ctx, &mut scratch);
-                settle(key, next, poll.registry(), &mut connections, &mut timers, &ctx);
+                settle(
+                    key,
+                    next,
+                    poll.registry(),
+                    &mut connections,
+                    &mut timers,
+                    &ctx,
+                );
             }
 
             while let Some(key) = timers.pop_expired(now) {
                 if let Some(conn) = connections.get_mut(key) {
                     let next = conn.on_timeout(&ctx);
-                    settle(key, next, poll.registry(), &mut connections, &mut timers, &ctx);
+                    settle(
+                        key,
+                        next,
+                        poll.registry(),
+                        &mut connections,
+                        &mut timers,
+                        &ctx,
+                    );
                 }
             }
 
@@ -200,15 +235,22 @@ pub fn startup_notes(addrs: &[SocketAddr], policy: &HostPolicy) -> Vec<(log::Lev
         let note = if ip.is_loopback() {
             format!("{addr} is loopback only: only this machine can connect")
         } else if ip.is_unspecified() {
-            format!("{addr} listens on all interfaces: other machines can connect, and their Host must be allowed")
+            format!(
+                "{addr} listens on all interfaces: other machines can connect, and their Host must be allowed"
+            )
         } else {
-            format!("{addr} listens on one interface: machines that reach it can connect, and their Host must be allowed")
+            format!(
+                "{addr} listens on one interface: machines that reach it can connect, and their Host must be allowed"
+            )
         };
         notes.push((Info, note));
     }
     let patterns = policy.patterns().join(", ");
     if policy.uses_defaults() {
-        notes.push((Info, format!("no --allowed-hosts given: allowing the defaults {patterns}")));
+        notes.push((
+            Info,
+            format!("no --allowed-hosts given: allowing the defaults {patterns}"),
+        ));
         if addrs.iter().any(|a| !a.ip().is_loopback()) {
             // Django users meet this as "Invalid HTTP_HOST header: 'XXX.XXX.XXX.XXX:8000'"
             // right after deploying: the server is reachable, the name is not allowed.
@@ -231,7 +273,13 @@ pub fn startup_notes(addrs: &[SocketAddr], policy: &HostPolicy) -> Vec<(log::Lev
         ));
     }
     if let Some(&first) = addrs.first() {
-        notes.push((Info, format!("try: curl -v '{}/index.html?name=jack&age=18'", try_url(first))));
+        notes.push((
+            Info,
+            format!(
+                "try: curl -v '{}/index.html?name=jack&age=18'",
+                try_url(first)
+            ),
+        ));
     }
     notes
 }
@@ -254,7 +302,8 @@ fn try_url(addr: SocketAddr) -> String {
 /// TIME_WAIT, and `IPV6_V6ONLY` so `[::]` and `0.0.0.0` can be bound side by side.
 fn bind_listener(addr: SocketAddr) -> Result<TcpListener, Error> {
     let bind_err = |source| Error::Bind { addr, source };
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)).map_err(bind_err)?;
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+        .map_err(bind_err)?;
     socket.set_reuse_address(true).map_err(bind_err)?;
     if addr.is_ipv6() {
         socket.set_only_v6(true).map_err(bind_err)?;
@@ -310,7 +359,9 @@ fn settle(
     timers: &mut Timers,
     ctx: &Context<'_>,
 ) {
-    let Some(conn) = connections.get_mut(key) else { return };
+    let Some(conn) = connections.get_mut(key) else {
+        return;
+    };
     let wants_write = match next {
         Next::Read => false,
         Next::Write => true,
@@ -327,7 +378,11 @@ fn settle(
         }
     };
     if wants_write != conn.wants_write() {
-        let interest = if wants_write { Interest::READABLE | Interest::WRITABLE } else { Interest::READABLE };
+        let interest = if wants_write {
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::READABLE
+        };
         if let Err(e) = registry.reregister(conn.stream_mut(), Token(key), interest) {
             warn!("could not change interest for {}: {e}", conn.peer());
             connections.remove(key);
@@ -350,7 +405,9 @@ impl DateCache {
     /// The current IMF-fixdate (RFC 9110 §5.6.7).
     fn get(&mut self) -> &str {
         let now = SystemTime::now();
-        let second = now.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let second = now
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
         if second != self.second || self.text.is_empty() {
             self.second = second;
             self.text = httpdate::fmt_http_date(now);
@@ -384,17 +441,36 @@ mod tests {
     #[test]
     fn loopback_bind_says_only_this_machine_can_connect() {
         let notes = notes_for(&["127.0.0.1:8090"], &[]);
-        assert!(notes.iter().any(|(_, n)| n.contains("only this machine can connect")));
-        assert!(notes.iter().any(|(_, n)| n.contains("allowing the defaults .localhost, 127.0.0.1, [::1]")));
+        assert!(
+            notes
+                .iter()
+                .any(|(_, n)| n.contains("only this machine can connect"))
+        );
+        assert!(
+            notes
+                .iter()
+                .any(|(_, n)| n.contains("allowing the defaults .localhost, 127.0.0.1, [::1]"))
+        );
         assert!(notes.iter().all(|(level, _)| *level == log::Level::Info));
     }
 
     #[test]
     fn wildcard_bind_with_default_hosts_warns_how_to_fix_it() {
         let notes = notes_for(&["0.0.0.0:8090"], &[]);
-        assert!(notes.iter().any(|(_, n)| n.contains("other machines can connect")));
-        let warning = notes.iter().find(|(level, _)| *level == log::Level::Warn).expect("a warning");
-        assert!(warning.1.contains("Invalid HTTP_HOST header"), "{}", warning.1);
+        assert!(
+            notes
+                .iter()
+                .any(|(_, n)| n.contains("other machines can connect"))
+        );
+        let warning = notes
+            .iter()
+            .find(|(level, _)| *level == log::Level::Warn)
+            .expect("a warning");
+        assert!(
+            warning.1.contains("Invalid HTTP_HOST header"),
+            "{}",
+            warning.1
+        );
         assert!(warning.1.contains("--allowed-hosts"), "{}", warning.1);
     }
 
@@ -402,19 +478,33 @@ mod tests {
     fn wildcard_bind_with_explicit_hosts_does_not_warn() {
         let notes = notes_for(&["[::]:8090"], &["myhost.example"]);
         assert!(notes.iter().all(|(level, _)| *level == log::Level::Info));
-        assert!(notes.iter().any(|(_, n)| n == "allowed hosts: myhost.example"));
+        assert!(
+            notes
+                .iter()
+                .any(|(_, n)| n == "allowed hosts: myhost.example")
+        );
     }
 
     #[test]
     fn star_pattern_warns_that_validation_is_off() {
         let notes = notes_for(&["127.0.0.1:8090"], &["*"]);
-        assert!(notes.iter().any(|(l, n)| *l == log::Level::Warn && n.contains("Host validation is off")));
+        assert!(
+            notes
+                .iter()
+                .any(|(l, n)| *l == log::Level::Warn && n.contains("Host validation is off"))
+        );
     }
 
     #[test]
     fn try_url_uses_localhost_for_loopback_and_wildcard() {
-        assert_eq!(try_url("127.0.0.1:8090".parse().unwrap()), "http://localhost:8090");
-        assert_eq!(try_url("0.0.0.0:80".parse().unwrap()), "http://localhost:80");
+        assert_eq!(
+            try_url("127.0.0.1:8090".parse().unwrap()),
+            "http://localhost:8090"
+        );
+        assert_eq!(
+            try_url("0.0.0.0:80".parse().unwrap()),
+            "http://localhost:80"
+        );
         assert_eq!(try_url("[::1]:8090".parse().unwrap()), "http://[::1]:8090");
     }
 }

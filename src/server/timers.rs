@@ -74,7 +74,9 @@ impl Timers {
         let Reverse((deadline, _)) = *self.heap.peek()?;
         let wait = deadline.saturating_duration_since(now);
         let millis = wait.as_nanos().div_ceil(1_000_000);
-        Some(Duration::from_millis(u64::try_from(millis).unwrap_or(u64::MAX)))
+        Some(Duration::from_millis(
+            u64::try_from(millis).unwrap_or(u64::MAX),
+        ))
     }
 
     /// Takes the next key whose deadline is at or before `now`, clearing its deadline.
@@ -176,7 +178,11 @@ mod tests {
         for i in 0..10_000 {
             timers.set(0, t0 + Duration::from_millis(i));
         }
-        assert!(timers.heap_len() <= 2 + 64, "heap grew to {}", timers.heap_len());
+        assert!(
+            timers.heap_len() <= 2 + 64,
+            "heap grew to {}",
+            timers.heap_len()
+        );
         assert_eq!(timers.get(0), Some(t0 + Duration::from_millis(9_999)));
     }
 }

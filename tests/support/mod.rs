@@ -40,7 +40,10 @@ impl TestServer {
             .filter(|w| w[0] == "--bind" || w[0] == "-b")
             .map(|w| w[1].split(',').count())
             .sum();
-        let from_env = env.iter().find(|(k, _)| *k == "HOSTECHO_BIND").map(|(_, v)| v.split(',').count());
+        let from_env = env
+            .iter()
+            .find(|(k, _)| *k == "HOSTECHO_BIND")
+            .map(|(_, v)| v.split(',').count());
         let expected = match (from_args, from_env) {
             (0, Some(n)) => n,
             (0, None) => {
@@ -56,7 +59,11 @@ impl TestServer {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        for var in ["HOSTECHO_BIND", "HOSTECHO_ALLOWED_HOSTS", "HOSTECHO_TRUSTED_PROXIES"] {
+        for var in [
+            "HOSTECHO_BIND",
+            "HOSTECHO_ALLOWED_HOSTS",
+            "HOSTECHO_TRUSTED_PROXIES",
+        ] {
             if !env.iter().any(|(k, _)| *k == var) {
                 cmd.env_remove(var);
             }
@@ -83,9 +90,15 @@ impl TestServer {
             if stdout.read_line(&mut line).expect("read stdout") == 0 {
                 let _ = child.wait();
                 thread::sleep(Duration::from_millis(100));
-                panic!("hostecho exited before listening; log:\n{}", log.lock().expect("log lock"));
+                panic!(
+                    "hostecho exited before listening; log:\n{}",
+                    log.lock().expect("log lock")
+                );
             }
-            let url = line.trim().strip_prefix("listening on http://").expect("a listening line");
+            let url = line
+                .trim()
+                .strip_prefix("listening on http://")
+                .expect("a listening line");
             addrs.push(url.parse().expect("an address"));
         }
         TestServer { child, addrs, log }
@@ -121,7 +134,10 @@ impl TestServer {
             if log.contains(needle) {
                 return log;
             }
-            assert!(start.elapsed() < PATIENCE, "log never contained {needle:?}; log:\n{log}");
+            assert!(
+                start.elapsed() < PATIENCE,
+                "log never contained {needle:?}; log:\n{log}"
+            );
             thread::sleep(Duration::from_millis(20));
         }
     }
@@ -137,8 +153,12 @@ impl Drop for TestServer {
 /// Connects to `addr` with time-outs set.
 pub fn connect(addr: SocketAddr) -> TcpStream {
     let stream = TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(PATIENCE)).expect("read timeout");
-    stream.set_write_timeout(Some(PATIENCE)).expect("write timeout");
+    stream
+        .set_read_timeout(Some(PATIENCE))
+        .expect("read timeout");
+    stream
+        .set_write_timeout(Some(PATIENCE))
+        .expect("write timeout");
     stream.set_nodelay(true).expect("nodelay");
     stream
 }
@@ -159,7 +179,10 @@ pub struct Response {
 impl Response {
     /// The first header with this name (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// The body as text.
@@ -188,15 +211,25 @@ fn read_response_to(stream: &mut TcpStream, head_request: bool) -> Response {
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
         match stream.read(&mut byte) {
-            Ok(0) => panic!("connection closed mid-head after {:?}", String::from_utf8_lossy(&head)),
+            Ok(0) => panic!(
+                "connection closed mid-head after {:?}",
+                String::from_utf8_lossy(&head)
+            ),
             Ok(_) => head.push(byte[0]),
-            Err(e) => panic!("reading head failed ({e}) after {:?}", String::from_utf8_lossy(&head)),
+            Err(e) => panic!(
+                "reading head failed ({e}) after {:?}",
+                String::from_utf8_lossy(&head)
+            ),
         }
     }
     let head = String::from_utf8(head).expect("an ASCII head");
     let mut lines = head.split("\r\n");
     let status_line = lines.next().expect("a status line");
-    let status = status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("a status code");
+    let status = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status code");
     let headers: Vec<(String, String)> = lines
         .filter(|l| !l.is_empty())
         .map(|l| {
@@ -204,9 +237,18 @@ fn read_response_to(stream: &mut TcpStream, head_request: bool) -> Response {
             (n.to_owned(), v.trim().to_owned())
         })
         .collect();
-    let mut response = Response { status, headers, body: Vec::new(), head };
+    let mut response = Response {
+        status,
+        headers,
+        body: Vec::new(),
+        head,
+    };
     if status >= 200 && !head_request {
-        let len: usize = response.header("content-length").expect("Content-Length").parse().expect("a length");
+        let len: usize = response
+            .header("content-length")
+            .expect("Content-Length")
+            .parse()
+            .expect("a length");
         response.body = vec![0; len];
         stream.read_exact(&mut response.body).expect("read body");
     }
@@ -219,7 +261,10 @@ pub fn is_closed(stream: &mut TcpStream) -> bool {
     let mut buf = [0u8; 64];
     match stream.read(&mut buf) {
         Ok(0) => true,
-        Ok(n) => panic!("expected close, got {:?}", String::from_utf8_lossy(&buf[..n])),
+        Ok(n) => panic!(
+            "expected close, got {:?}",
+            String::from_utf8_lossy(&buf[..n])
+        ),
         Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => true,
         Err(e) => panic!("expected close, got {e}"),
     }
