@@ -768,3 +768,1078 @@ fn is_field_line(line: &[u8]) -> bool {
 fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CURL: &[u8] =
+        b"GET /index.html?name=jack&age=18 HTTP/1.1\r\nHost: localhost:8000\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n";
+
+    fn parse(bytes: &[u8]) -> Result<Option<(FramedHead, usize)>, RequestError> {
+        parse_head(bytes, &Limits::default())
+    }
+
+    /// The framed head of a request that must parse.
+    fn framed(bytes: &[u8]) -> FramedHead {
+        match parse(bytes) {
+            Ok(Some((framed, _))) => framed,
+            other => panic!(
+                "{:?} did not parse: {other:?}",
+                bytes.escape_ascii().to_string()
+            ),
+        }
+    }
+
+    /// The error a request must produce.
+    fn error(bytes: &[u8], limits: &Limits) -> RequestError {
+        match parse_head(bytes, limits) {
+            Err(e) => e,
+            other => panic!(
+                "{:?} was not refused: {other:?}",
+                bytes.escape_ascii().to_string()
+            ),
+        }
+    }
+
+    /// A request with these header lines and an empty body.
+    fn with_headers(version: &str, lines: &[&str]) -> Vec<u8> {
+        let mut request = format!("POST / {version}\r\nHost: a\r\n");
+        for line in lines {
+            request.push_str(line);
+            request.push_str("\r\n");
+        }
+        request.push_str("\r\n");
+        request.into_bytes()
+    }
+
+    /// The outcome of framing, with `Malformed`'s text left out: the tables pin the
+    /// variant (and so the status); the messages are pinned where they matter.
+    #[derive(Clone, Debug, PartialEq)]
+    enum Outcome {
+        Body(BodyKind),
+        Malformed,
+        Err(RequestError),
+    }
+
+    fn outcome(bytes: &[u8], limits: &Limits) -> Outcome {
+        match parse_head(bytes, limits) {
+            Ok(Some((framed, _))) => Outcome::Body(framed.body),
+            Ok(None) => panic!("{:?} is partial", bytes.escape_ascii().to_string()),
+            Err(RequestError::Malformed(_)) => Outcome::Malformed,
+            Err(e) => Outcome::Err(e),
+        }
+    }
+
+    /// Feeds `bytes` to `parse_head` the way a connection does: the buffer grows by one
+    /// piece at a time (cut at `cuts`) and is parsed after each; the first answer that is
+    /// not "partial" is the result.
+    fn parse_in_pieces(
+        bytes: &[u8],
+        cuts: &[usize],
+        limits: &Limits,
+    ) -> Result<Option<(FramedHead, usize)>, RequestError> {
+        let mut ends: Vec<usize> = cuts.iter().map(|&c| c.min(bytes.len())).collect();
+        ends.push(bytes.len());
+        ends.sort_unstable();
+        for end in ends {
+            match parse_head(&bytes[..end], limits)? {
+                Some(done) => return Ok(Some(done)),
+                None => continue,
+            }
+        }
+        Ok(None)
+    }
+
+    #[test]
+    fn parses_a_curl_request_into_an_owned_head() {
+        let (framed, used) = parse(CURL).unwrap().unwrap();
+        assert_eq!(used, CURL.len());
+        let head = &framed.head;
+        assert_eq!(
+            head.request_line,
+            "GET /index.html?name=jack&age=18 HTTP/1.1"
+        );
+        assert_eq!(head.method, "GET");
+        assert_eq!(head.target, "/index.html?name=jack&age=18");
+        assert_eq!(head.version, Version::Http11);
+        let headers: Vec<(&str, &[u8])> = head
+            .headers
+            .iter()
+            .map(|h| (h.name.as_str(), h.value.as_slice()))
+            .collect();
+        assert_eq!(
+            headers,
+            [
+                ("Host", &b"localhost:8000"[..]),
+                ("User-Agent", b"curl/8.5.0"),
+                ("Accept", b"*/*"),
+            ]
+        );
+        assert_eq!(framed.body, BodyKind::None);
+        assert!(framed.keep_alive);
+        assert!(!framed.expect_continue);
+    }
+
+    #[test]
+    fn keeps_header_case_order_duplicates_and_value_bytes() {
+        let head = framed(
+            b"GET / HTTP/1.1\r\nhOsT: a\r\nX-A: 1\r\nx-a:   2  \r\nX-Bin: caf\xc3\xa9 \xff\r\n\r\n",
+        )
+        .head;
+        let headers: Vec<(&str, &[u8])> = head
+            .headers
+            .iter()
+            .map(|h| (h.name.as_str(), h.value.as_slice()))
+            .collect();
+        assert_eq!(
+            headers,
+            [
+                ("hOsT", &b"a"[..]),
+                ("X-A", b"1"),
+                ("x-a", b"2"),
+                ("X-Bin", b"caf\xc3\xa9 \xff")
+            ]
+        );
+    }
+
+    #[test]
+    fn request_line_is_the_first_line_without_its_line_ending() {
+        let cases: &[(&[u8], &str, usize)] = &[
+            (b"GET / HTTP/1.1\r\n\r\n", "GET / HTTP/1.1", 18),
+            // Bare LF line endings are accepted (RFC 9112 §2.2).
+            (b"GET /lf HTTP/1.1\nHost: a\n\n", "GET /lf HTTP/1.1", 26),
+            // Empty lines before the request line are skipped, but counted in `used`.
+            (b"\r\n\r\nGET /x HTTP/1.0\r\n\r\n", "GET /x HTTP/1.0", 23),
+            (b"\nOPTIONS * HTTP/1.1\r\n\r\n", "OPTIONS * HTTP/1.1", 23),
+            (
+                b"GET /caf%C3%A9 HTTP/1.1\r\n\r\n",
+                "GET /caf%C3%A9 HTTP/1.1",
+                27,
+            ),
+        ];
+        for (bytes, line, used) in cases {
+            let (framed, got_used) = parse(bytes).unwrap().unwrap();
+            assert_eq!(framed.head.request_line, *line);
+            assert_eq!(got_used, *used, "{line}");
+        }
+    }
+
+    #[test]
+    fn is_partial_until_the_empty_line_at_every_length() {
+        for end in 0..CURL.len() {
+            assert_eq!(parse(&CURL[..end]), Ok(None), "prefix of {end} bytes");
+        }
+        assert!(matches!(parse(CURL), Ok(Some(_))));
+    }
+
+    #[test]
+    fn a_request_split_at_every_byte_parses_the_same() {
+        let requests: &[&[u8]] = &[
+            CURL,
+            b"POST /form HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\nhello",
+            b"GET / HTTP/1.0\nConnection: keep-alive\n\n",
+            b"GET / HTTP/2.0\r\n\r\n",
+            b"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n",
+        ];
+        for request in requests {
+            let whole = parse(request);
+            for first in 0..=request.len() {
+                assert_eq!(
+                    parse_in_pieces(request, &[first], &Limits::default()),
+                    whole
+                );
+            }
+            // And one byte per read.
+            let every: Vec<usize> = (0..request.len()).collect();
+            assert_eq!(parse_in_pieces(request, &every, &Limits::default()), whole);
+        }
+    }
+
+    #[test]
+    fn pipelined_requests_parse_one_after_another() {
+        let stream = b"GET /1 HTTP/1.1\r\nHost: a\r\n\r\n\
+                       POST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc\
+                       POST /3 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nxy\r\n0\r\n\r\n\
+                       GET /4 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n\
+                       GET /5";
+        let mut buf = stream.to_vec();
+        let mut seen = Vec::new();
+        while let Some((framed, used)) = parse(&buf).unwrap() {
+            buf.drain(..used);
+            let mut decoder = BodyDecoder::new(framed.body, 100);
+            let mut body = Vec::new();
+            let progress = decoder.decode(&buf, &mut body).unwrap();
+            assert!(progress.complete);
+            buf.drain(..progress.consumed);
+            seen.push((framed.head.target, body, framed.keep_alive));
+        }
+        assert_eq!(
+            seen,
+            [
+                ("/1".to_owned(), b"".to_vec(), true),
+                ("/2".to_owned(), b"abc".to_vec(), true),
+                ("/3".to_owned(), b"xy".to_vec(), true),
+                ("/4".to_owned(), b"".to_vec(), false),
+            ]
+        );
+        assert_eq!(
+            buf, b"GET /5",
+            "the partial fifth request is left for the next read"
+        );
+    }
+
+    #[test]
+    fn refuses_malformed_request_lines_and_header_lines() {
+        let cases: &[(&[u8], &str)] = &[
+            // RFC 9112 §5.1: no whitespace between field name and colon.
+            (b"GET / HTTP/1.1\r\nHost : a\r\n\r\n", "invalid header name"),
+            (
+                b"GET / HTTP/1.1\r\nHost\t: a\r\n\r\n",
+                "invalid header name",
+            ),
+            // RFC 9112 §5.2: obs-fold, a line continuing the previous one, is refused.
+            (
+                b"GET / HTTP/1.1\r\nX-A: 1\r\n  continued\r\n\r\n",
+                "invalid header name",
+            ),
+            (
+                b"GET / HTTP/1.1\r\nX-A: 1\r\n\tcontinued\r\n\r\n",
+                "invalid header name",
+            ),
+            // ...and so is whitespace before the first field line (RFC 9112 §2.2).
+            (b"GET / HTTP/1.1\r\n Host: a\r\n\r\n", "invalid header name"),
+            (b"GET / HTTP/1.1\r\n: a\r\n\r\n", "invalid header name"),
+            (b"GET / HTTP/1.1\r\nNoColon\r\n\r\n", "invalid header name"),
+            (b"GET / HTTP/1.1\r\nX-(A): 1\r\n\r\n", "invalid header name"),
+            (
+                b"GET / HTTP/1.1\r\nX-A: a\x00b\r\n\r\n",
+                "invalid header value",
+            ),
+            (
+                b"GET / HTTP/1.1\r\nX-A: a\rb\r\n\r\n",
+                "invalid header value",
+            ),
+            (
+                b"GET / HTTP/1.1\r\nX-A: \x7f\r\n\r\n",
+                "invalid header value",
+            ),
+            (b"GET / HTTP/1.1\rX", "invalid line ending"),
+            (b"GET / HTTP/1.1x\r\n\r\n", "invalid line ending"),
+            (b"GET / HTTP/1.1\r\n\rX", "invalid line ending"),
+            (b"\rGET / HTTP/1.1\r\n\r\n", "invalid line ending"),
+            (b"G(T / HTTP/1.1\r\n\r\n", "invalid token in request line"),
+            (b" GET / HTTP/1.1\r\n\r\n", "invalid token in request line"),
+            (b"GET  / HTTP/1.1\r\n\r\n", "invalid token in request line"),
+            (
+                b"GET /a b HTTP/1.1\r\n\r\n",
+                "invalid HTTP version \"b HTTP/1.1\"",
+            ),
+            (
+                b"GET /\x01 HTTP/1.1\r\n\r\n",
+                "invalid token in request line",
+            ),
+            (b"GET\r\n\r\n", "invalid token in request line"),
+            (b"GET /\r\n\r\n", "invalid token in request line"),
+            // A version that is not `HTTP/` digits is no version at all: 400, not 505.
+            (
+                b"GET / HTTX/1.1\r\n\r\n",
+                "invalid HTTP version \"HTTX/1.1\"",
+            ),
+            (
+                b"GET / http/1.1\r\n\r\n",
+                "invalid HTTP version \"http/1.1\"",
+            ),
+            (b"GET / HTTP/1.\r\n\r\n", "invalid HTTP version \"HTTP/1.\""),
+            (b"GET / HTTP/\r\n\r\n", "invalid HTTP version \"HTTP/\""),
+            (b"GET / \r\n\r\n", "invalid HTTP version \"\""),
+            (
+                b"GET / HTTP/2.0 extra\r\n\r\n",
+                "invalid HTTP version \"HTTP/2.0 extra\"",
+            ),
+        ];
+        for (bytes, what) in cases {
+            match parse(bytes) {
+                Err(RequestError::Malformed(message)) => {
+                    assert!(
+                        message.starts_with(what),
+                        "{bytes:?}: {message:?} is not {what:?}"
+                    )
+                }
+                other => panic!("{:?}: {other:?}", bytes.escape_ascii().to_string()),
+            }
+        }
+    }
+
+    #[test]
+    fn answers_505_naming_a_well_formed_version_other_than_1_0_and_1_1() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"GET / HTTP/2.0\r\n\r\n", "HTTP/2.0"),
+            (b"GET / HTTP/1.2\r\nHost: a\r\n\r\n", "HTTP/1.2"),
+            (b"GET / HTTP/3\r\n\r\n", "HTTP/3"),
+            (b"GET / HTTP/0.9\n\n", "HTTP/0.9"),
+            (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "HTTP/2.0"),
+        ];
+        for (bytes, version) in cases {
+            let want = RequestError::VersionNotSupported((*version).to_owned());
+            assert_eq!(error(bytes, &Limits::default()), want);
+        }
+        // The version is only named once the request line is whole.
+        assert_eq!(parse(b"GET / HTTP/2"), Ok(None));
+        assert_eq!(parse(b"GET / HTTP/2.0\r"), Ok(None));
+    }
+
+    #[test]
+    fn decides_414_or_431_only_past_the_limit() {
+        let limits = Limits {
+            max_header_bytes: 64,
+            ..Limits::default()
+        };
+        // A request line of exactly `len` bytes, CRLF included.
+        let line = |len: usize| format!("GET /{} HTTP/1.1\r\n", "a".repeat(len - 16));
+        let head = |line_len: usize, head_len: usize| {
+            let mut head = line(line_len);
+            let filler = head_len - line_len - 2 - "X: \r\n".len();
+            head.push_str(&format!("X: {}\r\n\r\n", "b".repeat(filler)));
+            head.into_bytes()
+        };
+        let cases: Vec<(Vec<u8>, Result<usize, RequestError>)> = vec![
+            // A head of exactly the limit is fine; one byte more is 431.
+            (head(20, 64), Ok(64)),
+            (head(20, 65), Err(RequestError::HeadTooLarge { limit: 64 })),
+            // A request line (CRLF included) of exactly the limit still fits: 431 for
+            // the head it starts; one byte more and the line itself is too long: 414.
+            (
+                head(64, 64 + 9),
+                Err(RequestError::HeadTooLarge { limit: 64 }),
+            ),
+            (
+                format!("{}X: 1", line(64)).into_bytes(),
+                Err(RequestError::HeadTooLarge { limit: 64 }),
+            ),
+            (
+                line(65).into_bytes(),
+                Err(RequestError::UriTooLong { limit: 64 }),
+            ),
+            (
+                line(200).into_bytes(),
+                Err(RequestError::UriTooLong { limit: 64 }),
+            ),
+            // Still no line ending past the limit: 414, without waiting for the rest.
+            (
+                line(200).into_bytes()[..65].to_vec(),
+                Err(RequestError::UriTooLong { limit: 64 }),
+            ),
+            // A giant method is also a request line that does not fit.
+            (vec![b'A'; 65], Err(RequestError::UriTooLong { limit: 64 })),
+            // Only empty lines: the head is too large, there is no request line yet.
+            (
+                b"\r\n".repeat(33),
+                Err(RequestError::HeadTooLarge { limit: 64 }),
+            ),
+        ];
+        for (bytes, want) in cases {
+            let got = parse_head(&bytes, &limits).map(|done| done.map(|(_, used)| used));
+            assert_eq!(
+                got,
+                want.map(Some),
+                "{:?}",
+                bytes.escape_ascii().to_string()
+            );
+        }
+        // Under the limit, an unfinished head is just partial, however it looks.
+        assert_eq!(parse_head(&line(200).as_bytes()[..64], &limits), Ok(None));
+        assert_eq!(parse_head(&[b'A'; 64], &limits), Ok(None));
+    }
+
+    #[test]
+    fn counts_header_lines_against_max_headers() {
+        let limits = Limits {
+            max_headers: 3,
+            ..Limits::default()
+        };
+        let request = |n: usize| {
+            let lines: Vec<String> = (0..n).map(|i| format!("X-{i}: v")).collect();
+            let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+            with_headers("HTTP/1.1", &lines) // plus Host: one more line
+        };
+        assert!(matches!(parse_head(&request(2), &limits), Ok(Some(_))));
+        assert_eq!(
+            error(&request(3), &limits),
+            RequestError::TooManyHeaders { limit: 3 }
+        );
+        // httparse reports it as soon as the extra line is there, even mid-head.
+        let mut partial = request(3);
+        partial.truncate(partial.len() - 2);
+        assert_eq!(
+            error(&partial, &limits),
+            RequestError::TooManyHeaders { limit: 3 }
+        );
+        let none = Limits {
+            max_headers: 0,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            parse_head(b"GET / HTTP/1.0\r\n\r\n", &none),
+            Ok(Some(_))
+        ));
+        assert_eq!(
+            error(CURL, &none),
+            RequestError::TooManyHeaders { limit: 0 }
+        );
+        // A huge configured limit does not mean a huge allocation.
+        let huge = Limits {
+            max_headers: usize::MAX,
+            ..Limits::default()
+        };
+        assert!(matches!(parse_head(CURL, &huge), Ok(Some(_))));
+    }
+
+    #[test]
+    fn reads_content_length_strictly() {
+        let limits = Limits {
+            max_body_bytes: 100,
+            ..Limits::default()
+        };
+        let too_large = Outcome::Err(RequestError::BodyTooLarge { limit: 100 });
+        let cases: &[(&[&str], Outcome)] = &[
+            (&["Content-Length: 5"], Outcome::Body(BodyKind::Length(5))),
+            (&["content-length: 0"], Outcome::Body(BodyKind::Length(0))),
+            (&["Content-Length: 005"], Outcome::Body(BodyKind::Length(5))),
+            // The whitespace around a field value is not part of it (RFC 9110 §5.5).
+            (&["Content-Length:  5"], Outcome::Body(BodyKind::Length(5))),
+            (&["Content-Length: 5 "], Outcome::Body(BodyKind::Length(5))),
+            (
+                &["Content-Length:\t5\t"],
+                Outcome::Body(BodyKind::Length(5)),
+            ),
+            // The same length repeated is that length (RFC 9112 §6.3).
+            (&["Content-Length: 5,5"], Outcome::Body(BodyKind::Length(5))),
+            (
+                &["Content-Length: 5, 5"],
+                Outcome::Body(BodyKind::Length(5)),
+            ),
+            (
+                &["Content-Length: 5", "Content-Length: 5"],
+                Outcome::Body(BodyKind::Length(5)),
+            ),
+            (
+                &["Content-Length: 5", "Content-Length: 05"],
+                Outcome::Body(BodyKind::Length(5)),
+            ),
+            // Anything but digits is refused.
+            (&["Content-Length: +5"], Outcome::Malformed),
+            (&["Content-Length: -1"], Outcome::Malformed),
+            (&["Content-Length: 0x5"], Outcome::Malformed),
+            (&["Content-Length: 5 5"], Outcome::Malformed),
+            (&["Content-Length: 5.0"], Outcome::Malformed),
+            (&["Content-Length: five"], Outcome::Malformed),
+            (&["Content-Length:"], Outcome::Malformed),
+            (&["Content-Length: 5,"], Outcome::Malformed),
+            (&["Content-Length: ,5"], Outcome::Malformed),
+            (&["Content-Length: ５"], Outcome::Malformed),
+            // Different lengths: which one is the body? Refused (smuggling).
+            (&["Content-Length: 5,6"], Outcome::Malformed),
+            (
+                &["Content-Length: 5", "Content-Length: 6"],
+                Outcome::Malformed,
+            ),
+            (
+                &["Content-Length: 5", "Content-Length: x"],
+                Outcome::Malformed,
+            ),
+            // Over the limit: 413 right away, before any body is read.
+            (
+                &["Content-Length: 100"],
+                Outcome::Body(BodyKind::Length(100)),
+            ),
+            (&["Content-Length: 101"], too_large.clone()),
+            (&["Content-Length: 18446744073709551615"], too_large.clone()),
+            (&["Content-Length: 18446744073709551616"], too_large.clone()),
+            (
+                &["Content-Length: 99999999999999999999999999"],
+                too_large.clone(),
+            ),
+            (
+                &["Content-Length: 99999999999999999999, 99999999999999999999"],
+                too_large,
+            ),
+            (
+                &["Content-Length: 99999999999999999999, 9999999999999999999"],
+                Outcome::Malformed,
+            ),
+        ];
+        for (lines, want) in cases {
+            assert_eq!(
+                &outcome(&with_headers("HTTP/1.1", lines), &limits),
+                want,
+                "{lines:?}"
+            );
+        }
+        let conflict = error(
+            &with_headers("HTTP/1.1", &["Content-Length: 1, 2"]),
+            &limits,
+        );
+        assert_eq!(
+            conflict.to_string(),
+            "malformed request: conflicting Content-Length values"
+        );
+    }
+
+    #[test]
+    fn reads_transfer_encoding_and_refuses_it_with_content_length() {
+        let both = "both Content-Length and Transfer-Encoding (the body's length is ambiguous)";
+        let not_implemented =
+            |coding: &str| Outcome::Err(RequestError::TransferCodingNotImplemented(coding.into()));
+        let cases: &[(&str, &[&str], Outcome)] = &[
+            (
+                "HTTP/1.1",
+                &["Transfer-Encoding: chunked"],
+                Outcome::Body(BodyKind::Chunked),
+            ),
+            (
+                "HTTP/1.1",
+                &["transfer-encoding: CHUNKED"],
+                Outcome::Body(BodyKind::Chunked),
+            ),
+            (
+                "HTTP/1.1",
+                &["Transfer-Encoding: chunked,"],
+                Outcome::Body(BodyKind::Chunked),
+            ),
+            (
+                "HTTP/1.1",
+                &["Transfer-Encoding: , chunked"],
+                Outcome::Body(BodyKind::Chunked),
+            ),
+            (
+                "HTTP/1.1",
+                &["Transfer-Encoding: gzip"],
+                not_implemented("gzip"),
+            ),
+            (
+                "HTTP/1.1",
+                &["Transfer-Encoding: gzip, chunked"],
+                not_implemented("gzip"),
+            ),
+            (
+                "HTTP/1.1",
+                &["Transfer-Encoding: chunked, gzip"],
+                not_implemented("gzip"),
+            ),
+            (
+                "HTTP/1.1",
+                &["Transfer-Encoding: identity"],
+                not_implemented("identity"),
+            ),
+            (
+                "HTTP/1.1",
+                &["Transfer-Encoding: chunked;x=1"],
+                not_implemented("chunked;x=1"),
+            ),
+            (
+                "HTTP/1.1",
+                &["Transfer-Encoding: gzip", "Transfer-Encoding: chunked"],
+                not_implemented("gzip"),
+            ),
+            (
+                "HTTP/1.1",
+                &["Transfer-Encoding: chunked, chunked"],
+                Outcome::Malformed,
+            ),
+            (
+                "HTTP/1.1",
+                &["Transfer-Encoding: chunked", "Transfer-Encoding: chunked"],
+                Outcome::Malformed,
+            ),
+            ("HTTP/1.1", &["Transfer-Encoding:"], Outcome::Malformed),
+            ("HTTP/1.1", &["Transfer-Encoding: ,"], Outcome::Malformed),
+            // Both length headers: refused whatever their values (RFC 9112 §6.1).
+            (
+                "HTTP/1.1",
+                &["Content-Length: 5", "Transfer-Encoding: chunked"],
+                Outcome::Malformed,
+            ),
+            (
+                "HTTP/1.1",
+                &["Transfer-Encoding: chunked", "Content-Length: 5"],
+                Outcome::Malformed,
+            ),
+            (
+                "HTTP/1.1",
+                &["Transfer-Encoding: gzip", "Content-Length: x"],
+                Outcome::Malformed,
+            ),
+            // Transfer-Encoding is HTTP/1.1; in 1.0 the framing is faulty (RFC 9112 §6.1).
+            (
+                "HTTP/1.0",
+                &["Transfer-Encoding: chunked"],
+                Outcome::Malformed,
+            ),
+            (
+                "HTTP/1.0",
+                &["Content-Length: 3"],
+                Outcome::Body(BodyKind::Length(3)),
+            ),
+            ("HTTP/1.0", &[], Outcome::Body(BodyKind::None)),
+        ];
+        for (version, lines, want) in cases {
+            let got = outcome(&with_headers(version, lines), &Limits::default());
+            assert_eq!(&got, want, "{version} {lines:?}");
+        }
+        let request = with_headers(
+            "HTTP/1.1",
+            &["Content-Length: 5", "Transfer-Encoding: chunked"],
+        );
+        assert_eq!(
+            error(&request, &Limits::default()),
+            RequestError::Malformed(both.into())
+        );
+    }
+
+    #[test]
+    fn keeps_alive_by_version_and_connection_tokens() {
+        let cases: &[(&str, &[&str], bool)] = &[
+            ("HTTP/1.1", &[], true),
+            ("HTTP/1.1", &["Connection: close"], false),
+            ("HTTP/1.1", &["connection: CLOSE"], false),
+            ("HTTP/1.1", &["Connection: keep-alive"], true),
+            ("HTTP/1.1", &["Connection: Upgrade, close"], false),
+            (
+                "HTTP/1.1",
+                &["Connection: upgrade", "Connection: close"],
+                false,
+            ),
+            ("HTTP/1.1", &["Connection: closed"], true),
+            ("HTTP/1.1", &["Connection: keep-alive, close"], false),
+            ("HTTP/1.1", &["X-Connection: close"], true),
+            ("HTTP/1.0", &[], false),
+            ("HTTP/1.0", &["Connection: keep-alive"], true),
+            ("HTTP/1.0", &["Connection: Keep-Alive"], true),
+            ("HTTP/1.0", &["Connection: foo,keep-alive"], true),
+            ("HTTP/1.0", &["Connection: close"], false),
+            ("HTTP/1.0", &["Connection: keep-alive, close"], false),
+            ("HTTP/1.0", &["Keep-Alive: timeout=5"], false),
+        ];
+        for (version, lines, keep_alive) in cases {
+            let framed = framed(&with_headers(version, lines));
+            assert_eq!(framed.keep_alive, *keep_alive, "{version} {lines:?}");
+        }
+    }
+
+    #[test]
+    fn expects_continue_only_for_1_1_with_a_body() {
+        let cases: &[(&str, &[&str], bool)] = &[
+            (
+                "HTTP/1.1",
+                &["Content-Length: 5", "Expect: 100-continue"],
+                true,
+            ),
+            (
+                "HTTP/1.1",
+                &["Content-Length: 5", "Expect: 100-Continue"],
+                true,
+            ),
+            (
+                "HTTP/1.1",
+                &["Transfer-Encoding: chunked", "expect: 100-continue"],
+                true,
+            ),
+            ("HTTP/1.1", &["Content-Length: 5"], false),
+            ("HTTP/1.1", &["Content-Length: 5", "Expect: 200-ok"], false),
+            (
+                "HTTP/1.1",
+                &["Content-Length: 0", "Expect: 100-continue"],
+                false,
+            ),
+            ("HTTP/1.1", &["Expect: 100-continue"], false),
+            // RFC 9110 §10.1.1: ignored in an HTTP/1.0 request.
+            (
+                "HTTP/1.0",
+                &["Content-Length: 5", "Expect: 100-continue"],
+                false,
+            ),
+        ];
+        for (version, lines, expect) in cases {
+            let framed = framed(&with_headers(version, lines));
+            assert_eq!(framed.expect_continue, *expect, "{version} {lines:?}");
+        }
+    }
+
+    /// What decoding came to: complete or not (or the error), the body, and how many
+    /// bytes of the stream it took.
+    type Decoding = (Result<bool, RequestError>, Vec<u8>, usize);
+
+    /// Decodes `input` one piece at a time, as a connection does: appends each piece to
+    /// a buffer, decodes, drops what was consumed. Returns the outcome, the body, and
+    /// how many bytes the body took from the stream (0 after an error, which reports
+    /// no count).
+    fn decode_in_pieces(kind: BodyKind, max: u64, input: &[u8], cuts: &[usize]) -> Decoding {
+        let mut ends: Vec<usize> = cuts.iter().map(|&c| c.min(input.len())).collect();
+        ends.push(input.len());
+        ends.sort_unstable();
+        let mut decoder = BodyDecoder::new(kind, max);
+        let (mut buf, mut body, mut taken, mut fed) = (Vec::new(), Vec::new(), 0, 0);
+        for end in ends {
+            buf.extend_from_slice(&input[fed..end]);
+            fed = end;
+            match decoder.decode(&buf, &mut body) {
+                Ok(progress) => {
+                    assert!(progress.consumed <= buf.len());
+                    buf.drain(..progress.consumed);
+                    taken += progress.consumed;
+                    if progress.complete {
+                        return (Ok(true), body, taken);
+                    }
+                }
+                Err(e) => return (Err(e), body, 0),
+            }
+        }
+        (Ok(false), body, taken)
+    }
+
+    fn decode_whole(kind: BodyKind, max: u64, input: &[u8]) -> Decoding {
+        decode_in_pieces(kind, max, input, &[])
+    }
+
+    #[test]
+    fn decodes_a_length_body_and_leaves_the_next_request() {
+        /// Content-Length, input, complete, body, bytes taken.
+        type Case<'a> = (u64, &'a [u8], bool, &'a [u8], usize);
+        let cases: &[Case<'_>] = &[
+            (0, b"GET", true, b"", 0),
+            (5, b"hello", true, b"hello", 5),
+            (5, b"helloGET / HTTP/1.1", true, b"hello", 5),
+            (5, b"hel", false, b"hel", 3),
+            (5, b"", false, b"", 0),
+        ];
+        for (length, input, complete, body, taken) in cases {
+            let got = decode_whole(BodyKind::Length(*length), 100, input);
+            let want = (Ok(*complete), body.to_vec(), *taken);
+            assert_eq!(got, want, "{length} {input:?}");
+        }
+        assert_eq!(
+            decode_whole(BodyKind::None, 100, b"GET"),
+            (Ok(true), vec![], 0)
+        );
+        for cut in 0..=5 {
+            let got = decode_in_pieces(BodyKind::Length(5), 100, b"helloX", &[cut]);
+            assert_eq!(got, (Ok(true), b"hello".to_vec(), 5));
+        }
+    }
+
+    #[test]
+    fn a_complete_decoder_uses_nothing_more() {
+        let mut decoder = BodyDecoder::new(BodyKind::Length(2), 10);
+        let mut body = Vec::new();
+        assert_eq!(
+            decoder.decode(b"ab", &mut body),
+            Ok(Decoded {
+                consumed: 2,
+                complete: true
+            })
+        );
+        assert_eq!(
+            decoder.decode(b"cd", &mut body),
+            Ok(Decoded {
+                consumed: 0,
+                complete: true
+            })
+        );
+        assert_eq!(body, b"ab");
+        assert_eq!(decoder.kind(), BodyKind::Length(2));
+    }
+
+    #[test]
+    fn decodes_chunked_bodies() {
+        type Case<'a> = (&'a [u8], Result<bool, RequestError>, &'a [u8], usize);
+        let cases: &[Case<'_>] = &[
+            (b"0\r\n\r\n", Ok(true), b"", 5),
+            (b"000\r\n\r\n", Ok(true), b"", 7),
+            (b"5\r\nhello\r\n0\r\n\r\n", Ok(true), b"hello", 15),
+            (
+                b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\nNEXT",
+                Ok(true),
+                b"hello world",
+                26,
+            ),
+            (b"A\r\n0123456789\r\n0\r\n\r\n", Ok(true), b"0123456789", 20),
+            (b"a\r\n0123456789\r\n0\r\n\r\n", Ok(true), b"0123456789", 20),
+            (b"0005\r\nhello\r\n0\r\n\r\n", Ok(true), b"hello", 18),
+            // Extensions are parsed and ignored (RFC 9112 §7.1.1), BWS before `;` too.
+            (
+                b"5;name=value\r\nhello\r\n0;last\r\n\r\n",
+                Ok(true),
+                b"hello",
+                31,
+            ),
+            (
+                b"5 ;q=\"a;b\"\r\nhello\r\n0\r\n\r\n",
+                Ok(true),
+                b"hello",
+                24,
+            ),
+            // Trailers are checked and dropped (RFC 9112 §7.1.2).
+            (
+                b"2\r\nab\r\n0\r\nX-Sum: 1\r\nX-B:\r\n\r\nNEXT",
+                Ok(true),
+                b"ab",
+                28,
+            ),
+            // Not finished yet: everything whole is used, partial lines are left.
+            (b"5\r\nhel", Ok(false), b"hel", 6),
+            (b"5\r\nhello", Ok(false), b"hello", 8),
+            (b"5\r\nhello\r", Ok(false), b"hello", 8),
+            (b"5\r\nhello\r\n", Ok(false), b"hello", 10),
+            (b"5\r\nhello\r\n0", Ok(false), b"hello", 10),
+            (b"5\r\nhello\r\n1", Ok(false), b"hello", 10),
+            (b"5\r\nhello\r\n0\r\n", Ok(false), b"hello", 13),
+            (b"5\r\nhello\r\n0\r\nX-A: 1\r\n", Ok(false), b"hello", 21),
+            (b"5\r\nhello\r\n0\r\nX-A: 1\r", Ok(false), b"hello", 13),
+        ];
+        for (input, outcome, body, taken) in cases {
+            let got = decode_whole(BodyKind::Chunked, 100, input);
+            let want = (outcome.clone(), body.to_vec(), *taken);
+            assert_eq!(got, want, "{:?}", input.escape_ascii().to_string());
+        }
+    }
+
+    #[test]
+    fn a_chunked_body_split_at_every_byte_decodes_the_same() {
+        let input = b"4;ext=1\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nTrailer: x\r\n\r\nGET /next";
+        let whole = decode_whole(BodyKind::Chunked, 1000, input);
+        assert_eq!(
+            whole,
+            (
+                Ok(true),
+                b"Wikipedia in\r\n\r\nchunks.".to_vec(),
+                input.len() - 9
+            )
+        );
+        for first in 0..=input.len() {
+            for second in first..=input.len() {
+                let got = decode_in_pieces(BodyKind::Chunked, 1000, input, &[first, second]);
+                assert_eq!(got, whole, "cut at {first} and {second}");
+            }
+        }
+        let every: Vec<usize> = (0..input.len()).collect();
+        assert_eq!(
+            decode_in_pieces(BodyKind::Chunked, 1000, input, &every),
+            whole
+        );
+    }
+
+    #[test]
+    fn refuses_bad_chunked_framing() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"\r\n", "invalid chunk size"),
+            (b";ext\r\n", "invalid chunk size"),
+            (b"x\r\n", "invalid chunk size"),
+            (b"-5\r\n", "invalid chunk size"),
+            (b"+5\r\n", "invalid chunk size"),
+            (b" 5\r\n", "invalid chunk size"),
+            (b"0x5\r\n", "invalid chunk size"),
+            (b"5\n", "invalid chunk size"),
+            (b"5\rx\n", "invalid chunk size"),
+            (b"5;a\nb\r\n", "invalid chunk size"),
+            (b"5 5\r\n", "invalid chunk size"),
+            (b"12345678901234567\r\n", "invalid chunk size"),
+            (b"00000000000000005\r\n", "invalid chunk size"),
+            (b"5\r\nhelloX\r\n", "chunk data not followed by CRLF"),
+            (b"5\r\nhello\rX", "chunk data not followed by CRLF"),
+            (b"5\r\nhello\n0\r\n\r\n", "chunk data not followed by CRLF"),
+            (b"5\r\nhello world\r\n", "chunk data not followed by CRLF"),
+            (b"0\r\nX-A: 1\n\r\n", "trailer line does not end with CRLF"),
+            (b"0\r\n\n", "trailer line does not end with CRLF"),
+            (b"0\r\nno colon\r\n\r\n", "invalid trailer field"),
+            (b"0\r\n folded: x\r\n\r\n", "invalid trailer field"),
+            (b"0\r\nX A: 1\r\n\r\n", "invalid trailer field"),
+            (b"0\r\n: 1\r\n\r\n", "invalid trailer field"),
+            (b"0\r\nX-A: a\x00b\r\n\r\n", "invalid trailer field"),
+            (b"0\r\nX-A: a\rb\r\n\r\n", "invalid trailer field"),
+        ];
+        for (input, what) in cases {
+            match decode_whole(BodyKind::Chunked, 100, input).0 {
+                Err(RequestError::Malformed(message)) => assert!(
+                    message.starts_with(what),
+                    "{:?}: {message:?} is not {what:?}",
+                    input.escape_ascii().to_string()
+                ),
+                other => panic!("{:?}: {other:?}", input.escape_ascii().to_string()),
+            }
+        }
+    }
+
+    #[test]
+    fn bounds_chunk_lines_and_trailers_it_must_buffer() {
+        let long_line = |len: usize| {
+            let mut line = b"1;".to_vec();
+            line.resize(len - 2, b'x');
+            line.extend_from_slice(b"\r\n");
+            line
+        };
+        let outcome = |input: &[u8]| decode_whole(BodyKind::Chunked, 100, input).0;
+        assert_eq!(outcome(&long_line(MAX_CHUNK_LINE_BYTES)), Ok(false));
+        assert!(matches!(
+            outcome(&long_line(MAX_CHUNK_LINE_BYTES + 1)),
+            Err(RequestError::Malformed(_))
+        ));
+        // An unfinished line is refused as soon as it cannot fit any more.
+        let unfinished = &long_line(MAX_CHUNK_LINE_BYTES + 10)[..MAX_CHUNK_LINE_BYTES];
+        assert!(matches!(
+            outcome(unfinished),
+            Err(RequestError::Malformed(_))
+        ));
+        assert_eq!(outcome(&unfinished[..MAX_CHUNK_LINE_BYTES - 1]), Ok(false));
+
+        let trailers = |len: usize| {
+            let mut body = b"0\r\nX: ".to_vec();
+            body.resize(3 + len - 4, b'v');
+            body.extend_from_slice(b"\r\n\r\n");
+            body
+        };
+        assert_eq!(outcome(&trailers(MAX_TRAILER_BYTES)), Ok(true));
+        match outcome(&trailers(MAX_TRAILER_BYTES + 1)) {
+            Err(RequestError::Malformed(m)) => {
+                assert_eq!(m, "trailer section larger than 8192 bytes")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn refuses_a_body_over_the_limit_before_copying_it() {
+        let too_large = Err(RequestError::BodyTooLarge { limit: 10 });
+        // Content-Length over the limit: nothing is copied.
+        assert_eq!(
+            decode_whole(BodyKind::Length(11), 10, b"0123456789a"),
+            (too_large.clone(), vec![], 0)
+        );
+        assert_eq!(
+            decode_whole(BodyKind::Length(10), 10, b"0123456789").0,
+            Ok(true)
+        );
+        // Chunked: refused at the chunk size that would pass the limit, whatever the
+        // data that follows (and however large the announced size).
+        let cases: &[(&[u8], &[u8])] = &[
+            (b"b\r\n0123456789a\r\n0\r\n\r\n", b""),
+            (b"5\r\n01234\r\n6\r\n", b"01234"),
+            (b"5\r\n01234\r\n5\r\n56789\r\n1\r\n", b"0123456789"),
+            (b"ffffffffffffffff\r\n", b""),
+        ];
+        for (input, body) in cases {
+            let (outcome, got, _) = decode_whole(BodyKind::Chunked, 10, input);
+            assert_eq!(
+                (outcome, got),
+                (too_large.clone(), body.to_vec()),
+                "{input:?}"
+            );
+        }
+        let exact = b"5\r\n01234\r\n5\r\n56789\r\n0\r\n\r\n";
+        assert_eq!(decode_whole(BodyKind::Chunked, 10, exact).0, Ok(true));
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::collection::vec;
+        use proptest::prelude::*;
+
+        /// Pieces requests are made of, so generated inputs are often nearly valid
+        /// (and so reach deep into the parser) rather than rejected at the first byte.
+        fn piece() -> impl Strategy<Value = Vec<u8>> {
+            prop_oneof![
+                Just(b"GET / HTTP/1.1\r\n".to_vec()),
+                Just(b"POST /a?b=c HTTP/1.0\r\n".to_vec()),
+                Just(b"GET / HTTP/2.0\r\n".to_vec()),
+                Just(b"Host: a\r\n".to_vec()),
+                Just(b"Content-Length: 3\r\n".to_vec()),
+                Just(b"Content-Length: 3, 4\r\n".to_vec()),
+                Just(b"Transfer-Encoding: chunked\r\n".to_vec()),
+                Just(b"Transfer-Encoding: gzip\r\n".to_vec()),
+                Just(b"Connection: close\r\n".to_vec()),
+                Just(b"Expect: 100-continue\r\n".to_vec()),
+                Just(b" folded\r\n".to_vec()),
+                Just(b"\r\n".to_vec()),
+                Just(b"\n".to_vec()),
+                Just(b"3\r\nabc\r\n".to_vec()),
+                Just(b"0\r\n".to_vec()),
+                vec(any::<u8>(), 0..8),
+            ]
+        }
+
+        fn input() -> impl Strategy<Value = Vec<u8>> {
+            prop_oneof![
+                vec(any::<u8>(), 0..300),
+                vec(piece(), 0..12).prop_map(|p| p.concat())
+            ]
+        }
+
+        fn limits() -> impl Strategy<Value = Limits> {
+            (0usize..200, 0usize..6, 0u64..20).prop_map(
+                |(max_header_bytes, max_headers, max_body_bytes)| Limits {
+                    max_header_bytes,
+                    max_headers,
+                    max_body_bytes,
+                },
+            )
+        }
+
+        fn body_kind() -> impl Strategy<Value = BodyKind> {
+            prop_oneof![
+                Just(BodyKind::None),
+                Just(BodyKind::Chunked),
+                (0u64..40).prop_map(BodyKind::Length),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn parse_head_does_not_care_how_the_bytes_arrive(
+                bytes in input(),
+                cuts in vec(any::<usize>(), 0..6),
+                limits in prop_oneof![Just(Limits::default()), limits()],
+            ) {
+                let cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+                let whole = parse_head(&bytes, &limits);
+                prop_assert_eq!(parse_in_pieces(&bytes, &cuts, &limits), whole.clone());
+                if let Ok(Some((_, used))) = whole {
+                    prop_assert!(used <= bytes.len() && used <= limits.max_header_bytes);
+                }
+            }
+
+            #[test]
+            fn decode_does_not_care_how_the_bytes_arrive(
+                kind in body_kind(),
+                max in 0u64..50,
+                bytes in input(),
+                cuts in vec(any::<usize>(), 0..6),
+            ) {
+                let cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+                let whole = decode_whole(kind, max, &bytes);
+                prop_assert!(whole.1.len() as u64 <= max && whole.2 <= bytes.len());
+                prop_assert_eq!(decode_in_pieces(kind, max, &bytes, &cuts), whole);
+            }
+
+            #[test]
+            fn chunked_encoding_round_trips_however_it_is_split(
+                chunks in vec(vec(any::<u8>(), 1..40), 0..6),
+                extension in prop_oneof![Just(""), Just(";a=b"), Just(" ; x")],
+                trailer in prop_oneof![Just(""), Just("X-T: 1\r\n")],
+                cuts in vec(any::<usize>(), 0..6),
+            ) {
+                let mut wire = Vec::new();
+                for chunk in &chunks {
+                    wire.extend_from_slice(format!("{:x}{extension}\r\n", chunk.len()).as_bytes());
+                    wire.extend_from_slice(chunk);
+                    wire.extend_from_slice(b"\r\n");
+                }
+                wire.extend_from_slice(format!("0{extension}\r\n{trailer}\r\n").as_bytes());
+                let body_end = wire.len();
+                wire.extend_from_slice(b"GET / HTTP/1.1\r\n");
+                let cuts: Vec<usize> = cuts.iter().map(|c| c % (wire.len() + 1)).collect();
+                let got = decode_in_pieces(BodyKind::Chunked, u64::MAX, &wire, &cuts);
+                prop_assert_eq!(got, (Ok(true), chunks.concat(), body_end));
+            }
+        }
+    }
+}

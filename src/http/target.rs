@@ -79,22 +79,22 @@ impl<'a> Target<'a> {
             let (path, query) = split_path_query(raw);
             return Target::Origin { path, query };
         }
-        if let Some((scheme, rest)) = raw.split_once("://") {
-            if is_scheme(scheme) {
-                // The authority runs to the first `/`, `?` or `#` (RFC 3986 §3.2), and may be
-                // empty (`http:///x`); the Host policy refuses an empty one, not us.
-                let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-                let (authority, rest) = rest.split_at(end);
-                let (path, query) = split_path_query(rest);
-                // RFC 9112 §3.2.1: an absolute URI with an empty path means `/`.
-                let path = if path.is_empty() { "/" } else { path };
-                return Target::Absolute {
-                    scheme,
-                    authority,
-                    path,
-                    query,
-                };
-            }
+        if let Some((scheme, rest)) = raw.split_once("://")
+            && is_scheme(scheme)
+        {
+            // The authority runs to the first `/`, `?` or `#` (RFC 3986 §3.2), and may be
+            // empty (`http:///x`); the Host policy refuses an empty one, not us.
+            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            let (authority, rest) = rest.split_at(end);
+            let (path, query) = split_path_query(rest);
+            // An empty path is equivalent to `/` in an http(s) URI (RFC 9110 §4.2.3).
+            let path = if path.is_empty() { "/" } else { path };
+            return Target::Absolute {
+                scheme,
+                authority,
+                path,
+                query,
+            };
         }
         Target::Authority(raw)
     }
