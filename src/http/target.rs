@@ -1,6 +1,27 @@
 //! The request target (RFC 9112 §3.2) and what the echo shows of it.
 //!
-//! TODO(framing helper): implement. Interface fixed below.
+//! The second word of the request line names what the request is about. RFC 9112 §3.2
+//! gives it four shapes, and which one a client uses depends on who it thinks it is
+//! talking to:
+//!
+//! ```text
+//! origin-form     GET /index.html?name=jack HTTP/1.1         to the origin server
+//! absolute-form   GET http://a.example/index.html HTTP/1.1   to a proxy
+//! authority-form  CONNECT a.example:443 HTTP/1.1             to a proxy, for a tunnel
+//! asterisk-form   OPTIONS * HTTP/1.1                         to the server as a whole
+//! ```
+//!
+//! [`Target::parse`] only *classifies* the raw target by its shape and splits it into
+//! borrowed parts; it never fails and never allocates. Whether the form suits the
+//! method, and whether an authority names a host we serve, are decided elsewhere (the
+//! Host policy in [`crate::host`]). Percent-decoding is done late, on demand, by
+//! [`Target::decoded_path`] and [`Target::query_pairs`], because the raw form is what
+//! the Host policy and the echo of the request line need to see.
+//!
+//! httparse has already refused any target holding bytes outside the URI character set
+//! (spaces, control characters), so everything here works on plain `&str` slicing.
+
+use percent_encoding::percent_decode_str;
 
 /// The four forms a request target can take (RFC 9112 §3.2).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,23 +52,275 @@ pub enum Target<'a> {
 
 impl<'a> Target<'a> {
     /// Splits a raw target into its form and parts.
+    ///
+    /// The form is chosen by shape, in this order:
+    ///
+    /// 1. exactly `*` → [`Target::Asterisk`];
+    /// 2. starts with `/` → [`Target::Origin`];
+    /// 3. starts with a scheme (RFC 3986 §3.1: a letter, then letters, digits, `+`, `-`,
+    ///    `.`; any case) followed by `://` → [`Target::Absolute`];
+    /// 4. anything else → [`Target::Authority`], the raw target whole.
+    ///
+    /// Rule 4 is a catch-all on purpose: a target like `foo` is not valid in *any* form,
+    /// but this function classifies rather than judges, and authority-form is the only
+    /// grammar left that does not start with `/` or a scheme. Whatever handles it must
+    /// check it anyway (authority-form is only meaningful with `CONNECT`), and calling it
+    /// an origin-form path would break the invariant that a path starts with `/`.
+    ///
+    /// A fragment (`#` and what follows) is cut off the path and query: RFC 3986 §3.5
+    /// keeps fragments on the client, so one on the wire comes from a broken or probing
+    /// client, and it is not part of the resource asked for. The raw target in
+    /// [`Head::target`](crate::http::Head::target) still shows it.
     pub fn parse(raw: &'a str) -> Target<'a> {
-        let _ = raw;
-        todo!()
+        if raw == "*" {
+            return Target::Asterisk;
+        }
+        if raw.starts_with('/') {
+            let (path, query) = split_path_query(raw);
+            return Target::Origin { path, query };
+        }
+        if let Some((scheme, rest)) = raw.split_once("://")
+            && is_scheme(scheme)
+        {
+            // The authority runs to the first `/`, `?` or `#` (RFC 3986 §3.2), and may be
+            // empty (`http:///x`); the Host policy refuses an empty one, not us.
+            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            let (authority, rest) = rest.split_at(end);
+            let (path, query) = split_path_query(rest);
+            // An empty path is equivalent to `/` in an http(s) URI (RFC 9110 §4.2.3).
+            let path = if path.is_empty() { "/" } else { path };
+            return Target::Absolute {
+                scheme,
+                authority,
+                path,
+                query,
+            };
+        }
+        Target::Authority(raw)
     }
 
     /// The authority of an absolute-form target, which replaces Host (RFC 9112 §3.2.2).
+    ///
+    /// `None` for every other form: authority-form names the *tunnel's* destination for
+    /// `CONNECT`, not the host this server should answer for.
     pub fn absolute_authority(&self) -> Option<&'a str> {
-        todo!()
+        match self {
+            Target::Absolute { authority, .. } => Some(authority),
+            _ => None,
+        }
     }
 
     /// The path, percent-decoded (lossy UTF-8).
+    ///
+    /// `%2F` becomes `/` here, so the result is for showing, never for splitting into
+    /// segments or for finding a file: that is how path-traversal bugs (`/..%2F..%2Fetc`)
+    /// are made. An escape that is not `%` and two hex digits is kept as it is, and bytes
+    /// that do not decode to UTF-8 become U+FFFD. Asterisk-form shows as `*`;
+    /// authority-form has no path and shows as the empty string.
     pub fn decoded_path(&self) -> String {
-        todo!()
+        match self {
+            Target::Origin { path, .. } | Target::Absolute { path, .. } => {
+                percent_decode_str(path).decode_utf8_lossy().into_owned()
+            }
+            Target::Asterisk => "*".to_owned(),
+            Target::Authority(_) => String::new(),
+        }
     }
 
     /// The query pairs, decoded as `application/x-www-form-urlencoded`, in order, duplicates kept.
+    ///
+    /// That is the WHATWG URL Standard's reading, the one HTML forms use: pairs are split
+    /// on `&`, name from value on the first `=`, `+` means a space, then percent-decoding
+    /// (lossy UTF-8). A name without `=` gets an empty value, and empty pieces (`a=1&&b=2`)
+    /// are skipped. Repeated names are all kept, in order: `?tag=a&tag=b` is two pairs,
+    /// and which one "wins" is an application's choice, not the parser's.
     pub fn query_pairs(&self) -> Vec<(String, String)> {
-        todo!()
+        match self {
+            Target::Origin {
+                query: Some(query), ..
+            }
+            | Target::Absolute {
+                query: Some(query), ..
+            } => form_urlencoded::parse(query.as_bytes())
+                .map(|(name, value)| (name.into_owned(), value.into_owned()))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Splits `path?query#fragment` into the path and the query, dropping the fragment.
+fn split_path_query(s: &str) -> (&str, Option<&str>) {
+    let s = match s.split_once('#') {
+        Some((before, _fragment)) => before,
+        None => s,
+    };
+    match s.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (s, None),
+    }
+}
+
+/// Whether `s` is a URI scheme: `ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )` (RFC 3986 §3.1).
+fn is_scheme(s: &str) -> bool {
+    let mut bytes = s.bytes();
+    match bytes.next() {
+        Some(first) if first.is_ascii_alphabetic() => {}
+        _ => return false,
+    }
+    bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin<'a>(path: &'a str, query: Option<&'a str>) -> Target<'a> {
+        Target::Origin { path, query }
+    }
+
+    fn absolute<'a>(
+        scheme: &'a str,
+        authority: &'a str,
+        path: &'a str,
+        query: Option<&'a str>,
+    ) -> Target<'a> {
+        Target::Absolute {
+            scheme,
+            authority,
+            path,
+            query,
+        }
+    }
+
+    #[test]
+    fn classifies_each_form_and_splits_its_parts() {
+        let cases: &[(&str, Target<'_>)] = &[
+            // origin-form
+            ("/", origin("/", None)),
+            ("/index.html", origin("/index.html", None)),
+            (
+                "/index.html?name=jack&age=18",
+                origin("/index.html", Some("name=jack&age=18")),
+            ),
+            ("/?", origin("/", Some(""))),
+            ("/a?b?c", origin("/a", Some("b?c"))),
+            ("//double", origin("//double", None)),
+            ("/p#frag", origin("/p", None)),
+            ("/p?q#frag?x", origin("/p", Some("q"))),
+            // absolute-form
+            ("http://a.example", absolute("http", "a.example", "/", None)),
+            (
+                "http://a.example/",
+                absolute("http", "a.example", "/", None),
+            ),
+            (
+                "http://a.example:8080/x/y?z=1",
+                absolute("http", "a.example:8080", "/x/y", Some("z=1")),
+            ),
+            (
+                "http://a.example?z",
+                absolute("http", "a.example", "/", Some("z")),
+            ),
+            (
+                "http://a.example#f",
+                absolute("http", "a.example", "/", None),
+            ),
+            (
+                "HTTPS://A.example/",
+                absolute("HTTPS", "A.example", "/", None),
+            ),
+            (
+                "http://user:pw@a.example/",
+                absolute("http", "user:pw@a.example", "/", None),
+            ),
+            ("http://[::1]:80/", absolute("http", "[::1]:80", "/", None)),
+            ("http:///nohost", absolute("http", "", "/nohost", None)),
+            ("svn+ssh.1-x://h/", absolute("svn+ssh.1-x", "h", "/", None)),
+            // authority-form
+            ("a.example:443", Target::Authority("a.example:443")),
+            ("[::1]:443", Target::Authority("[::1]:443")),
+            // asterisk-form
+            ("*", Target::Asterisk),
+            // not valid in any form: the catch-all, authority-form
+            ("foo", Target::Authority("foo")),
+            ("**", Target::Authority("**")),
+            ("1http://a/", Target::Authority("1http://a/")),
+            ("://a/", Target::Authority("://a/")),
+            ("ht tp://a/", Target::Authority("ht tp://a/")),
+            ("", Target::Authority("")),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(&Target::parse(raw), want, "target {raw:?}");
+        }
+    }
+
+    #[test]
+    fn only_absolute_form_has_an_authority_replacing_host() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("http://a.example:8080/x", Some("a.example:8080")),
+            ("http://evil@a.example/", Some("evil@a.example")),
+            ("http:///x", Some("")),
+            ("/x", None),
+            ("a.example:443", None),
+            ("*", None),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(
+                Target::parse(raw).absolute_authority(),
+                *want,
+                "target {raw:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn decodes_the_path_for_display() {
+        let cases: &[(&str, &str)] = &[
+            ("/index.html?name=jack", "/index.html"),
+            ("/a%20b", "/a b"),
+            ("/a+b", "/a+b"), // `+` is a space only in a query
+            ("/caf%C3%A9", "/café"),
+            ("/..%2F..%2Fetc", "/../../etc"),
+            ("/bad%zz%4", "/bad%zz%4"),
+            ("/%FF", "/\u{FFFD}"),
+            ("http://h/x%41?y", "/xA"),
+            ("http://h", "/"),
+            ("*", "*"),
+            ("h:443", ""),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(Target::parse(raw).decoded_path(), *want, "target {raw:?}");
+        }
+    }
+
+    #[test]
+    fn decodes_query_pairs_in_order_keeping_duplicates() {
+        let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+            list.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let cases: &[(&str, Vec<(String, String)>)] = &[
+            (
+                "/index.html?name=jack&age=18",
+                pairs(&[("name", "jack"), ("age", "18")]),
+            ),
+            ("/?tag=a&tag=b", pairs(&[("tag", "a"), ("tag", "b")])),
+            ("/?q=a+b%2Bc", pairs(&[("q", "a b+c")])),
+            ("/?flag", pairs(&[("flag", "")])),
+            ("/?a=1&&b=2", pairs(&[("a", "1"), ("b", "2")])),
+            ("/?=v", pairs(&[("", "v")])),
+            ("/?k=x=y", pairs(&[("k", "x=y")])),
+            ("/?n=%E2%9C%93", pairs(&[("n", "✓")])),
+            ("http://h/p?x=1", pairs(&[("x", "1")])),
+            ("/?", pairs(&[])),
+            ("/", pairs(&[])),
+            ("*", pairs(&[])),
+            ("h:443", pairs(&[])),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(&Target::parse(raw).query_pairs(), want, "target {raw:?}");
+        }
     }
 }
