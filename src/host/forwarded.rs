@@ -219,9 +219,12 @@ fn host_in_line(line: &[u8]) -> Result<Option<Cow<'_, [u8]>>, &'static str> {
 mod tests {
     use super::*;
 
+    /// Field lines, and the host they should yield.
+    type Case = (&'static [&'static [u8]], Option<&'static [u8]>);
+
     #[test]
     fn x_forwarded_host_takes_the_last_element_of_the_last_line() {
-        let table: &[(&[&[u8]], Option<&[u8]>)] = &[
+        let table: &[Case] = &[
             (&[], None),
             (&[b"example.com"], Some(b"example.com")),
             (&[b"a.com, b.com"], Some(b"b.com")),
@@ -253,7 +256,7 @@ mod tests {
 
     #[test]
     fn forwarded_host_parses_rfc_7239_elements() {
-        let table: &[(&[&[u8]], Option<&[u8]>)] = &[
+        let table: &[Case] = &[
             (&[b"host=example.com"], Some(b"example.com")),
             (&[b"HOST=example.com"], Some(b"example.com")),
             (&[b"for=192.0.2.60;proto=http;by=203.0.113.43"], None),

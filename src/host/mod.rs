@@ -225,6 +225,10 @@ pub fn escape_for_message(raw: &[u8]) -> String {
     out
 }
 
+/// The value that names the host (borrowed from the request, or built from the
+/// local address), and where it came from.
+type Candidate<'a> = (Cow<'a, [u8]>, HostSource);
+
 /// The compiled policy. Built once at start, shared read-only by every event loop.
 #[derive(Clone, Debug)]
 pub struct HostPolicy {
@@ -328,10 +332,7 @@ impl HostPolicy {
 
     /// The value a trusted proxy forwarded, if the policy reads forwarding headers,
     /// the peer is trusted, and one of them is present.
-    fn forwarded_value<'a>(
-        &self,
-        facts: &Facts<'a>,
-    ) -> Result<Option<(Cow<'a, [u8]>, HostSource)>, Rejection> {
+    fn forwarded_value<'a>(&self, facts: &Facts<'a>) -> Result<Option<Candidate<'a>>, Rejection> {
         if !self.options.use_x_forwarded_host {
             return Ok(None);
         }
@@ -446,7 +447,7 @@ mod tests {
             self.authority = Some(authority);
             self
         }
-        fn from_peer(mut self, peer: &str) -> Req {
+        fn via_peer(mut self, peer: &str) -> Req {
             self.peer = peer.parse().unwrap();
             self
         }
@@ -811,11 +812,11 @@ mod tests {
         );
         let xfh = host(b"proxy.example").with("X-Forwarded-Host", b"app.example");
         let via_xfh = allowed("app.example", None, HostSource::XForwardedHost);
-        assert_eq!(xfh.clone().from_peer("10.1.2.3:4000").decide(&p), via_xfh);
-        assert_eq!(xfh.clone().from_peer("[fd00::5]:4000").decide(&p), via_xfh);
+        assert_eq!(xfh.clone().via_peer("10.1.2.3:4000").decide(&p), via_xfh);
+        assert_eq!(xfh.clone().via_peer("[fd00::5]:4000").decide(&p), via_xfh);
         // IPv4 proxy on a dual-stack listener.
         assert_eq!(
-            xfh.clone().from_peer("[::ffff:10.0.0.1]:4000").decide(&p),
+            xfh.clone().via_peer("[::ffff:10.0.0.1]:4000").decide(&p),
             via_xfh
         );
     }
@@ -832,11 +833,11 @@ mod tests {
         ] {
             let r = host(b"proxy.example")
                 .with("X-Forwarded-Host", b"evil.example")
-                .from_peer(peer);
+                .via_peer(peer);
             assert_eq!(r.decide(&p), via_host, "{peer}");
             let r = host(b"proxy.example")
                 .with("Forwarded", b"host=evil.example;;bad=\"")
-                .from_peer(peer);
+                .via_peer(peer);
             assert_eq!(r.decide(&p), via_host, "{peer}");
         }
     }
