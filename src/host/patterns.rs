@@ -6,7 +6,7 @@
 //! | `example.com` | exactly that host (case, one trailing dot and the port ignored) | Django |
 //! | `.example.com` | `example.com` and every subdomain, at any depth | Django |
 //! | `*.example.com` | every subdomain at any depth, not `example.com` itself | Starlette |
-//! | `*` | any host that passes the grammar of [`syntax`](super::syntax) | Django |
+//! | `*` | any host that passes the grammar of the [`super::syntax`] module | Django |
 //! | `127.0.0.1`, `[::1]`, `::1` | that IP literal, compared as an address | |
 //! | `10.0.0.0/8`, `fd00::/8` | IP literals inside the range | |
 //! | `bücher.example` | its punycode, `xn--bcher-kva.example` (IDNA, UTS #46) | |
