@@ -1,0 +1,317 @@
+//! Reading the host a reverse proxy forwards: `X-Forwarded-Host` and `Forwarded`.
+//!
+//! Behind a reverse proxy, `Host` names the proxy's hop to us (often `127.0.0.1:8090`)
+//! and the host the *client* asked for travels in a forwarding header. Anyone can
+//! send these headers, so the policy only reads them when told to
+//! (`--use-x-forwarded-host`) and only from a trusted peer (`--trusted-proxies`); this
+//! module only reads them.
+//!
+//! Each proxy on the way *appends* what it saw, so the last value is the one added
+//! by the proxy nearest to us, the only one we can trust; earlier values may be
+//! whatever the client typed ("X-Forwarded-Host: evil.com" sent to the first proxy).
+//! Both readers therefore return the **last** host, as Rails does.
+//!
+//! * `X-Forwarded-Host` is a de-facto header: a comma-separated list of `host[:port]`
+//!   values. Several field lines are one list (RFC 9110 §5.3), and empty elements are
+//!   skipped (RFC 9110 §5.6.1).
+//! * `Forwarded` (RFC 7239 §4) has a grammar, parsed here in full:
+//!
+//! ```text
+//! Forwarded         = 1#forwarded-element
+//! forwarded-element = [ forwarded-pair ] *( ";" [ forwarded-pair ] )
+//! forwarded-pair    = token "=" value
+//! value             = token / quoted-string
+//! ```
+//!
+//!   Parameter names are case-insensitive, a parameter may appear once per element
+//!   (§4), and because `:` and `[` are not token characters, `host="[::1]:8080"`
+//!   must be quoted. hostecho allows optional whitespace around `;` as well as `,`
+//!   (many proxies write `for=x; host=y`) but is otherwise strict: a `Forwarded` it
+//!   cannot parse is refused rather than guessed at.
+
+use std::borrow::Cow;
+
+/// A `Forwarded` field line that does not follow RFC 7239 §4.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ForwardedError<'a> {
+    /// The offending field line, raw.
+    pub line: &'a [u8],
+    /// What is wrong with it.
+    pub reason: &'static str,
+}
+
+/// The last non-empty element of the `X-Forwarded-Host` field lines, trimmed.
+///
+/// `None` when there are no lines. `Some(b"")` when there are lines but every
+/// element is empty: the header is present and says nothing, which the policy
+/// refuses rather than falling back to `Host`.
+pub fn last_x_forwarded_host<'a>(lines: impl IntoIterator<Item = &'a [u8]>) -> Option<&'a [u8]> {
+    let mut seen_line = false;
+    let mut last: Option<&[u8]> = None;
+    for line in lines {
+        seen_line = true;
+        for element in line.split(|&b| b == b',') {
+            let element = element.trim_ascii();
+            if !element.is_empty() {
+                last = Some(element);
+            }
+        }
+    }
+    if seen_line {
+        Some(last.unwrap_or(b""))
+    } else {
+        None
+    }
+}
+
+/// The value of the last `host=` parameter across the `Forwarded` field lines,
+/// unquoted. `Ok(None)` when no element carries `host=` (e.g. only `for=`).
+pub fn last_forwarded_host<'a>(
+    lines: impl IntoIterator<Item = &'a [u8]>,
+) -> Result<Option<Cow<'a, [u8]>>, ForwardedError<'a>> {
+    let mut last = None;
+    for line in lines {
+        let found = host_in_line(line).map_err(|reason| ForwardedError { line, reason })?;
+        if found.is_some() {
+            last = found;
+        }
+    }
+    Ok(last)
+}
+
+/// `tchar` (RFC 9110 §5.6.2): the characters of a token.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// A cursor over one field line.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn bump(&mut self) -> Option<u8> {
+        let b = self.peek();
+        if b.is_some() {
+            self.at += 1;
+        }
+        b
+    }
+
+    /// OWS = *( SP / HTAB )
+    fn skip_ows(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t')) {
+            self.at += 1;
+        }
+    }
+
+    /// `token = 1*tchar`; `None` if there is not at least one tchar here.
+    fn token(&mut self) -> Option<&'a [u8]> {
+        let start = self.at;
+        while self.peek().is_some_and(is_tchar) {
+            self.at += 1;
+        }
+        (self.at > start).then(|| &self.bytes[start..self.at])
+    }
+
+    /// `quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE` (RFC 9110 §5.6.4),
+    /// starting at the opening quote. Returns the unescaped content, borrowed unless
+    /// it held a `\`.
+    fn quoted_string(&mut self) -> Result<Cow<'a, [u8]>, &'static str> {
+        self.bump(); // the opening DQUOTE
+        let start = self.at;
+        let mut unescaped: Option<Vec<u8>> = None;
+        loop {
+            let Some(b) = self.bump() else {
+                return Err("a quoted string is not closed");
+            };
+            match b {
+                b'"' => {
+                    return Ok(match unescaped {
+                        Some(owned) => Cow::Owned(owned),
+                        None => Cow::Borrowed(&self.bytes[start..self.at - 1]),
+                    });
+                }
+                b'\\' => {
+                    let escaped = match self.bump() {
+                        Some(e @ (b'\t' | b' ' | 0x21..=0x7e | 0x80..=0xff)) => e,
+                        _ => return Err("a quoted string has a bad escape"),
+                    };
+                    // First escape: copy what came before it, then go on owned.
+                    let owned =
+                        unescaped.get_or_insert_with(|| self.bytes[start..self.at - 2].to_vec());
+                    owned.push(escaped);
+                }
+                b'\t' | b' ' | 0x21 | 0x23..=0x5b | 0x5d..=0x7e | 0x80..=0xff => {
+                    if let Some(owned) = unescaped.as_mut() {
+                        owned.push(b);
+                    }
+                }
+                _ => return Err("a quoted string holds a control byte"),
+            }
+        }
+    }
+}
+
+/// The last `host=` of one field line.
+fn host_in_line(line: &[u8]) -> Result<Option<Cow<'_, [u8]>>, &'static str> {
+    let mut cur = Cursor { bytes: line, at: 0 };
+    let mut last = None;
+    // Whether the current element already had a host= (RFC 7239 §4: "Each parameter
+    // MUST NOT occur more than once per forwarded-element").
+    let mut host_in_element = false;
+    loop {
+        cur.skip_ows();
+        match cur.peek() {
+            None => return Ok(last),
+            // Empty pair (`;;`) or empty list element (`,,`): both allowed.
+            Some(b';') => {
+                cur.bump();
+                continue;
+            }
+            Some(b',') => {
+                cur.bump();
+                host_in_element = false;
+                continue;
+            }
+            Some(_) => {}
+        }
+        let name = cur.token().ok_or("a parameter name is not a token")?;
+        if cur.bump() != Some(b'=') {
+            return Err("a parameter has no '=' right after its name");
+        }
+        let value = if cur.peek() == Some(b'"') {
+            cur.quoted_string()?
+        } else {
+            Cow::Borrowed(
+                cur.token()
+                    .ok_or("a value is neither a token nor a quoted string")?,
+            )
+        };
+        if name.eq_ignore_ascii_case(b"host") {
+            if host_in_element {
+                return Err("host= appears twice in one element");
+            }
+            host_in_element = true;
+            last = Some(value);
+        }
+        cur.skip_ows();
+        match cur.bump() {
+            None => return Ok(last),
+            Some(b';') => {}
+            Some(b',') => host_in_element = false,
+            Some(_) => {
+                return Err(
+                    "a value holds a character that must be quoted (such as ':' or '['), \
+                            or a ';' or ',' is missing",
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Field lines, and the host they should yield.
+    type Case = (&'static [&'static [u8]], Option<&'static [u8]>);
+
+    #[test]
+    fn x_forwarded_host_takes_the_last_element_of_the_last_line() {
+        let table: &[Case] = &[
+            (&[], None),
+            (&[b"example.com"], Some(b"example.com")),
+            (&[b"a.com, b.com"], Some(b"b.com")),
+            (&[b"a.com,b.com ,  c.com:8080 "], Some(b"c.com:8080")),
+            (&[b"a.com", b"b.com"], Some(b"b.com")),
+            (&[b"a.com, b.com", b"c.com, d.com"], Some(b"d.com")),
+            // Empty elements are skipped (RFC 9110 §5.6.1) ...
+            (&[b"a.com, "], Some(b"a.com")),
+            (&[b"a.com", b""], Some(b"a.com")),
+            (&[b", ,a.com,,"], Some(b"a.com")),
+            // ... but a header with nothing in it is reported as empty, not absent.
+            (&[b""], Some(b"")),
+            (&[b" , "], Some(b"")),
+        ];
+        for &(lines, want) in table {
+            assert_eq!(
+                last_x_forwarded_host(lines.iter().copied()),
+                want,
+                "{lines:?}"
+            );
+        }
+    }
+
+    fn forwarded(lines: &[&'static [u8]]) -> Result<Option<Vec<u8>>, &'static str> {
+        last_forwarded_host(lines.iter().copied())
+            .map(|v| v.map(Cow::into_owned))
+            .map_err(|e| e.reason)
+    }
+
+    #[test]
+    fn forwarded_host_parses_rfc_7239_elements() {
+        let table: &[Case] = &[
+            (&[b"host=example.com"], Some(b"example.com")),
+            (&[b"HOST=example.com"], Some(b"example.com")),
+            (&[b"for=192.0.2.60;proto=http;by=203.0.113.43"], None),
+            (&[b"for=192.0.2.43, for=198.51.100.17;by=203.0.113.60;proto=http;host=example.com"], Some(b"example.com")),
+            (&[b"host=a.com, host=b.com"], Some(b"b.com")),
+            (&[b"host=a.com, for=x"], Some(b"a.com")),
+            (&[b"host=a.com", b"host=b.com"], Some(b"b.com")),
+            (&[b"host=a.com", b"for=x"], Some(b"a.com")),
+            (&[b"host=\"[::1]:8080\""], Some(b"[::1]:8080")),
+            (&[b"host=\"example.com:8080\";proto=https"], Some(b"example.com:8080")),
+            (&[b"host=\"a\\\"b\""], Some(b"a\"b")),
+            (&[b"host=\"ex\\ample.com\""], Some(b"example.com")),
+            (&[b"for=x; host=example.com ; proto=http"], Some(b"example.com")),
+            (&[b"for=\"a,b;host=evil.com\";host=good.com"], Some(b"good.com")),
+            (&[b"for=x;;host=a.com;"], Some(b"a.com")),
+            (&[b",,host=a.com,,"], Some(b"a.com")),
+            (&[b""], None),
+        ];
+        for &(lines, want) in table {
+            assert_eq!(forwarded(lines), Ok(want.map(<[u8]>::to_vec)), "{lines:?}");
+        }
+    }
+
+    #[test]
+    fn forwarded_refuses_what_rfc_7239_does_not_allow() {
+        let table: &[&[u8]] = &[
+            b"host",
+            b"host example.com",
+            b"host =example.com",
+            b"host= example.com",
+            b"=example.com",
+            b"host=example.com:8080",
+            b"host=[::1]",
+            b"host=\"unterminated",
+            b"host=\"bad\x01byte\"",
+            b"host=\"bad escape\\\x01\"",
+            b"host=a.com;host=b.com",
+            b"host=a.com;HOST=b.com",
+            b"host=a.com b.com",
+            b"host=\"a.com\"x",
+        ];
+        for &line in table {
+            assert!(
+                forwarded(&[line]).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(line)
+            );
+        }
+    }
+
+    #[test]
+    fn forwarded_error_names_the_offending_line() {
+        let lines: [&[u8]; 2] = [b"host=a.com", b"host=a.com;host=b.com"];
+        let err = last_forwarded_host(lines).unwrap_err();
+        assert_eq!(err.line, lines[1]);
+        assert_eq!(err.reason, "host= appears twice in one element");
+    }
+}
