@@ -182,16 +182,17 @@ pub fn parse_head(
 fn too_large(window: &[u8], limits: &Limits) -> RequestError {
     let limit = limits.max_header_bytes;
     let start = request_line_start(window);
-    // The request line fits when it begins, and its LF arrives, within the limit.
-    let line_fits = start >= limit
-        || window[start..]
+    // 414 needs a request line that began within the limit and whose LF did not come
+    // within it. Empty lines alone filling the limit are a head too large: 431.
+    let line_too_long = start < limit
+        && !window[start..]
             .iter()
             .position(|&b| b == b'\n')
             .is_some_and(|lf| start + lf < limit);
-    if line_fits {
-        RequestError::HeadTooLarge { limit }
-    } else {
+    if line_too_long {
         RequestError::UriTooLong { limit }
+    } else {
+        RequestError::HeadTooLarge { limit }
     }
 }
 
@@ -224,6 +225,12 @@ fn version_error(
     let shown = String::from_utf8_lossy(version).into_owned();
     if is_http_version(version) {
         Err(RequestError::VersionNotSupported(shown))
+    } else if version.contains(&b' ') {
+        // A space inside the target (RFC 9112 §3.2 forbids whitespace there) pushes part
+        // of it into the version's place.
+        Err(RequestError::Malformed(format!(
+            "invalid request line (more than two spaces; a space in the target?): {shown:?}"
+        )))
     } else {
         Err(RequestError::Malformed(format!(
             "invalid HTTP version {shown:?}"
@@ -364,9 +371,11 @@ fn body_kind(head: &Head, limits: &Limits) -> Result<BodyKind, RequestError> {
 /// not one we know.
 fn chunked(head: &Head) -> Result<BodyKind, RequestError> {
     if head.version == Version::Http10 {
-        // RFC 9112 §6.1: Transfer-Encoding came with HTTP/1.1; in a 1.0 message a
-        // server "MUST treat the message as if the framing is faulty", since a 1.0
-        // proxy on the way would have ignored it and framed the body differently.
+        // RFC 9112 §6.1: Transfer-Encoding came with HTTP/1.1, and a server that
+        // receives it in a 1.0 message "MUST treat the message as if the framing is
+        // faulty". A genuine 1.0 client does not chunk, and a 1.0 intermediary on the
+        // way would not have decoded the chunks, so someone framed this body
+        // differently from how we would.
         return Err(RequestError::Malformed(
             "Transfer-Encoding in an HTTP/1.0 request".into(),
         ));
@@ -1033,7 +1042,7 @@ mod tests {
             (b"GET  / HTTP/1.1\r\n\r\n", "invalid token in request line"),
             (
                 b"GET /a b HTTP/1.1\r\n\r\n",
-                "invalid HTTP version \"b HTTP/1.1\"",
+                "invalid request line (more than two spaces; a space in the target?)",
             ),
             (
                 b"GET /\x01 HTTP/1.1\r\n\r\n",
@@ -1055,7 +1064,7 @@ mod tests {
             (b"GET / \r\n\r\n", "invalid HTTP version \"\""),
             (
                 b"GET / HTTP/2.0 extra\r\n\r\n",
-                "invalid HTTP version \"HTTP/2.0 extra\"",
+                "invalid request line (more than two spaces",
             ),
         ];
         for (bytes, what) in cases {
