@@ -6,6 +6,9 @@
 //!
 //! * `parse_head/curl`: the four-line head `curl` sends;
 //! * `parse_head/browser`: a head like a browser's, with 15 header fields;
+//! * `httparse_only/curl`, `httparse_only/browser`: httparse alone on the same heads,
+//!   borrowing rather than copying, as a baseline: the difference is what `parse_head`
+//!   adds (the owned copy, the limit checks, reading the body's framing);
 //! * `decode/chunked_64k`: a 64 KiB body in 4 KiB chunks, with an extension and a
 //!   trailer.
 //!
@@ -61,6 +64,22 @@ fn parse_heads(c: &mut Criterion) {
         assert!(matches!(parse_head(head, &limits), Ok(Some((_, used))) if used == head.len()));
         group.throughput(Throughput::Bytes(head.len() as u64));
         group.bench_function(name, |b| b.iter(|| parse_head(black_box(head), &limits)));
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("httparse_only");
+    for (name, head) in [("curl", CURL), ("browser", BROWSER)] {
+        group.throughput(Throughput::Bytes(head.len() as u64));
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let mut headers = [httparse::EMPTY_HEADER; 32];
+                let mut request = httparse::Request::new(&mut headers);
+                matches!(
+                    request.parse(black_box(head)),
+                    Ok(httparse::Status::Complete(_))
+                )
+            })
+        });
     }
     group.finish();
 }

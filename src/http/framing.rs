@@ -38,6 +38,8 @@
 //! merged into the headers (RFC 9110 §6.5.1), and no transfer coding other than chunked
 //! is implemented.
 
+use std::mem::MaybeUninit;
+
 use crate::error::RequestError;
 use crate::http::request::{Head, Header, Version};
 
@@ -94,7 +96,9 @@ pub struct FramedHead {
 
 /// How many header slots [`parse_head`] keeps on the stack before it allocates.
 /// httparse writes into caller-provided slots (32 bytes each); 128 of them cover the
-/// default `--max-headers` without touching the heap for every request.
+/// default `--max-headers` without touching the heap for every request. They are left
+/// uninitialised (`MaybeUninit`, which httparse accepts and fills in) so that each call
+/// does not first zero 4 KiB that the parse will overwrite anyway.
 const STACK_HEADER_SLOTS: usize = 128;
 
 /// Tries to parse a head from the start of `buf`.
@@ -132,18 +136,20 @@ pub fn parse_head(
     // `max_headers` check. Every field line takes at least 3 bytes (`a:` LF), so more
     // than `window_len / 3 + 1` slots could never be filled; capping there avoids
     // allocating for a huge configured `max_headers` without changing any answer.
-    let slots = limits.max_headers.min(window_len / 3 + 1);
-    let mut on_stack = [httparse::EMPTY_HEADER; STACK_HEADER_SLOTS];
+    let slot_count = limits.max_headers.min(window_len / 3 + 1);
+    let mut on_stack = [const { MaybeUninit::uninit() }; STACK_HEADER_SLOTS];
     let mut on_heap = Vec::new();
-    let headers: &mut [httparse::Header<'_>] = if slots <= STACK_HEADER_SLOTS {
-        &mut on_stack[..slots]
+    let slots: &mut [MaybeUninit<httparse::Header<'_>>] = if slot_count <= STACK_HEADER_SLOTS {
+        &mut on_stack[..slot_count]
     } else {
-        on_heap.resize(slots, httparse::EMPTY_HEADER);
+        on_heap.resize_with(slot_count, MaybeUninit::uninit);
         &mut on_heap
     };
 
-    let mut request = httparse::Request::new(headers);
-    let used = match request.parse(window) {
+    // The slots are handed over at parse time; `request.headers` only holds the filled
+    // ones once the head is complete.
+    let mut request = httparse::Request::new(&mut []);
+    let used = match request.parse_with_uninit_headers(window, slots) {
         // `used` can exceed the limit by one only when the head ends exactly on the
         // window's last byte: complete, but one byte too long.
         Ok(httparse::Status::Complete(used)) if used <= limits.max_header_bytes => used,
@@ -185,10 +191,10 @@ fn too_large(window: &[u8], limits: &Limits) -> RequestError {
     // 414 needs a request line that began within the limit and whose LF did not come
     // within it. Empty lines alone filling the limit are a head too large: 431.
     let line_too_long = start < limit
-        && !window[start..]
+        && window[start..]
             .iter()
             .position(|&b| b == b'\n')
-            .is_some_and(|lf| start + lf < limit);
+            .is_none_or(|lf| start + lf >= limit);
     if line_too_long {
         RequestError::UriTooLong { limit }
     } else {
