@@ -604,10 +604,6 @@ impl BodyDecoder {
         let mut pos = 0;
         loop {
             let rest = &input[pos..];
-            let partial = Decoded {
-                consumed: pos,
-                complete: false,
-            };
             match self.state {
                 DecodeState::Done => {
                     return Ok(Decoded {
@@ -627,7 +623,7 @@ impl BodyDecoder {
                 }
                 DecodeState::ChunkSize => {
                     let Some((line_len, size)) = chunk_size_line(rest)? else {
-                        return Ok(partial);
+                        return Ok(partial_after(pos));
                     };
                     pos += line_len;
                     if size == 0 {
@@ -651,7 +647,7 @@ impl BodyDecoder {
                         pos += 2;
                         self.state = DecodeState::ChunkSize;
                     }
-                    [] | [b'\r'] => return Ok(partial),
+                    [] | [b'\r'] => return Ok(partial_after(pos)),
                     // The data was longer than its size said: the client and we no
                     // longer agree where the chunk ends, so nothing after it can be
                     // trusted.
@@ -665,7 +661,7 @@ impl BodyDecoder {
                     let budget = MAX_TRAILER_BYTES.saturating_sub(seen);
                     let line_len = match find_line(rest, budget) {
                         Ok(Some(line_len)) => line_len,
-                        Ok(None) => return Ok(partial),
+                        Ok(None) => return Ok(partial_after(pos)),
                         Err(()) => {
                             return Err(RequestError::Malformed(format!(
                                 "trailer section larger than {MAX_TRAILER_BYTES} bytes"
