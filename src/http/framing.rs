@@ -1207,6 +1207,39 @@ mod tests {
     }
 
     #[test]
+    fn survives_extreme_limits() {
+        let unlimited = Limits {
+            max_header_bytes: usize::MAX,
+            max_headers: usize::MAX,
+            max_body_bytes: u64::MAX,
+        };
+        let request = with_headers("HTTP/1.1", &["Content-Length: 18446744073709551615"]);
+        let got = outcome(&request, &unlimited);
+        assert_eq!(got, Outcome::Body(BodyKind::Length(u64::MAX)));
+        let mut decoder = BodyDecoder::new(BodyKind::Length(u64::MAX), u64::MAX);
+        let progress = decoder.decode(b"abc", &mut Vec::new());
+        assert_eq!(progress, Ok(partial_after(3)));
+
+        let nothing = Limits {
+            max_header_bytes: 0,
+            max_headers: 0,
+            max_body_bytes: 0,
+        };
+        assert_eq!(parse_head(b"", &nothing), Ok(None));
+        let too_large = RequestError::HeadTooLarge { limit: 0 };
+        assert_eq!(error(b"G", &nothing), too_large);
+        let request = with_headers("HTTP/1.1", &["Content-Length: 1"]);
+        let limits = Limits {
+            max_body_bytes: 0,
+            ..Limits::default()
+        };
+        assert_eq!(
+            error(&request, &limits),
+            RequestError::BodyTooLarge { limit: 0 }
+        );
+    }
+
+    #[test]
     fn reads_content_length_strictly() {
         let limits = Limits {
             max_body_bytes: 100,
