@@ -38,6 +38,8 @@
 //! merged into the headers (RFC 9110 §6.5.1), and no transfer coding other than chunked
 //! is implemented.
 
+use std::mem::MaybeUninit;
+
 use crate::error::RequestError;
 use crate::http::request::{Head, Header, Version};
 
@@ -94,7 +96,9 @@ pub struct FramedHead {
 
 /// How many header slots [`parse_head`] keeps on the stack before it allocates.
 /// httparse writes into caller-provided slots (32 bytes each); 128 of them cover the
-/// default `--max-headers` without touching the heap for every request.
+/// default `--max-headers` without touching the heap for every request. They are left
+/// uninitialised (`MaybeUninit`, which httparse accepts and fills in) so that each call
+/// does not first zero 4 KiB that the parse will overwrite anyway.
 const STACK_HEADER_SLOTS: usize = 128;
 
 /// Tries to parse a head from the start of `buf`.
@@ -132,18 +136,20 @@ pub fn parse_head(
     // `max_headers` check. Every field line takes at least 3 bytes (`a:` LF), so more
     // than `window_len / 3 + 1` slots could never be filled; capping there avoids
     // allocating for a huge configured `max_headers` without changing any answer.
-    let slots = limits.max_headers.min(window_len / 3 + 1);
-    let mut on_stack = [httparse::EMPTY_HEADER; STACK_HEADER_SLOTS];
+    let slot_count = limits.max_headers.min(window_len / 3 + 1);
+    let mut on_stack = [const { MaybeUninit::uninit() }; STACK_HEADER_SLOTS];
     let mut on_heap = Vec::new();
-    let headers: &mut [httparse::Header<'_>] = if slots <= STACK_HEADER_SLOTS {
-        &mut on_stack[..slots]
+    let slots: &mut [MaybeUninit<httparse::Header<'_>>] = if slot_count <= STACK_HEADER_SLOTS {
+        &mut on_stack[..slot_count]
     } else {
-        on_heap.resize(slots, httparse::EMPTY_HEADER);
+        on_heap.resize_with(slot_count, MaybeUninit::uninit);
         &mut on_heap
     };
 
-    let mut request = httparse::Request::new(headers);
-    let used = match request.parse(window) {
+    // The slots are handed over at parse time; `request.headers` only holds the filled
+    // ones once the head is complete.
+    let mut request = httparse::Request::new(&mut []);
+    let used = match request.parse_with_uninit_headers(window, slots) {
         // `used` can exceed the limit by one only when the head ends exactly on the
         // window's last byte: complete, but one byte too long.
         Ok(httparse::Status::Complete(used)) if used <= limits.max_header_bytes => used,
@@ -182,16 +188,17 @@ pub fn parse_head(
 fn too_large(window: &[u8], limits: &Limits) -> RequestError {
     let limit = limits.max_header_bytes;
     let start = request_line_start(window);
-    // The request line fits when it begins, and its LF arrives, within the limit.
-    let line_fits = start >= limit
-        || window[start..]
+    // 414 needs a request line that began within the limit and whose LF did not come
+    // within it. Empty lines alone filling the limit are a head too large: 431.
+    let line_too_long = start < limit
+        && window[start..]
             .iter()
             .position(|&b| b == b'\n')
-            .is_some_and(|lf| start + lf < limit);
-    if line_fits {
-        RequestError::HeadTooLarge { limit }
-    } else {
+            .is_none_or(|lf| start + lf >= limit);
+    if line_too_long {
         RequestError::UriTooLong { limit }
+    } else {
+        RequestError::HeadTooLarge { limit }
     }
 }
 
@@ -224,6 +231,12 @@ fn version_error(
     let shown = String::from_utf8_lossy(version).into_owned();
     if is_http_version(version) {
         Err(RequestError::VersionNotSupported(shown))
+    } else if version.contains(&b' ') {
+        // A space inside the target (RFC 9112 §3.2 forbids whitespace there) pushes part
+        // of it into the version's place.
+        Err(RequestError::Malformed(format!(
+            "invalid request line (more than two spaces; a space in the target?): {shown:?}"
+        )))
     } else {
         Err(RequestError::Malformed(format!(
             "invalid HTTP version {shown:?}"
@@ -364,9 +377,11 @@ fn body_kind(head: &Head, limits: &Limits) -> Result<BodyKind, RequestError> {
 /// not one we know.
 fn chunked(head: &Head) -> Result<BodyKind, RequestError> {
     if head.version == Version::Http10 {
-        // RFC 9112 §6.1: Transfer-Encoding came with HTTP/1.1; in a 1.0 message a
-        // server "MUST treat the message as if the framing is faulty", since a 1.0
-        // proxy on the way would have ignored it and framed the body differently.
+        // RFC 9112 §6.1: Transfer-Encoding came with HTTP/1.1, and a server that
+        // receives it in a 1.0 message "MUST treat the message as if the framing is
+        // faulty". A genuine 1.0 client does not chunk, and a 1.0 intermediary on the
+        // way would not have decoded the chunks, so someone framed this body
+        // differently from how we would.
         return Err(RequestError::Malformed(
             "Transfer-Encoding in an HTTP/1.0 request".into(),
         ));
@@ -589,10 +604,6 @@ impl BodyDecoder {
         let mut pos = 0;
         loop {
             let rest = &input[pos..];
-            let partial = Decoded {
-                consumed: pos,
-                complete: false,
-            };
             match self.state {
                 DecodeState::Done => {
                     return Ok(Decoded {
@@ -612,7 +623,7 @@ impl BodyDecoder {
                 }
                 DecodeState::ChunkSize => {
                     let Some((line_len, size)) = chunk_size_line(rest)? else {
-                        return Ok(partial);
+                        return Ok(partial_after(pos));
                     };
                     pos += line_len;
                     if size == 0 {
@@ -636,7 +647,7 @@ impl BodyDecoder {
                         pos += 2;
                         self.state = DecodeState::ChunkSize;
                     }
-                    [] | [b'\r'] => return Ok(partial),
+                    [] | [b'\r'] => return Ok(partial_after(pos)),
                     // The data was longer than its size said: the client and we no
                     // longer agree where the chunk ends, so nothing after it can be
                     // trusted.
@@ -650,7 +661,7 @@ impl BodyDecoder {
                     let budget = MAX_TRAILER_BYTES.saturating_sub(seen);
                     let line_len = match find_line(rest, budget) {
                         Ok(Some(line_len)) => line_len,
-                        Ok(None) => return Ok(partial),
+                        Ok(None) => return Ok(partial_after(pos)),
                         Err(()) => {
                             return Err(RequestError::Malformed(format!(
                                 "trailer section larger than {MAX_TRAILER_BYTES} bytes"
@@ -1033,7 +1044,7 @@ mod tests {
             (b"GET  / HTTP/1.1\r\n\r\n", "invalid token in request line"),
             (
                 b"GET /a b HTTP/1.1\r\n\r\n",
-                "invalid HTTP version \"b HTTP/1.1\"",
+                "invalid request line (more than two spaces; a space in the target?)",
             ),
             (
                 b"GET /\x01 HTTP/1.1\r\n\r\n",
@@ -1055,7 +1066,7 @@ mod tests {
             (b"GET / \r\n\r\n", "invalid HTTP version \"\""),
             (
                 b"GET / HTTP/2.0 extra\r\n\r\n",
-                "invalid HTTP version \"HTTP/2.0 extra\"",
+                "invalid request line (more than two spaces",
             ),
         ];
         for (bytes, what) in cases {
@@ -1193,6 +1204,39 @@ mod tests {
             ..Limits::default()
         };
         assert!(matches!(parse_head(CURL, &huge), Ok(Some(_))));
+    }
+
+    #[test]
+    fn survives_extreme_limits() {
+        let unlimited = Limits {
+            max_header_bytes: usize::MAX,
+            max_headers: usize::MAX,
+            max_body_bytes: u64::MAX,
+        };
+        let request = with_headers("HTTP/1.1", &["Content-Length: 18446744073709551615"]);
+        let got = outcome(&request, &unlimited);
+        assert_eq!(got, Outcome::Body(BodyKind::Length(u64::MAX)));
+        let mut decoder = BodyDecoder::new(BodyKind::Length(u64::MAX), u64::MAX);
+        let progress = decoder.decode(b"abc", &mut Vec::new());
+        assert_eq!(progress, Ok(partial_after(3)));
+
+        let nothing = Limits {
+            max_header_bytes: 0,
+            max_headers: 0,
+            max_body_bytes: 0,
+        };
+        assert_eq!(parse_head(b"", &nothing), Ok(None));
+        let too_large = RequestError::HeadTooLarge { limit: 0 };
+        assert_eq!(error(b"G", &nothing), too_large);
+        let request = with_headers("HTTP/1.1", &["Content-Length: 1"]);
+        let limits = Limits {
+            max_body_bytes: 0,
+            ..Limits::default()
+        };
+        assert_eq!(
+            error(&request, &limits),
+            RequestError::BodyTooLarge { limit: 0 }
+        );
     }
 
     #[test]
