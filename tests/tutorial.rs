@@ -324,7 +324,7 @@ fn transcripts() -> Vec<Transcript> {
             let body: Vec<String> = lines[index + 2..]
                 .iter()
                 .take_while(|line| !line.starts_with("```"))
-                .map(|line| line.to_string())
+                .map(ToString::to_string)
                 .collect();
             assert!(
                 index + 2 + body.len() < lines.len(),
@@ -620,20 +620,20 @@ fn diff(expected: &[String], actual: &[String]) -> String {
         }
     }
     let (mut i, mut j) = (0, 0);
-    let mut out = String::new();
+    let mut out = Vec::new();
     while i < n || j < m {
         if i < n && j < m && expected[i] == actual[j] {
-            out += &format!("  {}\n", expected[i]);
+            out.push(format!("  {}", expected[i]));
             (i, j) = (i + 1, j + 1);
-        } else if j < m && (i == n || common[i][j + 1] >= common[i + 1][j]) {
-            out += &format!("+ {}\n", actual[j]);
-            j += 1;
-        } else {
-            out += &format!("- {}\n", expected[i]);
+        } else if i < n && (j == m || common[i + 1][j] >= common[i][j + 1]) {
+            out.push(format!("- {}", expected[i]));
             i += 1;
+        } else {
+            out.push(format!("+ {}", actual[j]));
+            j += 1;
         }
     }
-    out
+    out.join("\n")
 }
 
 /// Builds an example with cargo and returns the path of its executable, as cargo reports
