@@ -86,9 +86,10 @@ fn handle_connection(mut stream: TcpStream) -> std::io::Result<()> {
     println!("--- end ---");
 
     // The same answer for everything, whatever was asked. The status line and each
-    // header end in CRLF, and an empty line ends the head. Content-Length says where
-    // the body ends (in bytes, not characters), and `Connection: close` warns the client
-    // that we hang up after it, so neither curl nor a browser waits for more.
+    // header end in CRLF, and an empty line ends the head. Content-Type stops a browser
+    // from guessing what the body is. Content-Length says where the body ends (in bytes,
+    // not characters), and `Connection: close` warns the client that we hang up after
+    // it, so neither curl nor a browser waits for more.
     let body = "Hello, world!\n";
     let response = format!(
         "HTTP/1.1 200 OK\r\n\
