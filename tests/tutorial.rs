@@ -7,9 +7,9 @@
 //!
 //! - **Code is included, never pasted.** Every `{{#include path}}` (or
 //!   `{{#include path:anchor}}`) in `tutorial/src/*.md` names a file that exists, and an
-//!   anchor that exists in it; every `examples/chNN_*.rs` is included by some chapter, so
-//!   no example is left out of the book; every example opens with a `//!` comment that
-//!   says how to run it.
+//!   anchor that exists in it; a `rust` code block holds nothing but includes; every
+//!   `examples/chNN_*.rs` is included by some chapter, so no example is left out of the
+//!   book; every example opens with a `//!` comment that says how to run it.
 //! - **The table of contents is complete.** Every chapter file is linked from
 //!   `SUMMARY.md`, and every link there points at a file. (Chapters that are only planned
 //!   appear as mdBook drafts, `- [Title]()`, with no file and no link.)
@@ -201,6 +201,40 @@ fn every_include_names_an_existing_file_and_anchor() {
         problems.is_empty(),
         "broken includes:\n{}",
         problems.join("\n")
+    );
+}
+
+#[test]
+fn rust_code_in_chapters_is_included_not_pasted() {
+    // A pasted copy compiles nowhere and drifts silently; an include is the example
+    // itself, which cargo builds. Short illustrations belong in inline code or a `text`
+    // block.
+    let mut pasted = Vec::new();
+    for page in pages() {
+        let mut in_rust_block = None;
+        for (index, line) in page.text.lines().enumerate() {
+            let at = format!("tutorial/src/{}:{}", page.name, index + 1);
+            if let Some(info) = line.trim_start().strip_prefix("```") {
+                in_rust_block = match in_rust_block {
+                    Some(_) => None,
+                    None => Some(info.trim().starts_with("rust")),
+                };
+            } else if in_rust_block == Some(true) {
+                let directive = line.trim();
+                let is_include = (directive.starts_with("{{#include ")
+                    || directive.starts_with("{{#rustdoc_include "))
+                    && directive.ends_with("}}");
+                if !directive.is_empty() && !is_include {
+                    pasted.push(format!("{at}: {line}"));
+                }
+            }
+        }
+    }
+    assert!(
+        pasted.is_empty(),
+        "rust code blocks in the book may only `{{{{#include}}}}` code from examples/, \
+         never hold a copy:\n{}",
+        pasted.join("\n")
     );
 }
 
