@@ -686,6 +686,11 @@ fn build_example(name: &str) -> PathBuf {
             "--manifest-path",
         ])
         .arg(root().join("Cargo.toml"));
+    // Build with the profile this test was built with (`cargo test --release` has no
+    // debug assertions), so the example reuses the library that is already compiled.
+    if !cfg!(debug_assertions) {
+        command.arg("--release");
+    }
     let output = run_within(command, BUILD_PATIENCE);
     assert!(
         output.status.success(),
