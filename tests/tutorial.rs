@@ -1,0 +1,832 @@
+//! The tutorial and the code cannot drift: checks of the book in `tutorial/` against the
+//! programs in `examples/`.
+//!
+//! Run it with `cargo test --test tutorial`. It needs neither mdBook nor curl.
+//!
+//! What is checked, and why:
+//!
+//! - **Code is included, never pasted.** Every `{{#include path}}` (or
+//!   `{{#include path:anchor}}`) in `tutorial/src/*.md` names a file that exists, and an
+//!   anchor that exists in it; a `rust` code block holds nothing but includes; every
+//!   `examples/chNN_*.rs` is included by some chapter, so no example is left out of the
+//!   book; every example opens with a `//!` comment that says how to run it.
+//! - **The table of contents is complete.** Every chapter file is linked from
+//!   `SUMMARY.md`, and every link there points at a file. (Chapters that are only planned
+//!   appear as mdBook drafts, `- [Title]()`, with no file and no link.)
+//! - **Transcripts are true.** A chapter marks a transcript with an HTML comment on the
+//!   line before its fenced block, which mdBook does not render:
+//!
+//!   ```text
+//!   <!-- transcript: EXAMPLE curl -->      the output of `curl -v`, as a terminal shows it
+//!   <!-- transcript: EXAMPLE server -->    the command that ran EXAMPLE, then its stdout
+//!   ```
+//!
+//!   For each such pair the test builds the example, runs it on `127.0.0.1:0`, sends it
+//!   exactly the bytes of curl's `>` lines (so the request, `User-Agent` included, is the
+//!   one in the book), and compares the answer with curl's `<` lines and body, and what the
+//!   program printed with the server transcript. Port numbers are the only thing allowed to
+//!   differ; curl's `*` lines are curl talking about itself and are not checked.
+//!
+//! The example is run as a program (built with `cargo build --example`), not called as a
+//! function, so what is checked is exactly what a learner runs. `cargo test` has released
+//! its build lock by the time tests run, so building from inside a test is fine.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long a server or a socket may keep the test waiting before it fails instead of
+/// hanging.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+/// How long `cargo build --example` may take. Everything is normally built already by
+/// `cargo test`, but a cold `cargo test --test tutorial` may compile the library first.
+const BUILD_PATIENCE: Duration = Duration::from_secs(600);
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn book_src() -> PathBuf {
+    root().join("tutorial/src")
+}
+
+/// A markdown file of the book: its name relative to `tutorial/src` and its text.
+struct Page {
+    name: String,
+    text: String,
+}
+
+/// Every `*.md` in `tutorial/src`, SUMMARY.md included, sorted by name.
+fn pages() -> Vec<Page> {
+    let mut pages: Vec<Page> = fs::read_dir(book_src())
+        .expect("tutorial/src exists")
+        .map(|entry| entry.expect("readable directory entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "md"))
+        .map(|path| Page {
+            name: path
+                .file_name()
+                .expect("a file name")
+                .to_string_lossy()
+                .into_owned(),
+            text: fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+        })
+        .collect();
+    pages.sort_by(|a, b| a.name.cmp(&b.name));
+    assert!(!pages.is_empty(), "no chapters in {}", book_src().display());
+    pages
+}
+
+/// The chapter-numbered examples, `examples/chNN_*.rs`, by name without `.rs`.
+fn chapter_examples() -> BTreeSet<String> {
+    fs::read_dir(root().join("examples"))
+        .expect("examples/ exists")
+        .map(|entry| {
+            entry
+                .expect("readable directory entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter_map(|name| name.strip_suffix(".rs").map(str::to_owned))
+        .filter(|name| {
+            let bytes = name.as_bytes();
+            name.starts_with("ch")
+                && bytes.len() > 5
+                && bytes[2].is_ascii_digit()
+                && bytes[3].is_ascii_digit()
+                && bytes[4] == b'_'
+        })
+        .collect()
+}
+
+/// One `{{#include path}}` or `{{#include path:selector}}` directive in a page.
+#[derive(Debug)]
+struct Include {
+    page: String,
+    line: usize,
+    path: String,
+    /// An anchor name, or a line range such as `3:10`.
+    selector: Option<String>,
+}
+
+/// Finds the include directives in a page, as mdBook does: `{{#include …}}` and
+/// `{{#rustdoc_include …}}`, anywhere (fenced code blocks included), except when escaped
+/// with a backslash.
+fn includes(page: &Page) -> Vec<Include> {
+    let mut found = Vec::new();
+    for (index, line) in page.text.lines().enumerate() {
+        let mut rest = line;
+        while let Some(start) = rest.find("{{#") {
+            let escaped = rest[..start].ends_with('\\');
+            let after = &rest[start + 3..];
+            let Some(end) = after.find("}}") else { break };
+            let directive = &after[..end];
+            rest = &after[end + 2..];
+            if escaped {
+                continue;
+            }
+            let Some(argument) = directive
+                .strip_prefix("include ")
+                .or_else(|| directive.strip_prefix("rustdoc_include "))
+            else {
+                continue; // {{#title}}, {{#playground}}…: not about examples
+            };
+            let argument = argument.trim();
+            let (path, selector) = match argument.split_once(':') {
+                Some((path, selector)) => (path, Some(selector.to_owned())),
+                None => (argument, None),
+            };
+            found.push(Include {
+                page: page.name.clone(),
+                line: index + 1,
+                path: path.to_owned(),
+                selector,
+            });
+        }
+    }
+    found
+}
+
+#[test]
+fn every_include_names_an_existing_file_and_anchor() {
+    let mut problems = Vec::new();
+    for page in pages() {
+        for include in includes(&page) {
+            let at = format!("tutorial/src/{}:{}", include.page, include.line);
+            let file = book_src().join(&include.path);
+            let Ok(source) = fs::read_to_string(&file) else {
+                problems.push(format!(
+                    "{at}: includes {}, which does not exist",
+                    include.path
+                ));
+                continue;
+            };
+            match include.selector.as_deref() {
+                None => {}
+                // A line range (`5`, `5:`, `:9`, `5:9`): the first line must exist.
+                Some(range) if range.starts_with(|c: char| c.is_ascii_digit() || c == ':') => {
+                    let first: usize = range
+                        .split(':')
+                        .next()
+                        .filter(|s| !s.is_empty())
+                        .map_or(Ok(1), str::parse)
+                        .unwrap_or(0);
+                    if first == 0 || first > source.lines().count() {
+                        problems.push(format!(
+                            "{at}: line range {range} is not inside {}",
+                            include.path
+                        ));
+                    }
+                }
+                Some(anchor) => {
+                    let begin = anchor_line(&source, "ANCHOR", anchor);
+                    let end = anchor_line(&source, "ANCHOR_END", anchor);
+                    match (begin, end) {
+                        (Some(begin), Some(end)) if begin < end => {}
+                        (Some(_), Some(_)) => problems.push(format!("{at}: ANCHOR_END: {anchor} comes before ANCHOR: {anchor} in {}", include.path)),
+                        _ => problems.push(format!("{at}: {} has no `// ANCHOR: {anchor}` … `// ANCHOR_END: {anchor}` pair", include.path)),
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "broken includes:\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn rust_code_in_chapters_is_included_not_pasted() {
+    // A pasted copy compiles nowhere and drifts silently; an include is the example
+    // itself, which cargo builds. Short illustrations belong in inline code or a `text`
+    // block.
+    let mut pasted = Vec::new();
+    for page in pages() {
+        let mut in_rust_block = None;
+        for (index, line) in page.text.lines().enumerate() {
+            let at = format!("tutorial/src/{}:{}", page.name, index + 1);
+            if let Some(info) = line.trim_start().strip_prefix("```") {
+                in_rust_block = match in_rust_block {
+                    Some(_) => None,
+                    None => Some(info.trim().starts_with("rust")),
+                };
+            } else if in_rust_block == Some(true) {
+                let directive = line.trim();
+                let is_include = (directive.starts_with("{{#include ")
+                    || directive.starts_with("{{#rustdoc_include "))
+                    && directive.ends_with("}}");
+                if !directive.is_empty() && !is_include {
+                    pasted.push(format!("{at}: {line}"));
+                }
+            }
+        }
+    }
+    assert!(
+        pasted.is_empty(),
+        "rust code blocks in the book may only `{{{{#include}}}}` code from examples/, \
+         never hold a copy:\n{}",
+        pasted.join("\n")
+    );
+}
+
+/// The line number of `// KIND: name` in a source file, as mdBook's anchors are written.
+fn anchor_line(source: &str, kind: &str, name: &str) -> Option<usize> {
+    source.lines().position(|line| {
+        line.trim_start()
+            .strip_prefix("//")
+            .and_then(|comment| comment.trim_start().strip_prefix(kind))
+            .and_then(|rest| rest.strip_prefix(':'))
+            .is_some_and(|rest| rest.trim() == name)
+    })
+}
+
+#[test]
+fn every_example_is_included_by_a_chapter() {
+    let included: BTreeSet<PathBuf> = pages()
+        .iter()
+        .flat_map(includes)
+        .filter_map(|include| book_src().join(&include.path).canonicalize().ok())
+        .collect();
+    let missing: Vec<String> = chapter_examples()
+        .into_iter()
+        .filter(|name| {
+            let path = root().join("examples").join(format!("{name}.rs"));
+            !included.contains(&path.canonicalize().expect("the example exists"))
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "examples no chapter includes (add `{{{{#include ../../examples/NAME.rs}}}}` to its chapter): {missing:?}"
+    );
+}
+
+#[test]
+fn every_example_opens_with_how_to_run_it() {
+    for name in chapter_examples() {
+        let source = fs::read_to_string(root().join("examples").join(format!("{name}.rs")))
+            .expect("readable example");
+        assert!(
+            source.starts_with("//!"),
+            "examples/{name}.rs must open with a `//!` comment saying what it shows"
+        );
+        let command = format!("cargo run --example {name}");
+        let doc: Vec<&str> = source
+            .lines()
+            .take_while(|line| line.starts_with("//!"))
+            .collect();
+        assert!(
+            doc.iter().any(|line| line.contains(&command)),
+            "the `//!` comment of examples/{name}.rs must say how to run it: `{command}`"
+        );
+    }
+}
+
+#[test]
+fn summary_lists_every_chapter_and_only_existing_ones() {
+    let pages = pages();
+    let summary = pages
+        .iter()
+        .find(|page| page.name == "SUMMARY.md")
+        .expect("tutorial/src/SUMMARY.md exists");
+    // Every `[title](target)`; a draft chapter has an empty target and no file.
+    let mut linked = BTreeSet::new();
+    for part in summary.text.split("](").skip(1) {
+        let target = part.split(')').next().unwrap_or_default().trim();
+        if !target.is_empty() {
+            linked.insert(target.to_owned());
+        }
+    }
+    let files: BTreeSet<String> = pages
+        .iter()
+        .map(|page| page.name.clone())
+        .filter(|name| name != "SUMMARY.md")
+        .collect();
+    let dangling: Vec<_> = linked.difference(&files).collect();
+    let orphans: Vec<_> = files.difference(&linked).collect();
+    assert!(
+        dangling.is_empty(),
+        "SUMMARY.md links to files that do not exist: {dangling:?}"
+    );
+    assert!(
+        orphans.is_empty(),
+        "chapter files SUMMARY.md does not list (mdBook would not render them): {orphans:?}"
+    );
+}
+
+/// A transcript block of the book, found by its `<!-- transcript: EXAMPLE KIND -->` marker.
+struct Transcript {
+    /// Where its marker is, as `tutorial/src/PAGE:LINE`.
+    at: String,
+    example: String,
+    kind: String,
+    /// The lines inside the fenced block.
+    lines: Vec<String>,
+}
+
+/// Every marked transcript in the book. Panics on a marker that is malformed or not
+/// followed by a fenced block: a transcript the test cannot find is a transcript nobody
+/// checks.
+fn transcripts() -> Vec<Transcript> {
+    let mut found = Vec::new();
+    for page in pages() {
+        let lines: Vec<&str> = page.text.lines().collect();
+        for (index, line) in lines.iter().enumerate() {
+            let Some(marker) = line.trim().strip_prefix("<!-- transcript:") else {
+                continue;
+            };
+            let at = format!("tutorial/src/{}:{}", page.name, index + 1);
+            let words: Vec<&str> = marker.trim_end_matches("-->").split_whitespace().collect();
+            let [example, kind] = words[..] else {
+                panic!(
+                    "{at}: a transcript marker is `<!-- transcript: EXAMPLE curl|server -->`, not {line:?}"
+                );
+            };
+            let fence = lines.get(index + 1).filter(|next| next.starts_with("```"));
+            assert!(
+                fence.is_some(),
+                "{at}: a transcript marker must be followed at once by a fenced code block"
+            );
+            let body: Vec<String> = lines[index + 2..]
+                .iter()
+                .take_while(|line| !line.starts_with("```"))
+                .map(ToString::to_string)
+                .collect();
+            assert!(
+                index + 2 + body.len() < lines.len(),
+                "{at}: the transcript's fenced block is never closed"
+            );
+            found.push(Transcript {
+                at,
+                example: example.to_owned(),
+                kind: kind.to_owned(),
+                lines: body,
+            });
+        }
+    }
+    found
+}
+
+#[test]
+fn every_transcript_marker_is_one_the_tests_check() {
+    let examples = chapter_examples();
+    let transcripts = transcripts();
+    for t in &transcripts {
+        assert!(
+            examples.contains(&t.example),
+            "{}: transcript of examples/{}.rs, which does not exist",
+            t.at,
+            t.example
+        );
+        assert!(
+            t.kind == "curl" || t.kind == "server",
+            "{}: unknown transcript kind {:?} (curl or server)",
+            t.at,
+            t.kind
+        );
+        let same = transcripts
+            .iter()
+            .filter(|u| u.example == t.example && u.kind == t.kind)
+            .count();
+        assert_eq!(
+            same, 1,
+            "{}: more than one {} transcript of {}; this test checks one exchange per example",
+            t.at, t.kind, t.example
+        );
+        let other = if t.kind == "curl" { "server" } else { "curl" };
+        assert!(
+            transcripts
+                .iter()
+                .any(|u| u.example == t.example && u.kind == other),
+            "{}: a {} transcript of {} needs its {other} transcript: the two show one exchange",
+            t.at,
+            t.kind,
+            t.example
+        );
+    }
+}
+
+/// The transcripts of one exchange: curl's side and the server's.
+fn exchange(example: &str) -> Option<(Transcript, Transcript)> {
+    let mut all = transcripts();
+    let curl = all
+        .iter()
+        .position(|t| t.example == example && t.kind == "curl")?;
+    let curl = all.swap_remove(curl);
+    let server = all
+        .into_iter()
+        .find(|t| t.example == example && t.kind == "server")?;
+    Some((curl, server))
+}
+
+#[test]
+fn chapter_1_has_a_checked_transcript() {
+    // Guards the check below against a marker that was deleted or renamed: without this,
+    // the book could lose its transcript check and every test would still pass.
+    assert!(
+        exchange("ch01_blocking_server").is_some(),
+        "chapter 1 lost its `<!-- transcript: ch01_blocking_server … -->` markers"
+    );
+}
+
+#[test]
+fn transcripts_match_what_the_programs_do() {
+    let examples: BTreeSet<String> = transcripts().into_iter().map(|t| t.example).collect();
+    let mut failures = Vec::new();
+    for example in examples {
+        let (curl, server) =
+            exchange(&example).expect("checked by every_transcript_marker_is_one_the_tests_check");
+        failures.extend(check_exchange(&example, &curl, &server));
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
+}
+
+/// Replays the exchange of a curl transcript against the example, returning one message
+/// per transcript that differs from what the program does now.
+///
+/// The contract for an example with a transcript: it takes the address to listen on as
+/// its first argument, prints `listening on http://ADDR` first, and has printed
+/// everything it prints for a request by the time its answer is complete.
+fn check_exchange(example: &str, curl: &Transcript, server: &Transcript) -> Vec<String> {
+    let request = curl_request(curl);
+    assert!(
+        curl.lines
+            .first()
+            .is_some_and(|line| line.starts_with("$ curl")),
+        "{}: curl's transcript must open with the `$ curl …` command that produced it",
+        curl.at
+    );
+    let (server_command, expected_stdout) = server
+        .lines
+        .split_first()
+        .unwrap_or_else(|| panic!("{}: empty transcript", server.at));
+    assert!(
+        server_command.starts_with("$ cargo run")
+            && server_command.contains(&format!("--example {example}")),
+        "{}: the server transcript must open with the `$ cargo run … --example {example}` that started it",
+        server.at
+    );
+
+    let mut program = Program::start(&build_example(example), &["127.0.0.1:0"]);
+    let mut stream =
+        TcpStream::connect_timeout(&program.addr, PATIENCE).expect("connect to the example");
+    stream
+        .set_read_timeout(Some(PATIENCE))
+        .expect("set a read timeout");
+    stream
+        .set_write_timeout(Some(PATIENCE))
+        .expect("set a write timeout");
+    stream
+        .write_all(&request)
+        .expect("send the request from the transcript");
+    let answer = read_answer(&mut stream);
+    let (stdout, stderr) = program.stop();
+
+    let mut failures = Vec::new();
+    let expected_curl = curl_view(&curl.lines);
+    let actual_curl = answer_as_curl_shows_it(&answer);
+    if let Some(diff) = compare(&expected_curl, &actual_curl) {
+        failures.push(format!(
+            "{}: the answer of examples/{example}.rs is not the one in the book (`<` lines and body; - book, + program):\n{diff}",
+            curl.at
+        ));
+    }
+    let expected_stdout: Vec<String> = expected_stdout.to_vec();
+    if let Some(diff) = compare(&expected_stdout, &stdout) {
+        failures.push(format!(
+            "{}: what examples/{example}.rs prints is not what the book shows (- book, + program; ports shown as PORT):\n{diff}",
+            server.at
+        ));
+    }
+    if !stderr.is_empty() {
+        failures.push(format!(
+            "{}: examples/{example}.rs wrote to stderr, which the transcript does not show:\n{}",
+            server.at,
+            stderr.join("\n")
+        ));
+    }
+    if !failures.is_empty() {
+        failures.push(format!(
+            "If the program changed on purpose, capture the exchange again (`cargo run --quiet --example {example}` \
+             in one terminal, `curl -v …` in another) and paste both into the chapter."
+        ));
+    }
+    failures
+}
+
+/// The request curl sent, rebuilt from its `>` lines: curl ends each with CRLF, and the
+/// last one, empty, ends the head.
+fn curl_request(curl: &Transcript) -> Vec<u8> {
+    let sent: Vec<&str> = curl
+        .lines
+        .iter()
+        .filter_map(|line| line.strip_prefix('>'))
+        // curl writes `> ` before each line; an editor may strip the space after a lone `>`.
+        .map(|line| line.strip_prefix(' ').unwrap_or(line))
+        .collect();
+    assert!(
+        !sent.is_empty(),
+        "{}: curl's transcript has no `>` lines (the request it sent)",
+        curl.at
+    );
+    assert_eq!(
+        sent.last(),
+        Some(&""),
+        "{}: the request's last `>` line must be the empty one that ends its head",
+        curl.at
+    );
+    let mut request = sent.join("\r\n");
+    request.push_str("\r\n");
+    request.into_bytes()
+}
+
+/// The lines of a curl transcript that show the answer: the `<` lines and the body.
+/// The command line, curl's `*` remarks and the `>` request are left out.
+fn curl_view(lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .skip(1) // `$ curl -v …`
+        .filter(|line| !line.starts_with('*') && !line.starts_with('>'))
+        .cloned()
+        .collect()
+}
+
+/// An answer as `curl -v` prints it: each line of its head after `< `, then the body.
+fn answer_as_curl_shows_it(answer: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(answer);
+    let Some((head, body)) = text.split_once("\r\n\r\n") else {
+        return vec![format!(
+            "(no complete head in {} bytes: {text:?})",
+            answer.len()
+        )];
+    };
+    let mut lines: Vec<String> = head.split("\r\n").map(|line| format!("< {line}")).collect();
+    lines.push("< ".to_owned());
+    lines.extend(body.lines().map(str::to_owned));
+    lines
+}
+
+/// Reads one answer: its head, then a body of `Content-Length` bytes, or everything
+/// until the server closes if it sends no length.
+fn read_answer(stream: &mut TcpStream) -> Vec<u8> {
+    let mut answer = Vec::new();
+    let mut chunk = [0; 4096];
+    loop {
+        let text = String::from_utf8_lossy(&answer);
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text[..end].lines().find_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                name.eq_ignore_ascii_case("content-length")
+                    .then(|| value.trim().parse::<usize>().ok())?
+            });
+            if length.is_some_and(|length| answer.len() >= end + 4 + length) {
+                return answer;
+            }
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) => return answer,
+            Ok(n) => answer.extend_from_slice(&chunk[..n]),
+            Err(e) => panic!(
+                "reading the answer failed after {} bytes ({e}): {:?}",
+                answer.len(),
+                String::from_utf8_lossy(&answer)
+            ),
+        }
+    }
+}
+
+/// Compares two transcripts line by line after normalising ports; `None` when they agree,
+/// else a diff.
+fn compare(expected: &[String], actual: &[String]) -> Option<String> {
+    let expected: Vec<String> = expected.iter().map(|line| normalise(line)).collect();
+    let actual: Vec<String> = actual.iter().map(|line| normalise(line)).collect();
+    (expected != actual).then(|| diff(&expected, &actual))
+}
+
+/// Replaces what changes from one run to the next: the port after `127.0.0.1:` (chosen by
+/// the OS) and curl's version in `User-Agent: curl/X.Y.Z`. Trailing spaces are dropped, as
+/// editors do.
+fn normalise(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    loop {
+        // (prefix, what replaces the volatile part, whether dots belong to it)
+        let next = [("127.0.0.1:", "PORT", false), ("curl/", "VERSION", true)]
+            .into_iter()
+            .filter_map(|(prefix, word, dots)| rest.find(prefix).map(|at| (at, prefix, word, dots)))
+            .min();
+        let Some((at, prefix, word, dots)) = next else {
+            break;
+        };
+        out.push_str(&rest[..at + prefix.len()]);
+        rest = &rest[at + prefix.len()..];
+        let volatile = rest
+            .find(|c: char| !(c.is_ascii_digit() || (dots && c == '.')))
+            .unwrap_or(rest.len());
+        if volatile > 0 {
+            out.push_str(word);
+            rest = &rest[volatile..];
+        }
+    }
+    out.push_str(rest);
+    out.trim_end().to_owned()
+}
+
+/// A line diff (longest common subsequence): `  ` same, `- ` only expected, `+ ` only actual.
+fn diff(expected: &[String], actual: &[String]) -> String {
+    let (n, m) = (expected.len(), actual.len());
+    let mut common = vec![vec![0usize; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            common[i][j] = if expected[i] == actual[j] {
+                common[i + 1][j + 1] + 1
+            } else {
+                common[i + 1][j].max(common[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::new();
+    while i < n || j < m {
+        if i < n && j < m && expected[i] == actual[j] {
+            out.push(format!("  {}", expected[i]));
+            (i, j) = (i + 1, j + 1);
+        } else if i < n && (j == m || common[i + 1][j] >= common[i][j + 1]) {
+            out.push(format!("- {}", expected[i]));
+            i += 1;
+        } else {
+            out.push(format!("+ {}", actual[j]));
+            j += 1;
+        }
+    }
+    out.join("\n")
+}
+
+/// Builds an example with cargo and returns the path of its executable, as cargo reports
+/// it (so `CARGO_TARGET_DIR` and `build.target-dir` are respected).
+fn build_example(name: &str) -> PathBuf {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
+    let mut command = Command::new(cargo);
+    command
+        .args([
+            "build",
+            "--offline",
+            "--quiet",
+            "--message-format=json-render-diagnostics",
+            "--example",
+            name,
+            "--manifest-path",
+        ])
+        .arg(root().join("Cargo.toml"));
+    // Build with the profile this test was built with (`cargo test --release` has no
+    // debug assertions), so the example reuses the library that is already compiled.
+    if !cfg!(debug_assertions) {
+        command.arg("--release");
+    }
+    let output = run_within(command, BUILD_PATIENCE);
+    assert!(
+        output.status.success(),
+        "cargo build --example {name} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // One JSON message per line; the one we want is the artifact of our example.
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| {
+            message["reason"] == "compiler-artifact" && message["target"]["name"] == name
+        })
+        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
+        .unwrap_or_else(|| panic!("cargo build --example {name} reported no executable"))
+}
+
+/// Runs a command to completion, but gives up (and kills it) after `patience`.
+fn run_within(mut command: Command, patience: Duration) -> Output {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start cargo");
+    // Drain both pipes on threads, or a chatty child blocks on a full pipe and never exits.
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    let out = thread::spawn(move || {
+        let mut bytes = Vec::new();
+        stdout.read_to_end(&mut bytes).map(|_| bytes)
+    });
+    let err = thread::spawn(move || {
+        let mut bytes = Vec::new();
+        stderr.read_to_end(&mut bytes).map(|_| bytes)
+    });
+    let deadline = Instant::now() + patience;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for cargo") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{command:?} took longer than {patience:?}");
+        }
+        thread::sleep(Duration::from_millis(50));
+    };
+    Output {
+        status,
+        stdout: out.join().expect("stdout reader").expect("read stdout"),
+        stderr: err.join().expect("stderr reader").expect("read stderr"),
+    }
+}
+
+/// A running example. Killed when dropped, so a failing test leaves no server behind.
+struct Program {
+    child: Child,
+    addr: SocketAddr,
+    stdout: mpsc::Receiver<String>,
+    stderr: mpsc::Receiver<String>,
+}
+
+impl Program {
+    /// Starts the program and waits for its `listening on http://ADDR` line.
+    fn start(executable: &Path, args: &[&str]) -> Program {
+        let mut child = Command::new(executable)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", executable.display()));
+        let stdout = lines_of(child.stdout.take().expect("piped stdout"));
+        let stderr = lines_of(child.stderr.take().expect("piped stderr"));
+        let first = stdout.recv_timeout(PATIENCE).unwrap_or_else(|_| {
+            let _ = child.kill();
+            panic!(
+                "{} printed no `listening on` line within {PATIENCE:?}",
+                executable.display()
+            )
+        });
+        let addr = first
+            .strip_prefix("listening on http://")
+            .and_then(|addr| addr.parse().ok())
+            .unwrap_or_else(|| {
+                panic!("the first line must be `listening on http://ADDR`, not {first:?}")
+            });
+        // Put the first line back in front of the rest, for the comparison.
+        let (sender, rest) = mpsc::channel();
+        sender.send(first).expect("the receiver is alive");
+        thread::spawn(move || stdout.into_iter().try_for_each(|line| sender.send(line)));
+        Program {
+            child,
+            addr,
+            stdout: rest,
+            stderr,
+        }
+    }
+
+    /// Kills the program and returns every line it wrote to stdout and to stderr.
+    fn stop(&mut self) -> (Vec<String>, Vec<String>) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // With the process gone its pipes close, so the readers reach the end.
+        let drain = |lines: &mpsc::Receiver<String>| {
+            let mut all = Vec::new();
+            while let Ok(line) = lines.recv_timeout(PATIENCE) {
+                all.push(line);
+            }
+            all
+        };
+        (drain(&self.stdout), drain(&self.stderr))
+    }
+}
+
+impl Drop for Program {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads lines (CRLF or LF) on a thread and hands them over a channel, which closes when
+/// the stream ends.
+fn lines_of(stream: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (sender, receiver) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stream).lines() {
+            if sender
+                .send(line.unwrap_or_else(|e| format!("(unreadable output: {e})")))
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    receiver
+}
