@@ -64,26 +64,31 @@ struct Args {
     trusted_proxies: Vec<IpNet>,
 
     /// Largest request head (request line and headers) in bytes; larger gets 431 (414 for the line alone).
-    #[arg(long, value_name = "BYTES", env = "HOSTECHO_MAX_HEADER_BYTES", default_value_t = 8192,
+    #[arg(long, value_name = "BYTES", env = "HOSTECHO_MAX_HEADER_BYTES",
+        allow_negative_numbers = true, default_value_t = 8192,
           value_parser = clap::value_parser!(u64).range(64..=1 << 20))]
     max_header_bytes: u64,
 
     /// Most header lines in a request; more gets 431.
-    #[arg(long, value_name = "COUNT", env = "HOSTECHO_MAX_HEADERS", default_value_t = 100,
+    #[arg(long, value_name = "COUNT", env = "HOSTECHO_MAX_HEADERS",
+        allow_negative_numbers = true, default_value_t = 100,
           value_parser = clap::value_parser!(u64).range(1..=10_000))]
     max_headers: u64,
 
     /// Largest request body in bytes; larger gets 413 without being read.
-    #[arg(long, value_name = "BYTES", env = "HOSTECHO_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    #[arg(long, value_name = "BYTES", env = "HOSTECHO_MAX_BODY_BYTES",
+        allow_negative_numbers = true, default_value_t = 1024 * 1024)]
     max_body_bytes: u64,
 
     /// Seconds a client may take to send a whole request head once it has started; then 408.
-    #[arg(long, value_name = "SECONDS", env = "HOSTECHO_HEADER_TIMEOUT", default_value_t = 10,
+    #[arg(long, value_name = "SECONDS", env = "HOSTECHO_HEADER_TIMEOUT",
+        allow_negative_numbers = true, default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     header_timeout: u64,
 
     /// Seconds a connection may sit idle between requests (or stall) before it is closed.
-    #[arg(long, value_name = "SECONDS", env = "HOSTECHO_IDLE_TIMEOUT", default_value_t = 30,
+    #[arg(long, value_name = "SECONDS", env = "HOSTECHO_IDLE_TIMEOUT",
+        allow_negative_numbers = true, default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     idle_timeout: u64,
 }

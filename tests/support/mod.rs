@@ -270,16 +270,34 @@ pub fn is_closed(stream: &mut TcpStream) -> bool {
     }
 }
 
-/// Runs the binary with arguments, to completion, and returns (exit code, stdout, stderr).
+/// Runs the binary with arguments to completion and returns (exit code, stdout,
+/// stderr). A run that has not ended within [`PATIENCE`] is killed and fails the test:
+/// a command that was expected to exit but started serving must not hang the suite.
 pub fn run_cli(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_hostecho"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hostecho"))
         .args(args)
         .env_remove("RUST_LOG")
         .env("RUST_LOG_STYLE", "never")
         .envs(env.iter().copied())
         .stdin(Stdio::null())
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("run hostecho");
+    let start = Instant::now();
+    while child.try_wait().expect("wait for hostecho").is_none() {
+        if start.elapsed() > PATIENCE {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("collect output");
+            panic!(
+                "hostecho {args:?} did not exit; stdout: {}; stderr: {}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    let out = child.wait_with_output().expect("collect output");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
