@@ -53,10 +53,10 @@ impl Timers {
 
     /// Removes the deadline of `key`, if it has one (the connection closed).
     pub fn clear(&mut self, key: usize) {
-        if let Some(slot) = self.current.get_mut(key) {
-            if slot.take().is_some() {
-                self.live -= 1;
-            }
+        if let Some(slot) = self.current.get_mut(key)
+            && slot.take().is_some()
+        {
+            self.live -= 1;
         }
     }
 
