@@ -284,6 +284,11 @@ impl HostPolicy {
         &self.patterns
     }
 
+    /// The options the policy was built from.
+    pub fn options(&self) -> &PolicyOptions {
+        &self.options
+    }
+
     /// Decides one request: the steps are in the [module documentation](self).
     pub fn decide(&self, facts: &Facts<'_>) -> Result<ValidHost, Rejection> {
         let mut host_lines = facts.headers.iter().filter(|h| h.is("host"));

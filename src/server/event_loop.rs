@@ -272,6 +272,23 @@ pub fn startup_notes(addrs: &[SocketAddr], policy: &HostPolicy) -> Vec<(log::Lev
                 .to_owned(),
         ));
     }
+    let options = policy.options();
+    if options.use_x_forwarded_host && options.trusted_proxies.is_empty() {
+        notes.push((
+            Info,
+            "--use-x-forwarded-host without --trusted-proxies: X-Forwarded-Host is honoured from \
+             every client, so only use it where the proxy is the only way in"
+                .to_owned(),
+        ));
+    }
+    if !options.use_x_forwarded_host && !options.trusted_proxies.is_empty() {
+        notes.push((
+            Warn,
+            "--trusted-proxies has no effect without --use-x-forwarded-host: forwarding headers \
+             are ignored from every peer"
+                .to_owned(),
+        ));
+    }
     if let Some(&first) = addrs.first() {
         notes.push((
             Info,
@@ -492,6 +509,21 @@ mod tests {
             notes
                 .iter()
                 .any(|(l, n)| *l == log::Level::Warn && n.contains("Host validation is off"))
+        );
+    }
+
+    #[test]
+    fn trusted_proxies_without_forwarding_warns_that_it_does_nothing() {
+        let addrs: Vec<SocketAddr> = vec!["127.0.0.1:8090".parse().unwrap()];
+        let options = crate::host::PolicyOptions {
+            trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()],
+            ..Default::default()
+        };
+        let notes = startup_notes(&addrs, &HostPolicy::new(options).unwrap());
+        assert!(
+            notes
+                .iter()
+                .any(|(l, n)| *l == log::Level::Warn && n.contains("no effect without"))
         );
     }
 
