@@ -63,6 +63,10 @@ pub struct Response {
     pub body: Vec<u8>,
     /// Whether to send `Connection: close` and close once the bytes are flushed.
     pub close: bool,
+    /// Whether to send `Connection: keep-alive`. Only an HTTP/1.0 client that asked to
+    /// keep the connection needs it: 1.0 closes by default, so it keeps the connection
+    /// only when the response says so too (RFC 9112 §9.3, and Appendix C.2.2).
+    pub keep_alive: bool,
 }
 
 /// The content type of every text body hostecho writes.
@@ -76,6 +80,7 @@ impl Response {
             content_type,
             body,
             close,
+            keep_alive: false,
         }
     }
 
@@ -88,6 +93,7 @@ impl Response {
             content_type: TEXT_PLAIN,
             body,
             close: true,
+            keep_alive: false,
         }
     }
 
@@ -114,6 +120,8 @@ impl Response {
         );
         if self.close {
             out.extend_from_slice(b"Connection: close\r\n");
+        } else if self.keep_alive {
+            out.extend_from_slice(b"Connection: keep-alive\r\n");
         }
         out.extend_from_slice(b"\r\n");
         if !head_only {

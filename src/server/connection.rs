@@ -32,10 +32,10 @@ use mio::net::TcpStream;
 use crate::echo::{self, Echo};
 use crate::error::RequestError;
 use crate::host::{Facts, HostPolicy, ValidHost};
-use crate::http::Request;
 use crate::http::framing::{self, BodyDecoder, BodyKind, FramedHead, Limits};
 use crate::http::response::{self, Response, Status};
 use crate::http::target::Target;
+use crate::http::{Request, Version};
 
 /// How much one `read` call asks for. Reads land in the loop's scratch buffer first, so
 /// this is also the most a connection's own buffer grows by in one step.
@@ -407,12 +407,13 @@ impl Connection {
             path: &path,
             query: &query,
         };
-        let response = Response::ok(
+        let head = &request.head;
+        let mut response = Response::ok(
             format.content_type(),
             echo::render(format, &echo),
             !keep_alive,
         );
-        let head = &request.head;
+        response.keep_alive = keep_alive && head.version == Version::Http10;
         self.queue(
             ctx,
             &head.request_line,
