@@ -1,0 +1,90 @@
+//! A real browser against the real server: headless Chromium asks for a page the way
+//! a learner's browser does, and must be given the HTML echo.
+//!
+//! Needs Debian's `chromium` (`.ci/run` installs it). Without it the test says
+//! "skipped: chromium not installed" — except under `CI=true`, where it fails.
+
+mod support;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::TestServer;
+
+/// The Chromium binary, if one is installed.
+fn chromium() -> Option<&'static str> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|bin| {
+            Command::new(bin)
+                .arg("--version")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        })
+}
+
+#[test]
+fn chromium_gets_the_html_echo() {
+    let Some(chromium) = chromium() else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "chromium is required in CI (.ci/run installs it)"
+        );
+        eprintln!("skipped: chromium not installed");
+        return;
+    };
+    let server = TestServer::start(&[]);
+    let url = format!(
+        "http://localhost:{}/index.html?name=jack&age=18",
+        server.addr().port()
+    );
+    let profile = std::env::temp_dir().join(format!("hostecho-chromium-{}", std::process::id()));
+    // The flags keep Chromium from reaching for the network on its own (this machine
+    // has none) and from needing a sandbox, a GPU or a first-run dialog.
+    let mut child = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(&url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromium");
+    let start = Instant::now();
+    while child.try_wait().expect("wait for chromium").is_none() {
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("chromium did not finish within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let dom = String::from_utf8_lossy(&child.wait_with_output().expect("chromium output").stdout)
+        .into_owned();
+    let _ = std::fs::remove_dir_all(&profile);
+
+    // The browser's Accept prefers text/html, so it got the page, and rendered it.
+    assert!(dom.contains("<h1>hostecho</h1>"), "{dom}");
+    assert!(
+        dom.contains("GET /index.html?name=jack&amp;age=18 HTTP/1.1"),
+        "{dom}"
+    );
+    // What the browser sent is in the page: its own User-Agent, and the Host it used.
+    assert!(dom.contains("HeadlessChrome"), "{dom}");
+    assert!(
+        dom.contains(&format!("localhost:{}", server.addr().port())),
+        "{dom}"
+    );
+    let log = server.wait_for_log("\"GET /index.html?name=jack&age=18 HTTP/1.1\" 200");
+    assert!(log.contains("host=localhost"), "{log}");
+}
