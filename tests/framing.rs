@@ -238,6 +238,17 @@ fn malformed_request_line_is_400() {
 }
 
 #[test]
+fn target_that_is_not_a_path_is_400() {
+    let server = TestServer::start(&[]);
+    assert_rejected(
+        &server,
+        b"GET index.html HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        400,
+        "must start with '/'",
+    );
+}
+
+#[test]
 fn whitespace_before_colon_is_400() {
     let server = TestServer::start(&[]);
     assert_rejected(

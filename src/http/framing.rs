@@ -42,6 +42,7 @@ use std::mem::MaybeUninit;
 
 use crate::error::RequestError;
 use crate::http::request::{Head, Header, Version};
+use crate::http::target::Target;
 
 /// The limits framing enforces, taken from the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -168,6 +169,7 @@ pub fn parse_head(
     };
 
     let head = owned_head(&request, window)?;
+    check_target_form(&head)?;
     let body = body_kind(&head, limits)?;
     let framed = FramedHead {
         expect_continue: expects_continue(&head, body),
@@ -506,6 +508,27 @@ pub const MAX_CHUNK_LINE_BYTES: usize = 4096;
 /// hostecho checks their syntax and drops them, but still has to buffer each line, so
 /// the section is bounded like a head is. Over this, the request is malformed.
 pub const MAX_TRAILER_BYTES: usize = 8192;
+
+/// Refuses a request target whose form does not go with its method (RFC 9112 §3.2):
+/// authority-form (`host:port`) is only for `CONNECT`, and asterisk-form (`*`) only
+/// for `OPTIONS`. Anything else that is neither origin-form (`/path`) nor absolute-form
+/// (`http://host/path`), such as `GET index.html`, is not a target at all.
+fn check_target_form(head: &Head) -> Result<(), RequestError> {
+    match Target::parse(&head.target) {
+        Target::Origin { .. } | Target::Absolute { .. } => Ok(()),
+        Target::Authority(_) if head.method == "CONNECT" => Ok(()),
+        Target::Asterisk if head.method == "OPTIONS" => Ok(()),
+        Target::Asterisk => Err(RequestError::Malformed(format!(
+            "request target '*' is only for OPTIONS, not {}",
+            head.method.escape_debug()
+        ))),
+        Target::Authority(_) => Err(RequestError::Malformed(
+            "request target must start with '/' or be an absolute URI like http://host/ \
+             (host:port is only for CONNECT)"
+                .to_owned(),
+        )),
+    }
+}
 
 /// Progress reported by [`BodyDecoder::decode`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -890,6 +913,31 @@ mod tests {
         assert_eq!(framed.body, BodyKind::None);
         assert!(framed.keep_alive);
         assert!(!framed.expect_continue);
+    }
+
+    #[test]
+    fn target_form_must_go_with_the_method() {
+        let table: &[(&[u8], bool)] = &[
+            (b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n", true),
+            (b"GET http://a/x HTTP/1.1\r\nHost: a\r\n\r\n", true),
+            (b"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", true),
+            (b"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", true),
+            (b"GET index.html HTTP/1.1\r\nHost: a\r\n\r\n", false),
+            (b"GET a:443 HTTP/1.1\r\nHost: a\r\n\r\n", false),
+            (b"GET * HTTP/1.1\r\nHost: a\r\n\r\n", false),
+        ];
+        for (bytes, ok) in table {
+            let result = parse(bytes);
+            assert_eq!(
+                matches!(result, Ok(Some(_))),
+                *ok,
+                "{:?}: {result:?}",
+                bytes.escape_ascii().to_string()
+            );
+            if !ok {
+                assert!(matches!(result, Err(RequestError::Malformed(_))));
+            }
+        }
     }
 
     #[test]
