@@ -3,7 +3,7 @@
 
 mod support;
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -440,8 +440,8 @@ fn client_that_half_closes_after_its_request_still_gets_the_answer() {
 
 #[test]
 fn large_pipelined_burst_is_answered_completely_with_backpressure() {
-    // 300 requests whose echoes (~150 KiB in all) exceed the socket buffers while the
-    // client is not reading yet: the server must pause and resume, losing nothing.
+    // 300 requests whose echoes (~150 KiB in all) exceed the socket buffers, sent while
+    // the client reads concurrently: the server must pause and resume, losing nothing.
     let server = TestServer::start(&[]);
     let mut stream = server.connect();
     let one =
@@ -453,4 +453,75 @@ fn large_pipelined_burst_is_answered_completely_with_backpressure() {
         assert_eq!(read_response(&mut stream).status, 200);
     }
     sender.join().unwrap();
+}
+
+#[test]
+fn pipelined_requests_buffered_before_backpressure_are_all_answered() {
+    // Every request is sent before the client reads anything; their answers are several
+    // times the server's output high-water mark. End to end, every one must come back.
+    // (Whether the stall this guards against shows here depends on timing; the
+    // deterministic regression test is `connection::tests::never_waits_for_input_while_
+    // complete_requests_are_buffered`.)
+    let server = TestServer::start_with(&[], &[("RUST_LOG", "warn")]);
+    let mut stream = server.connect();
+    let one = b"GET /p HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    stream.write_all(&one.repeat(300)).unwrap();
+    thread::sleep(Duration::from_millis(300));
+    // Read in large pieces, as a client draining its socket would, and count answers.
+    let mut received = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let answers = |bytes: &[u8]| bytes.windows(12).filter(|w| w == b"HTTP/1.1 200").count();
+    while answers(&received) < 300 {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => received.extend_from_slice(&buf[..n]),
+            Err(e) => panic!("{} of 300 answered, then: {e}", answers(&received)),
+        }
+    }
+    assert_eq!(answers(&received), 300);
+}
+
+#[test]
+fn blank_line_after_a_request_is_ignored_not_answered_with_408() {
+    // Regression: a CRLF after a request (RFC 9112 §2.2 says to ignore it) must not
+    // start a head's clock; the connection idles and closes silently.
+    let server = TestServer::start(&["--header-timeout", "1", "--idle-timeout", "2"]);
+    let mut stream = server.connect();
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n\r\n")
+        .unwrap();
+    assert_eq!(read_response(&mut stream).status, 200);
+    let start = Instant::now();
+    assert!(is_closed(&mut stream), "closed without a 408");
+    assert!(
+        start.elapsed() >= Duration::from_millis(1500),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn blank_lines_before_a_request_are_skipped() {
+    let server = TestServer::start(&[]);
+    let r = server.send(b"\r\n\r\nGET /after-blank HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    assert_eq!(r.status, 200);
+    assert!(
+        r.text().starts_with("GET /after-blank HTTP/1.1\n"),
+        "{}",
+        r.text()
+    );
+}
+
+#[test]
+fn refused_head_request_gets_no_body() {
+    let server = TestServer::start(&[]);
+    let mut stream = server.connect();
+    stream
+        .write_all(b"HEAD / HTTP/1.1\r\nHost: evil.example\r\n\r\n")
+        .unwrap();
+    let r = read_head_response(&mut stream);
+    assert_eq!(r.status, 400);
+    assert_ne!(r.header("content-length"), Some("0"));
+    // is_closed fails if any byte (a body) arrives before the close.
+    assert!(is_closed(&mut stream));
 }

@@ -16,8 +16,10 @@
 //!
 //! mio is edge-triggered: a readiness event is reported once, when the socket *becomes*
 //! ready, not for as long as it *is* ready. So `drive` reads until the OS says
-//! `WouldBlock`, and when it stops early on purpose (its output is backed up), it must
-//! come back to reading by itself once the output drains — no new event will remind it.
+//! `WouldBlock`. When it stops early on purpose — its output is backed up, so it stops
+//! answering pipelined requests — it must come back by itself once the output drains,
+//! first to answer the requests already buffered, then to read: the client may have
+//! sent everything already, and no new event will remind it.
 //!
 //! Buffers belong to the connection and are released whenever it goes idle, so an idle
 //! keep-alive connection holds a socket and a few words, not kilobytes.
@@ -35,7 +37,7 @@ use crate::host::{Facts, HostPolicy, ValidHost};
 use crate::http::framing::{self, BodyDecoder, BodyKind, FramedHead, Limits};
 use crate::http::response::{self, Response, Status};
 use crate::http::target::Target;
-use crate::http::{Request, Version};
+use crate::http::{Head, Request, Version};
 
 /// How much one `read` call asks for. Reads land in the loop's scratch buffer first, so
 /// this is also the most a connection's own buffer grows by in one step.
@@ -71,6 +73,15 @@ pub enum Next {
     Write,
     /// Nothing: close the socket now.
     Close,
+}
+
+/// How far [`Connection::process`] got with the buffered input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Processed {
+    /// Everything buffered was answered, or waits for more bytes.
+    Done,
+    /// It stopped because the output is backed up; buffered requests remain.
+    BackedUp,
 }
 
 /// Where the connection is in the request it is reading.
@@ -164,7 +175,7 @@ impl Connection {
     /// is done. `scratch` is the loop's read buffer, lent for the call.
     pub fn drive(&mut self, ctx: &Context<'_>, scratch: &mut [u8]) -> Next {
         loop {
-            self.process(ctx);
+            let processed = self.process(ctx);
             let pending = self.write_buf.len() - self.written;
             let flushed = self.flush();
             if self.write_buf.len() - self.written < pending && !matches!(self.state, State::Head) {
@@ -182,6 +193,11 @@ impl Connection {
             }
             if matches!(self.state, State::Closing) {
                 return Next::Close;
+            }
+            if processed == Processed::BackedUp {
+                // The output has drained; answer what is still buffered before reading
+                // more (the client may have sent everything already: no event will come).
+                continue;
             }
             if self.read_closed {
                 // The client will send nothing more. What it sent is answered and
@@ -241,10 +257,7 @@ impl Connection {
                             scratch[..n].escape_ascii()
                         );
                     }
-                    if matches!(self.state, State::Idle) {
-                        self.state = State::Head;
-                        self.since = ctx.now;
-                    } else if matches!(self.state, State::Body { .. }) {
+                    if matches!(self.state, State::Body { .. }) {
                         // A body that keeps arriving is progress: its deadline moves.
                         self.since = ctx.now;
                     }
@@ -284,34 +297,49 @@ impl Connection {
 
     /// Frames and answers as many buffered requests as possible (pipelining), stopping
     /// when the input runs out, a response ends the connection, or output backs up.
-    fn process(&mut self, ctx: &Context<'_>) {
+    fn process(&mut self, ctx: &Context<'_>) -> Processed {
         loop {
             if self.write_buf.len() - self.written >= OUTPUT_HIGH_WATER {
-                return; // backpressure: let the client read before we answer more
+                // Backpressure: let the client read before answering more. The caller
+                // comes back here once the output drains, even if no new bytes arrive:
+                // the requests still buffered are owed an answer.
+                return Processed::BackedUp;
             }
             match std::mem::replace(&mut self.state, State::Closing) {
-                State::Closing => return,
-                State::Idle | State::Head => {
+                State::Closing => return Processed::Done,
+                State::Idle => {
+                    // Empty lines between requests are ignored (RFC 9112 §2.2; some
+                    // clients send a CRLF after a body). They are not the start of a
+                    // head, so they neither start its clock nor extend the idle one.
+                    let blank = self
+                        .read_buf
+                        .iter()
+                        .take_while(|b| matches!(b, b'\r' | b'\n'))
+                        .count();
+                    self.read_buf.drain(..blank);
                     if self.read_buf.is_empty() {
                         self.state = State::Idle;
-                        return;
+                        return Processed::Done;
                     }
-                    match framing::parse_head(&self.read_buf, &ctx.limits) {
-                        // Partial: not an error, just not enough bytes yet.
-                        Ok(None) => {
-                            self.state = State::Head;
-                            return;
-                        }
-                        Ok(Some((framed, used))) => {
-                            self.read_buf.drain(..used);
-                            self.on_head(ctx, framed);
-                        }
-                        Err(err) => {
-                            self.reject(ctx, None, &err);
-                            return;
-                        }
-                    }
+                    // The first byte of a head: the head's deadline runs from now.
+                    self.since = ctx.now;
+                    self.state = State::Head;
                 }
+                State::Head => match framing::parse_head(&self.read_buf, &ctx.limits) {
+                    // Partial: not an error, just not enough bytes yet.
+                    Ok(None) => {
+                        self.state = State::Head;
+                        return Processed::Done;
+                    }
+                    Ok(Some((framed, used))) => {
+                        self.read_buf.drain(..used);
+                        self.on_head(ctx, framed);
+                    }
+                    Err(err) => {
+                        self.reject(ctx, None, &err);
+                        return Processed::Done;
+                    }
+                },
                 State::Body {
                     framed,
                     host,
@@ -327,13 +355,13 @@ impl Connection {
                                 decoder,
                                 body,
                             };
-                            return;
+                            return Processed::Done;
                         }
                         self.answer(ctx, *framed, host, body);
                     }
                     Err(err) => {
-                        self.reject(ctx, Some(&framed.head.request_line), &err);
-                        return;
+                        self.reject(ctx, Some(&framed.head), &err);
+                        return Processed::Done;
                     }
                 },
             }
@@ -365,7 +393,7 @@ impl Connection {
             Err(rejection) => {
                 warn!("{} rejected: {}", self.peer, rejection.message);
                 let response = Response::error(Status::BAD_REQUEST, &rejection.message);
-                self.refuse(ctx, &framed.head.request_line, &response);
+                self.refuse(ctx, Some(&framed.head), &response);
                 return;
             }
         };
@@ -430,16 +458,20 @@ impl Connection {
     }
 
     /// Queues the error response for a request that could not be framed, and closes.
-    fn reject(&mut self, ctx: &Context<'_>, request_line: Option<&str>, err: &RequestError) {
+    /// `head` is the request's head when it got that far.
+    fn reject(&mut self, ctx: &Context<'_>, head: Option<&Head>, err: &RequestError) {
         warn!("{} rejected: {err}", self.peer);
-        let line = request_line.unwrap_or("-").to_owned();
-        self.refuse(ctx, &line, &Response::for_request_error(err));
+        self.refuse(ctx, head, &Response::for_request_error(err));
     }
 
     /// Queues a response that ends the connection. Whatever else the client sent is
     /// dropped: after an error nothing that follows can be trusted to be a request.
-    fn refuse(&mut self, ctx: &Context<'_>, request_line: &str, response: &Response) {
-        self.queue(ctx, request_line, response, None, false);
+    fn refuse(&mut self, ctx: &Context<'_>, head: Option<&Head>, response: &Response) {
+        let request_line = head.map_or("-", |h| h.request_line.as_str());
+        // The answer to a HEAD never carries a body, not even an error's (RFC 9110
+        // §9.3.2): a client reading it would take the body for the next response.
+        let head_only = head.is_some_and(Head::is_head);
+        self.queue(ctx, request_line, response, None, head_only);
         self.state = State::Closing;
         self.read_buf = Vec::new();
     }
@@ -478,5 +510,91 @@ impl Connection {
         if self.write_buf.capacity() > 0 && self.write_buf.is_empty() {
             self.write_buf = Vec::new();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::PolicyOptions;
+    use std::io::Read as _;
+    use std::net::{TcpListener, TcpStream as StdStream};
+
+    /// A connected pair on loopback: the server side as a `Connection`, the client
+    /// side as a blocking std stream.
+    fn pair() -> (Connection, StdStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let client = StdStream::connect(listener.local_addr().unwrap()).expect("connect");
+        let (server, peer) = listener.accept().expect("accept");
+        server.set_nonblocking(true).unwrap();
+        let local = server.local_addr().unwrap();
+        let stream = TcpStream::from_std(server);
+        (Connection::new(stream, peer, local, Instant::now()), client)
+    }
+
+    /// Drives until the connection waits for the client to send more (as the event
+    /// loop would, given readiness), and returns what it waits for.
+    fn drive_until_waiting(conn: &mut Connection, policy: &HostPolicy) -> Next {
+        let ctx = Context {
+            policy,
+            limits: Limits::default(),
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(30),
+            now: Instant::now(),
+            date: "Sat, 21 Nov 2026 16:00:00 GMT",
+        };
+        let mut scratch = vec![0u8; READ_CHUNK];
+        conn.drive(&ctx, &mut scratch)
+    }
+
+    #[test]
+    fn never_waits_for_input_while_complete_requests_are_buffered() {
+        // Regression: answering stopped at the output high-water mark; once the output
+        // drained, `drive` went back to reading and returned `Read` with requests still
+        // in its buffer. The client had sent everything, so no event ever came again.
+        let policy = HostPolicy::new(PolicyOptions::default()).unwrap();
+        let (mut conn, mut client) = pair();
+        client
+            .write_all(&b"GET /p HTTP/1.1\r\nHost: localhost\r\n\r\n".repeat(300))
+            .unwrap();
+        // Let the bytes land in the server's socket before it reads.
+        std::thread::sleep(Duration::from_millis(50));
+        client
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut answers = 0;
+        let mut received = Vec::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        while answers < 300 {
+            match drive_until_waiting(&mut conn, &policy) {
+                // Waiting for input is only right once every request is answered.
+                Next::Read => {
+                    assert!(
+                        conn.read_buf.is_empty(),
+                        "waits for input with requests buffered"
+                    );
+                }
+                Next::Write => {}
+                Next::Close => panic!("closed after {answers} answers"),
+            }
+            let n = client.read(&mut buf).expect("an answer");
+            received.extend_from_slice(&buf[..n]);
+            answers = received
+                .windows(12)
+                .filter(|w| w == b"HTTP/1.1 200")
+                .count();
+        }
+        assert_eq!(answers, 300);
+    }
+
+    #[test]
+    fn blank_lines_while_idle_start_no_head() {
+        let policy = HostPolicy::new(PolicyOptions::default()).unwrap();
+        let (mut conn, mut client) = pair();
+        client.write_all(b"\r\n\r\n").unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(drive_until_waiting(&mut conn, &policy), Next::Read);
+        assert!(matches!(conn.state, State::Idle));
+        assert!(conn.read_buf.is_empty());
     }
 }
