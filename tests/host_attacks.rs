@@ -69,6 +69,7 @@ fn port_injection_is_refused_as_invalid_syntax() {
         "example.com:evil",
         "example.com:80:80",
         "example.com:99999",
+        "example.com:",
         "example.com@evil.example",
     ] {
         let r = send(&server, &format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n"));

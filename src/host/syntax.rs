@@ -12,7 +12,7 @@
 //! host      = "[" IPv6address "]" / IPv4address / hostname
 //! hostname  = label *( "." label ) [ "." ]      ; at most 253 octets without the dot
 //! label     = let-dig [ *61( let-dig / "-" ) let-dig ]   ; 1 to 63 octets
-//! port      = *5DIGIT                           ; at most 65535; empty = no port
+//! port      = 1*5DIGIT                          ; at most 65535
 //! ```
 //!
 //! Everything else is refused, and each refusal has a reason ([`SyntaxError`]) that
@@ -31,8 +31,9 @@
 //!   Nothing legitimate needs it, and refusing is the safer side.
 //! * **`_` is refused.** It is legal in DNS *records* (`_dmarc`, SRV) but not in host
 //!   names (RFC 1123 §2.1), and Django refuses it too.
-//! * **An empty port (`example.com:`) means no port.** RFC 3986 §3.2.3 allows it and
-//!   says normalisers should drop the `:`; Django does the same.
+//! * **An empty port (`example.com:`) is refused.** RFC 3986 §3.2.3 allows it in a
+//!   URI, but no client sends it in Host, and Django's `host_validation_re` (`(:\d+)?$`)
+//!   refuses it too: a `:` must be followed by the port.
 //! * **IPv6 zone ids (`[fe80::1%25eth0]`) are refused**: a zone names an interface on
 //!   the *client's* machine, which means nothing to the server, and `%` is a
 //!   percent-encoding trap. So is IPvFuture (`[v1.x]`), which nothing uses.
@@ -210,10 +211,7 @@ pub fn parse_host_port(raw: &[u8]) -> Result<HostPort, SyntaxError> {
     }
     let (host, port) = split_port(raw)?;
     let host = parse_host(host)?;
-    let port = match port {
-        Some(digits) => parse_port(digits)?,
-        None => None,
-    };
+    let port = port.map(parse_port).transpose()?;
     Ok(HostPort { host, port })
 }
 
@@ -265,23 +263,18 @@ fn split_port(raw: &[u8]) -> Result<(&[u8], Option<&[u8]>), SyntaxError> {
     Ok((host, Some(port)))
 }
 
-/// `port = *DIGIT` (RFC 3986 §3.2.3), limited to what fits in 16 bits. At most five
-/// digits are read, so a client cannot make us parse a 8 KiB number.
-fn parse_port(digits: &[u8]) -> Result<Option<u16>, SyntaxError> {
-    if digits.is_empty() {
-        // RFC 3986 §3.2.3: "URI producers and normalizers should omit the port
-        // component and its ':' delimiter if port is empty." So: no port.
-        return Ok(None);
-    }
-    if digits.len() > 5 || !digits.iter().all(u8::is_ascii_digit) {
+/// `port = 1*5DIGIT`, limited to what fits in 16 bits. At most five digits are read,
+/// so a client cannot make us parse a 8 KiB number. RFC 3986 §3.2.3 allows an empty
+/// port in a URI; a Host value with a `:` and nothing after it is refused, as Django
+/// refuses it.
+fn parse_port(digits: &[u8]) -> Result<u16, SyntaxError> {
+    if digits.is_empty() || digits.len() > 5 || !digits.iter().all(u8::is_ascii_digit) {
         return Err(SyntaxError::BadPort);
     }
     let value = digits
         .iter()
         .fold(0u32, |acc, &d| acc * 10 + u32::from(d - b'0'));
-    u16::try_from(value)
-        .map(Some)
-        .map_err(|_| SyntaxError::PortOutOfRange)
+    u16::try_from(value).map_err(|_| SyntaxError::PortOutOfRange)
 }
 
 /// `"[" IPv6address "]"`. The inside is checked byte by byte before it is handed to
@@ -401,11 +394,11 @@ mod tests {
     }
 
     #[test]
-    fn empty_port_means_no_port() {
-        // Decision (RFC 3986 §3.2.3, and Django's split_domain_port): `host:` is the
-        // host with no port, not an error.
-        assert_eq!(ok(b"example.com:"), ("example.com".into(), None));
-        assert_eq!(ok(b"[::1]:"), ("[::1]".into(), None));
+    fn empty_port_is_refused() {
+        // Decision: a `:` must be followed by a port, as Django's host_validation_re
+        // (`(:\d+)?$`) requires; RFC 3986 §3.2.3 would allow `host:` in a URI.
+        assert!(parse_host_port(b"example.com:").is_err());
+        assert!(parse_host_port(b"[::1]:").is_err());
     }
 
     #[test]
