@@ -44,6 +44,9 @@ pub enum RequestError {
     VersionNotSupported(String),
     /// A transfer coding other than `chunked` (RFC 9112 §6.1: 501).
     TransferCodingNotImplemented(String),
+    /// A method hostecho does not implement: `CONNECT`, which asks for a tunnel
+    /// (RFC 9110 §9.3.6). A 2xx would tell the client the tunnel is open.
+    MethodNotImplemented(String),
     /// The head did not arrive completely within `--header-timeout`.
     HeadTimeout,
 }
@@ -59,7 +62,8 @@ impl RequestError {
             RequestError::UriTooLong { .. } => Status::URI_TOO_LONG,
             RequestError::BodyTooLarge { .. } => Status::PAYLOAD_TOO_LARGE,
             RequestError::VersionNotSupported(_) => Status::HTTP_VERSION_NOT_SUPPORTED,
-            RequestError::TransferCodingNotImplemented(_) => Status::NOT_IMPLEMENTED,
+            RequestError::TransferCodingNotImplemented(_)
+            | RequestError::MethodNotImplemented(_) => Status::NOT_IMPLEMENTED,
             RequestError::HeadTimeout => Status::REQUEST_TIMEOUT,
         }
     }
@@ -93,6 +97,10 @@ impl fmt::Display for RequestError {
                     "transfer coding {coding:?} is not implemented; only chunked is"
                 )
             }
+            RequestError::MethodNotImplemented(method) => write!(
+                f,
+                "method {method} is not implemented: hostecho echoes, it does not open tunnels"
+            ),
             RequestError::HeadTimeout => {
                 write!(f, "request header section was not received in time")
             }

@@ -39,7 +39,8 @@ Examples:
 struct Args {
     /// Address to listen on: IPv4 or [IPv6] with a port; port 0 picks a free one.
     /// Repeat the flag, or separate with commas, to listen on several.
-    #[arg(short, long, value_name = "ADDR", env = "HOSTECHO_BIND", value_delimiter = ',', default_value = DEFAULT_BIND)]
+    #[arg(short, long, value_name = "ADDR", env = "HOSTECHO_BIND", value_delimiter = ',',
+          default_value = DEFAULT_BIND, value_parser = parse_bind)]
     bind: Vec<SocketAddr>,
 
     /// Hosts to answer for: example.com, .example.com (and subdomains), *.example.com
@@ -55,7 +56,8 @@ struct Args {
     allowed_hosts: Vec<String>,
 
     /// Let X-Forwarded-Host (or Forwarded: host=) replace Host, as behind a reverse proxy.
-    #[arg(long, env = "HOSTECHO_USE_X_FORWARDED_HOST")]
+    #[arg(long, env = "HOSTECHO_USE_X_FORWARDED_HOST",
+          value_parser = clap::builder::BoolishValueParser::new())]
     use_x_forwarded_host: bool,
 
     /// Honour forwarding headers only from peers in these CIDR ranges (e.g. 10.0.0.0/8).
@@ -93,6 +95,14 @@ struct Args {
     idle_timeout: u64,
 }
 
+/// Parses one listening address, allowing spaces around it (`a, b` in an env var).
+fn parse_bind(s: &str) -> Result<SocketAddr, String> {
+    let s = s.trim();
+    s.parse().map_err(|_| {
+        format!("{s:?} is not an address with a port, like 127.0.0.1:8090 or [::1]:8090")
+    })
+}
+
 /// Parses one CIDR range; a bare address means just that address (/32 or /128).
 fn parse_cidr(s: &str) -> Result<IpNet, String> {
     let s = s.trim();
@@ -106,7 +116,13 @@ impl Args {
         Config {
             bind: self.bind,
             policy: PolicyOptions {
-                allowed_hosts: self.allowed_hosts,
+                // Trimmed here as well as by the policy, so the start-up log shows
+                // `a.example, b.example` the way it was meant.
+                allowed_hosts: self
+                    .allowed_hosts
+                    .iter()
+                    .map(|p| p.trim().to_owned())
+                    .collect(),
                 use_x_forwarded_host: self.use_x_forwarded_host,
                 trusted_proxies: self.trusted_proxies,
             },

@@ -155,3 +155,35 @@ fn ipv6_loopback_bind_works_when_the_machine_has_it() {
     let r = server.send(b"GET / HTTP/1.1\r\nHost: [::1]\r\n\r\n");
     assert_eq!(r.status, 200, "{}", r.text());
 }
+
+#[test]
+fn env_lists_may_have_spaces_after_commas() {
+    let server = TestServer::start_with(
+        &[],
+        &[
+            ("HOSTECHO_BIND", "127.0.0.1:0, 127.0.0.1:0"),
+            ("HOSTECHO_ALLOWED_HOSTS", "a.example, localhost"),
+            ("RUST_LOG", "info"),
+        ],
+    );
+    assert_eq!(server.addrs.len(), 2);
+    server.wait_for_log("allowed hosts: a.example, localhost");
+}
+
+#[test]
+fn boolean_env_accepts_one_and_yes() {
+    for value in ["1", "yes", "true", "on"] {
+        let server = TestServer::start_with(
+            &["--allowed-hosts", "public.example"],
+            &[("HOSTECHO_USE_X_FORWARDED_HOST", value)],
+        );
+        let r = server
+            .send(b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Forwarded-Host: public.example\r\n\r\n");
+        assert_eq!(r.status, 200, "{value}: {}", r.text());
+    }
+    assert_one_line_error(
+        &[],
+        &[("HOSTECHO_USE_X_FORWARDED_HOST", "maybe")],
+        "--use-x-forwarded-host",
+    );
+}

@@ -249,6 +249,28 @@ fn target_that_is_not_a_path_is_400() {
 }
 
 #[test]
+fn fragment_in_the_target_is_400() {
+    let server = TestServer::start(&[]);
+    assert_rejected(
+        &server,
+        b"GET http://localhost#@evil.example/ HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        400,
+        "fragment",
+    );
+}
+
+#[test]
+fn connect_is_501_not_a_tunnel() {
+    let server = TestServer::start(&[]);
+    assert_rejected(
+        &server,
+        b"CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n",
+        501,
+        "CONNECT",
+    );
+}
+
+#[test]
 fn whitespace_before_colon_is_400() {
     let server = TestServer::start(&[]);
     assert_rejected(

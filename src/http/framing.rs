@@ -510,22 +510,30 @@ pub const MAX_CHUNK_LINE_BYTES: usize = 4096;
 pub const MAX_TRAILER_BYTES: usize = 8192;
 
 /// Refuses a request target whose form does not go with its method (RFC 9112 §3.2):
-/// authority-form (`host:port`) is only for `CONNECT`, and asterisk-form (`*`) only
-/// for `OPTIONS`. Anything else that is neither origin-form (`/path`) nor absolute-form
-/// (`http://host/path`), such as `GET index.html`, is not a target at all.
+/// asterisk-form (`*`) is only for `OPTIONS`; authority-form (`host:port`) is only for
+/// `CONNECT`, which hostecho does not implement (it would be a tunnel, and a 2xx tells
+/// the client the tunnel is open). Anything else that is neither origin-form (`/path`)
+/// nor absolute-form (`http://host/path`), such as `GET index.html`, is not a target at
+/// all. A fragment (`#…`) is never part of a request target: a client strips it, and
+/// `http://localhost#@evil.example/` is the kind of string that parsers disagree on.
 fn check_target_form(head: &Head) -> Result<(), RequestError> {
+    if head.method == "CONNECT" {
+        return Err(RequestError::MethodNotImplemented(head.method.clone()));
+    }
+    if head.target.contains('#') {
+        return Err(RequestError::Malformed(
+            "request target must not contain a fragment ('#')".to_owned(),
+        ));
+    }
     match Target::parse(&head.target) {
         Target::Origin { .. } | Target::Absolute { .. } => Ok(()),
-        Target::Authority(_) if head.method == "CONNECT" => Ok(()),
         Target::Asterisk if head.method == "OPTIONS" => Ok(()),
         Target::Asterisk => Err(RequestError::Malformed(format!(
             "request target '*' is only for OPTIONS, not {}",
             head.method.escape_debug()
         ))),
         Target::Authority(_) => Err(RequestError::Malformed(
-            "request target must start with '/' or be an absolute URI like http://host/ \
-             (host:port is only for CONNECT)"
-                .to_owned(),
+            "request target must start with '/' or be an absolute URI like http://host/".to_owned(),
         )),
     }
 }
@@ -920,7 +928,8 @@ mod tests {
         let table: &[(&[u8], bool)] = &[
             (b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n", true),
             (b"GET http://a/x HTTP/1.1\r\nHost: a\r\n\r\n", true),
-            (b"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", true),
+            (b"GET /x#frag HTTP/1.1\r\nHost: a\r\n\r\n", false),
+            (b"GET http://a#@evil/ HTTP/1.1\r\nHost: a\r\n\r\n", false),
             (b"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", true),
             (b"GET index.html HTTP/1.1\r\nHost: a\r\n\r\n", false),
             (b"GET a:443 HTTP/1.1\r\nHost: a\r\n\r\n", false),
@@ -938,6 +947,15 @@ mod tests {
                 assert!(matches!(result, Err(RequestError::Malformed(_))));
             }
         }
+    }
+
+    #[test]
+    fn connect_is_not_implemented() {
+        let result = parse(b"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n");
+        assert_eq!(
+            result.map(|_| ()),
+            Err(RequestError::MethodNotImplemented("CONNECT".into()))
+        );
     }
 
     #[test]

@@ -517,7 +517,6 @@ impl Connection {
 mod tests {
     use super::*;
     use crate::host::PolicyOptions;
-    use std::io::Read as _;
     use std::net::{TcpListener, TcpStream as StdStream};
 
     /// A connected pair on loopback: the server side as a `Connection`, the client
