@@ -436,6 +436,7 @@ impl DateCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::host::PolicyOptions;
 
     #[test]
     fn listener_and_connection_tokens_do_not_overlap() {
@@ -446,13 +447,22 @@ mod tests {
         assert_eq!(listener_index(WAKER, 2), None);
     }
 
-    fn notes_for(addrs: &[&str], patterns: &[&str]) -> Vec<(log::Level, String)> {
+    fn notes_with(addrs: &[&str], options: PolicyOptions) -> Vec<(log::Level, String)> {
         let addrs: Vec<SocketAddr> = addrs.iter().map(|a| a.parse().unwrap()).collect();
-        let options = crate::host::PolicyOptions {
+        startup_notes(&addrs, &HostPolicy::new(options).unwrap())
+    }
+
+    fn notes_for(addrs: &[&str], patterns: &[&str]) -> Vec<(log::Level, String)> {
+        let options = PolicyOptions {
             allowed_hosts: patterns.iter().map(|p| p.to_string()).collect(),
             ..Default::default()
         };
-        startup_notes(&addrs, &HostPolicy::new(options).unwrap())
+        notes_with(addrs, options)
+    }
+
+    /// Whether some note at `level` contains `text`.
+    fn has_note(notes: &[(log::Level, String)], level: log::Level, text: &str) -> bool {
+        notes.iter().any(|(l, n)| *l == level && n.contains(text))
     }
 
     #[test]
@@ -505,26 +515,17 @@ mod tests {
     #[test]
     fn star_pattern_warns_that_validation_is_off() {
         let notes = notes_for(&["127.0.0.1:8090"], &["*"]);
-        assert!(
-            notes
-                .iter()
-                .any(|(l, n)| *l == log::Level::Warn && n.contains("Host validation is off"))
-        );
+        assert!(has_note(&notes, log::Level::Warn, "Host validation is off"));
     }
 
     #[test]
     fn trusted_proxies_without_forwarding_warns_that_it_does_nothing() {
-        let addrs: Vec<SocketAddr> = vec!["127.0.0.1:8090".parse().unwrap()];
-        let options = crate::host::PolicyOptions {
+        let options = PolicyOptions {
             trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()],
             ..Default::default()
         };
-        let notes = startup_notes(&addrs, &HostPolicy::new(options).unwrap());
-        assert!(
-            notes
-                .iter()
-                .any(|(l, n)| *l == log::Level::Warn && n.contains("no effect without"))
-        );
+        let notes = notes_with(&["127.0.0.1:8090"], options);
+        assert!(has_note(&notes, log::Level::Warn, "no effect without"));
     }
 
     #[test]
