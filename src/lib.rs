@@ -33,6 +33,7 @@
 pub mod config;
 pub mod echo;
 pub mod error;
+pub mod exchange;
 pub mod host;
 pub mod http;
 pub mod server;
