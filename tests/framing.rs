@@ -535,6 +535,21 @@ fn blank_lines_before_a_request_are_skipped() {
 }
 
 #[test]
+fn a_lone_cr_before_a_request_is_a_400_not_a_blank_line() {
+    // Regression: the connection dropped any CR or LF while idle, so `\rGET` got a 200,
+    // while framing (and httparse) call a CR without its LF an invalid line ending
+    // (RFC 9112 §2.2 allows ignoring empty *lines*, not stray CRs).
+    let server = TestServer::start(&[]);
+    let r = server.send(b"\rGET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.header("connection"), Some("close"));
+    assert!(r.text().contains("invalid line ending"), "{}", r.text());
+    // A CR that is the first half of a CRLF is still an empty line.
+    let r = server.send(b"\r\nGET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+#[test]
 fn refused_head_request_gets_no_body() {
     let server = TestServer::start(&[]);
     let mut stream = server.connect();

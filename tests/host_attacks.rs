@@ -107,31 +107,40 @@ fn duplicate_host_is_refused_even_with_equal_values() {
         &server,
         "GET / HTTP/1.1\r\nHost: localhost\r\nHost: localhost\r\n\r\n",
     );
-    assert_refused(&r, "Host");
+    assert_refused(
+        &r,
+        "duplicate Host header: the request has 2 Host field lines",
+    );
     let r = send(
         &server,
         "GET / HTTP/1.1\r\nHost: localhost\r\nHost: evil.example\r\n\r\n",
     );
-    assert_refused(&r, "Host");
+    assert_refused(
+        &r,
+        "duplicate Host header: the request has 2 Host field lines",
+    );
     let r = send(
         &server,
         "GET / HTTP/1.0\r\nHost: localhost\r\nhost: localhost\r\n\r\n",
     );
-    assert_refused(&r, "Host");
+    assert_refused(
+        &r,
+        "duplicate Host header: the request has 2 Host field lines",
+    );
 }
 
 #[test]
 fn missing_host_on_http11_is_refused() {
     let server = TestServer::start(&[]);
     let r = send(&server, "GET / HTTP/1.1\r\n\r\n");
-    assert_refused(&r, "missing Host");
+    assert_refused(&r, "missing Host header");
 }
 
 #[test]
 fn empty_host_is_refused() {
     let server = TestServer::start(&[]);
     let r = send(&server, "GET / HTTP/1.1\r\nHost: \r\n\r\n");
-    assert_refused(&r, "Host");
+    assert_refused(&r, "empty Host header");
 }
 
 #[test]

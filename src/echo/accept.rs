@@ -43,6 +43,7 @@
 //!   most, so integers hold every legal q exactly and compare without float surprises.
 
 use super::Format;
+use crate::http::grammar;
 
 /// The candidates, in the server's order of preference for ties.
 const CANDIDATES: [(Format, &str, &str); 3] = [
@@ -137,7 +138,7 @@ fn parse_field_value(value: &[u8]) -> Vec<MediaRange> {
     // Lossy is safe here: a U+FFFD is not a token character, so a non-UTF-8 byte can only
     // make the range around it malformed, never make a range match.
     let value = String::from_utf8_lossy(value);
-    split_outside_quotes(&value, ',')
+    split_outside_quotes(&value, b',')
         .into_iter()
         .filter_map(parse_media_range)
         .collect()
@@ -145,7 +146,7 @@ fn parse_field_value(value: &[u8]) -> Vec<MediaRange> {
 
 /// Parses one list element, `type/subtype *( OWS ";" OWS parameter )`.
 fn parse_media_range(element: &str) -> Option<MediaRange> {
-    let mut parts = split_outside_quotes(element, ';').into_iter();
+    let mut parts = split_outside_quotes(element, b';').into_iter();
     // `split_outside_quotes` always yields at least one part, even from an empty string.
     let media_type = parts.next()?.trim_matches(is_ows);
     let (kind, subtype) = media_type.split_once('/')?;
@@ -193,41 +194,27 @@ fn parse_qvalue(text: &str) -> Option<u16> {
     }
 }
 
-/// Splits `text` at every `separator` that is not inside a quoted-string (RFC 9110 §5.6.4),
-/// so that `a;x="1,2", b` splits at the second comma only.
-fn split_outside_quotes(text: &str, separator: char) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let mut start = 0;
-    let mut quoted = false;
-    let mut escaped = false;
-    for (i, c) in text.char_indices() {
-        if escaped {
-            // The character after a backslash in a quoted-string is taken literally.
-            escaped = false;
-        } else if quoted && c == '\\' {
-            escaped = true;
-        } else if c == '"' {
-            quoted = !quoted;
-        } else if c == separator && !quoted {
-            parts.push(&text[start..i]);
-            start = i + c.len_utf8();
-        }
-    }
-    parts.push(&text[start..]);
-    parts
+/// Splits `text` at every `separator` outside a quoted-string, with the shared rule in
+/// [`grammar::split_outside_quotes`]. The separators are ASCII, so every part begins and
+/// ends on a character boundary and is sliced back out of `text` as it is.
+fn split_outside_quotes(text: &str, separator: u8) -> Vec<&str> {
+    grammar::split_outside_quotes(text.as_bytes(), separator)
+        .into_iter()
+        .map(|part| {
+            let start = part.as_ptr() as usize - text.as_ptr() as usize;
+            &text[start..start + part.len()]
+        })
+        .collect()
 }
 
 /// Optional whitespace, `OWS = *( SP / HTAB )` (RFC 9110 §5.6.3).
 fn is_ows(c: char) -> bool {
-    c == ' ' || c == '\t'
+    c.is_ascii() && grammar::is_ows(c as u8)
 }
 
 /// Whether `text` is a token: one or more tchars (RFC 9110 §5.6.2).
 fn is_token(text: &str) -> bool {
-    !text.is_empty()
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    grammar::is_token(text.as_bytes())
 }
 
 #[cfg(test)]
@@ -471,7 +458,7 @@ mod tests {
             ("a;x=\"\\\",\",b", &["a;x=\"\\\",\"", "b"]),
         ];
         for (text, expected) in table {
-            assert_eq!(split_outside_quotes(text, ','), *expected, "{text:?}");
+            assert_eq!(split_outside_quotes(text, b','), *expected, "{text:?}");
         }
     }
 }

@@ -31,6 +31,8 @@
 
 use std::borrow::Cow;
 
+use crate::http::grammar::{is_ows, is_tchar, list_elements};
+
 /// A `Forwarded` field line that does not follow RFC 7239 §4.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ForwardedError<'a> {
@@ -50,11 +52,8 @@ pub fn last_x_forwarded_host<'a>(lines: impl IntoIterator<Item = &'a [u8]>) -> O
     let mut last: Option<&[u8]> = None;
     for line in lines {
         seen_line = true;
-        for element in line.split(|&b| b == b',') {
-            let element = element.trim_ascii();
-            if !element.is_empty() {
-                last = Some(element);
-            }
+        if let Some(element) = list_elements(line).filter(|e| !e.is_empty()).last() {
+            last = Some(element);
         }
     }
     if seen_line {
@@ -79,11 +78,6 @@ pub fn last_forwarded_host<'a>(
     Ok(last)
 }
 
-/// `tchar` (RFC 9110 §5.6.2): the characters of a token.
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
-
 /// A cursor over one field line.
 struct Cursor<'a> {
     bytes: &'a [u8],
@@ -105,7 +99,7 @@ impl<'a> Cursor<'a> {
 
     /// OWS = *( SP / HTAB )
     fn skip_ows(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t')) {
+        while self.peek().is_some_and(is_ows) {
             self.at += 1;
         }
     }

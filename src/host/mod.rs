@@ -39,14 +39,15 @@
 //! 3. **Check its grammar** ([`syntax`]): `host[:port]`, normalised.
 //! 4. **Match it** against the patterns ([`patterns`]), ignoring the port.
 //!
-//! # Rejection messages
+//! # Where things are
 //!
-//! They follow Django's wording, so a learner can search for them, and they are
-//! always printable ASCII: the raw value is escaped byte by byte and cut at
-//! [`MAX_ECHOED_BYTES`], because Host can be 8 KiB of a client's choosing and the
-//! message goes into a response and a log line (log injection, response splitting).
+//! [`HostPolicy::decide`] comes first below, then what it is built from. The
+//! sentences a refusal sends back, Django-style and always printable ASCII, are in
+//! `messages.rs`; the ported reference suites of Django, Starlette, Rails, Go and nginx
+//! are a test module of their own, `reference_suites.rs`.
 
 pub mod forwarded;
+mod messages;
 pub mod patterns;
 pub mod syntax;
 
@@ -58,177 +59,9 @@ use ipnet::IpNet;
 use crate::error::Error;
 use crate::http::request::{Header, Version};
 
+pub use self::messages::{MAX_ECHOED_BYTES, Rejection, RejectionKind, escape_for_message};
 use self::patterns::{Pattern, PatternSet};
 use self::syntax::Host;
-
-/// How much of a client's raw value a rejection message echoes before `...`.
-pub const MAX_ECHOED_BYTES: usize = 256;
-
-/// The patterns in force when `--allowed-hosts` is not given: Django's DEBUG list.
-pub const DEFAULT_ALLOWED_HOSTS: &[&str] = &[".localhost", "127.0.0.1", "[::1]"];
-
-/// How the policy is built: the patterns and the forwarding options.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PolicyOptions {
-    /// `--allowed-hosts` patterns; empty means [`DEFAULT_ALLOWED_HOSTS`].
-    pub allowed_hosts: Vec<String>,
-    /// `--use-x-forwarded-host`: honour `X-Forwarded-Host` and `Forwarded: host=`.
-    pub use_x_forwarded_host: bool,
-    /// `--trusted-proxies`: peers whose forwarding headers are honoured; empty means every peer.
-    pub trusted_proxies: Vec<IpNet>,
-}
-
-/// Everything the policy decides from. It does no I/O: the connection gathers these.
-#[derive(Clone, Copy, Debug)]
-pub struct Facts<'a> {
-    /// The request's protocol version.
-    pub version: Version,
-    /// The authority of an absolute-form target, if the target had that form.
-    pub absolute_authority: Option<&'a str>,
-    /// Every header field line, in wire order.
-    pub headers: &'a [Header],
-    /// The client's address (or the proxy's, behind one).
-    pub peer: SocketAddr,
-    /// The address of the socket that accepted the connection.
-    pub local: SocketAddr,
-}
-
-/// Where the validated host came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HostSource {
-    /// The `Host` header.
-    Host,
-    /// The authority of an absolute-form request target.
-    AbsoluteForm,
-    /// `X-Forwarded-Host`, from a trusted proxy.
-    XForwardedHost,
-    /// `Forwarded: host=`, from a trusted proxy.
-    Forwarded,
-    /// The accepting socket's address (HTTP/1.0 without Host).
-    LocalAddress,
-}
-
-/// A host the policy allowed, normalised.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ValidHost {
-    /// The host in normal form: a lowercase name without a trailing dot, or an IP
-    /// address (`Display` writes IPv6 in brackets). No port.
-    pub host: Host,
-    /// The port, if the value named one.
-    pub port: Option<u16>,
-    /// Which header (or address) it came from.
-    pub source: HostSource,
-}
-
-/// Why a request was refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RejectionKind {
-    /// HTTP/1.1 without a Host header.
-    Missing,
-    /// More than one Host field line.
-    Duplicate,
-    /// A Host header with an empty value.
-    Empty,
-    /// A value that is not `host[:port]`.
-    InvalidSyntax,
-    /// A valid host that no pattern allows.
-    NotAllowed,
-}
-
-/// A refusal: always answered with 400. `message` is safe to put in a response or a
-/// log line: control bytes and non-ASCII in the raw value are escaped.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rejection {
-    /// The kind of refusal.
-    pub kind: RejectionKind,
-    /// The sentence sent back and logged, Django-style.
-    pub message: String,
-}
-
-impl Rejection {
-    fn missing() -> Rejection {
-        Rejection {
-            kind: RejectionKind::Missing,
-            message: "missing Host header: HTTP/1.1 requests must carry exactly one Host \
-                      header (RFC 9112, section 3.2)."
-                .to_string(),
-        }
-    }
-
-    fn duplicate(count: usize) -> Rejection {
-        Rejection {
-            kind: RejectionKind::Duplicate,
-            message: format!(
-                "duplicate Host header: the request has {count} Host field lines, and a \
-                 request may carry only one, even when the values are equal \
-                 (RFC 9112, section 3.2)."
-            ),
-        }
-    }
-
-    fn empty() -> Rejection {
-        Rejection {
-            kind: RejectionKind::Empty,
-            message: "empty Host header: a request for an http URI must name a host \
-                      (RFC 9110, section 4.2.1)."
-                .to_string(),
-        }
-    }
-
-    fn invalid(raw: &[u8]) -> Rejection {
-        Rejection {
-            kind: RejectionKind::InvalidSyntax,
-            message: format!(
-                "Invalid HTTP_HOST header: '{}'. The domain name provided is not valid \
-                 according to RFC 1034/1035.",
-                escape_for_message(raw)
-            ),
-        }
-    }
-
-    fn invalid_forwarded(line: &[u8], reason: &str) -> Rejection {
-        Rejection {
-            kind: RejectionKind::InvalidSyntax,
-            message: format!(
-                "Invalid Forwarded header: '{}'. It does not follow RFC 7239, section 4: \
-                 {reason}.",
-                escape_for_message(line)
-            ),
-        }
-    }
-
-    fn not_allowed(raw: &[u8], host: &Host) -> Rejection {
-        Rejection {
-            kind: RejectionKind::NotAllowed,
-            message: format!(
-                "Invalid HTTP_HOST header: '{}'. You may need to add '{host}' to \
-                 --allowed-hosts.",
-                escape_for_message(raw)
-            ),
-        }
-    }
-}
-
-/// A client's bytes, made safe to put in a response or a log line: every byte that
-/// is not printable ASCII (and `'`, `"`, `\`) is escaped as Rust would write it
-/// (`\r`, `\n`, `\x00`, `\xc3`), and at most [`MAX_ECHOED_BYTES`] bytes are shown,
-/// followed by `...` when there were more.
-pub fn escape_for_message(raw: &[u8]) -> String {
-    let shown = &raw[..raw.len().min(MAX_ECHOED_BYTES)];
-    let mut out: String = shown
-        .iter()
-        .flat_map(|&b| std::ascii::escape_default(b))
-        .map(char::from)
-        .collect();
-    if raw.len() > MAX_ECHOED_BYTES {
-        out.push_str("...");
-    }
-    out
-}
-
-/// The value that names the host (borrowed from the request, or built from the
-/// local address), and where it came from.
-type Candidate<'a> = (Cow<'a, [u8]>, HostSource);
 
 /// The compiled policy. Built once at start, shared read-only by every event loop.
 #[derive(Clone, Debug)]
@@ -241,55 +74,6 @@ pub struct HostPolicy {
 }
 
 impl HostPolicy {
-    /// Compiles the patterns, refusing any that is not understood.
-    ///
-    /// The error names the first bad pattern and says why, e.g.
-    /// `invalid --allowed-hosts pattern "*example.com": '*' is only allowed alone …`.
-    pub fn new(options: PolicyOptions) -> Result<HostPolicy, Error> {
-        let patterns: Vec<String> = if options.allowed_hosts.is_empty() {
-            DEFAULT_ALLOWED_HOSTS
-                .iter()
-                .map(|p| p.to_string())
-                .collect()
-        } else {
-            options.allowed_hosts.clone()
-        };
-        let parsed = patterns
-            .iter()
-            .map(|raw| {
-                Pattern::parse(raw).map_err(|reason| Error::Pattern {
-                    pattern: raw.clone(),
-                    reason: reason.to_string(),
-                })
-            })
-            .collect::<Result<Vec<Pattern>, Error>>()?;
-        Ok(HostPolicy {
-            options,
-            patterns,
-            compiled: PatternSet::new(parsed),
-        })
-    }
-
-    /// Whether no `--allowed-hosts` was given and [`DEFAULT_ALLOWED_HOSTS`] are in force.
-    pub fn uses_defaults(&self) -> bool {
-        self.options.allowed_hosts.is_empty()
-    }
-
-    /// Whether a `*` pattern switched host matching off (syntax is still checked).
-    pub fn allows_any(&self) -> bool {
-        self.compiled.allows_any()
-    }
-
-    /// The patterns in force, as given (or the defaults), for the start-up log.
-    pub fn patterns(&self) -> &[String] {
-        &self.patterns
-    }
-
-    /// The options the policy was built from.
-    pub fn options(&self) -> &PolicyOptions {
-        &self.options
-    }
-
     /// Decides one request: the steps are in the [module documentation](self).
     pub fn decide(&self, facts: &Facts<'_>) -> Result<ValidHost, Rejection> {
         let mut host_lines = facts.headers.iter().filter(|h| h.is("host"));
@@ -383,6 +167,55 @@ impl HostPolicy {
                 .iter()
                 .any(|net| net.contains(&peer) || net.contains(&peer.to_canonical()))
     }
+
+    /// Compiles the patterns, refusing any that is not understood.
+    ///
+    /// The error names the first bad pattern and says why, e.g.
+    /// `invalid --allowed-hosts pattern "*example.com": '*' is only allowed alone …`.
+    pub fn new(options: PolicyOptions) -> Result<HostPolicy, Error> {
+        let patterns: Vec<String> = if options.allowed_hosts.is_empty() {
+            DEFAULT_ALLOWED_HOSTS
+                .iter()
+                .map(|p| p.to_string())
+                .collect()
+        } else {
+            options.allowed_hosts.clone()
+        };
+        let parsed = patterns
+            .iter()
+            .map(|raw| {
+                Pattern::parse(raw).map_err(|reason| Error::Pattern {
+                    pattern: raw.clone(),
+                    reason: reason.to_string(),
+                })
+            })
+            .collect::<Result<Vec<Pattern>, Error>>()?;
+        Ok(HostPolicy {
+            options,
+            patterns,
+            compiled: PatternSet::new(parsed),
+        })
+    }
+
+    /// Whether no `--allowed-hosts` was given and [`DEFAULT_ALLOWED_HOSTS`] are in force.
+    pub fn uses_defaults(&self) -> bool {
+        self.options.allowed_hosts.is_empty()
+    }
+
+    /// Whether a `*` pattern switched host matching off (syntax is still checked).
+    pub fn allows_any(&self) -> bool {
+        self.compiled.allows_any()
+    }
+
+    /// The patterns in force, as given (or the defaults), for the start-up log.
+    pub fn patterns(&self) -> &[String] {
+        &self.patterns
+    }
+
+    /// The options the policy was built from.
+    pub fn options(&self) -> &PolicyOptions {
+        &self.options
+    }
 }
 
 /// The accepting socket's address as `host:port`, for HTTP/1.0 requests without
@@ -393,18 +226,81 @@ fn local_host_port(local: SocketAddr) -> Vec<u8> {
     format!("{host}:{}", local.port()).into_bytes()
 }
 
+/// The value that names the host (borrowed from the request, or built from the
+/// local address), and where it came from.
+type Candidate<'a> = (Cow<'a, [u8]>, HostSource);
+
+/// How the policy is built: the patterns and the forwarding options.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PolicyOptions {
+    /// `--allowed-hosts` patterns; empty means [`DEFAULT_ALLOWED_HOSTS`].
+    pub allowed_hosts: Vec<String>,
+    /// `--use-x-forwarded-host`: honour `X-Forwarded-Host` and `Forwarded: host=`.
+    pub use_x_forwarded_host: bool,
+    /// `--trusted-proxies`: peers whose forwarding headers are honoured; empty means every peer.
+    pub trusted_proxies: Vec<IpNet>,
+}
+
+/// Everything the policy decides from. It does no I/O: the connection gathers these.
+#[derive(Clone, Copy, Debug)]
+pub struct Facts<'a> {
+    /// The request's protocol version.
+    pub version: Version,
+    /// The authority of an absolute-form target, if the target had that form.
+    pub absolute_authority: Option<&'a str>,
+    /// Every header field line, in wire order.
+    pub headers: &'a [Header],
+    /// The client's address (or the proxy's, behind one).
+    pub peer: SocketAddr,
+    /// The address of the socket that accepted the connection.
+    pub local: SocketAddr,
+}
+
+/// Where the validated host came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostSource {
+    /// The `Host` header.
+    Host,
+    /// The authority of an absolute-form request target.
+    AbsoluteForm,
+    /// `X-Forwarded-Host`, from a trusted proxy.
+    XForwardedHost,
+    /// `Forwarded: host=`, from a trusted proxy.
+    Forwarded,
+    /// The accepting socket's address (HTTP/1.0 without Host).
+    LocalAddress,
+}
+
+/// A host the policy allowed, normalised.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidHost {
+    /// The host in normal form: a lowercase name without a trailing dot, or an IP
+    /// address (`Display` writes IPv6 in brackets). No port.
+    pub host: Host,
+    /// The port, if the value named one.
+    pub port: Option<u16>,
+    /// Which header (or address) it came from.
+    pub source: HostSource,
+}
+
+/// The patterns in force when `--allowed-hosts` is not given: Django's DEBUG list.
+pub const DEFAULT_ALLOWED_HOSTS: &[&str] = &[".localhost", "127.0.0.1", "[::1]"];
+
+#[cfg(test)]
+mod reference_suites;
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const PEER: &str = "192.0.2.10:50000";
-    const LOCAL: &str = "127.0.0.1:8090";
+    pub(super) const PEER: &str = "192.0.2.10:50000";
+    pub(super) const LOCAL: &str = "127.0.0.1:8090";
 
-    fn policy(allowed: &[&str]) -> HostPolicy {
+    pub(super) fn policy(allowed: &[&str]) -> HostPolicy {
         policy_with(allowed, false, &[])
     }
 
-    fn policy_with(allowed: &[&str], use_xfh: bool, trusted: &[&str]) -> HostPolicy {
+    pub(super) fn policy_with(allowed: &[&str], use_xfh: bool, trusted: &[&str]) -> HostPolicy {
         let options = PolicyOptions {
             allowed_hosts: allowed.iter().map(|s| s.to_string()).collect(),
             use_x_forwarded_host: use_xfh,
@@ -415,7 +311,7 @@ mod tests {
 
     /// One request, described with the defaults most tests want.
     #[derive(Clone)]
-    struct Req {
+    pub(super) struct Req {
         version: Version,
         authority: Option<&'static str>,
         headers: Vec<Header>,
@@ -423,7 +319,7 @@ mod tests {
         local: SocketAddr,
     }
 
-    fn req(headers: &[(&str, &[u8])]) -> Req {
+    pub(super) fn req(headers: &[(&str, &[u8])]) -> Req {
         Req {
             version: Version::Http11,
             authority: None,
@@ -440,35 +336,35 @@ mod tests {
     }
 
     /// A request with one Host header.
-    fn host(value: &[u8]) -> Req {
+    pub(super) fn host(value: &[u8]) -> Req {
         req(&[("Host", value)])
     }
 
     impl Req {
-        fn http10(mut self) -> Req {
+        pub(super) fn http10(mut self) -> Req {
             self.version = Version::Http10;
             self
         }
-        fn absolute(mut self, authority: &'static str) -> Req {
+        pub(super) fn absolute(mut self, authority: &'static str) -> Req {
             self.authority = Some(authority);
             self
         }
-        fn via_peer(mut self, peer: &str) -> Req {
+        pub(super) fn via_peer(mut self, peer: &str) -> Req {
             self.peer = peer.parse().unwrap();
             self
         }
-        fn on_local(mut self, local: &str) -> Req {
+        pub(super) fn on_local(mut self, local: &str) -> Req {
             self.local = local.parse().unwrap();
             self
         }
-        fn with(mut self, name: &str, value: &[u8]) -> Req {
+        pub(super) fn with(mut self, name: &str, value: &[u8]) -> Req {
             self.headers.push(Header {
                 name: name.to_string(),
                 value: value.to_vec(),
             });
             self
         }
-        fn decide(&self, policy: &HostPolicy) -> Result<ValidHost, Rejection> {
+        pub(super) fn decide(&self, policy: &HostPolicy) -> Result<ValidHost, Rejection> {
             policy.decide(&Facts {
                 version: self.version,
                 absolute_authority: self.authority,
@@ -479,7 +375,11 @@ mod tests {
         }
     }
 
-    fn allowed(host: &str, port: Option<u16>, source: HostSource) -> Result<ValidHost, Rejection> {
+    pub(super) fn allowed(
+        host: &str,
+        port: Option<u16>,
+        source: HostSource,
+    ) -> Result<ValidHost, Rejection> {
         Ok(ValidHost {
             host: syntax::parse_host(host.as_bytes()).expect("a valid host in a test"),
             port,
@@ -487,7 +387,7 @@ mod tests {
         })
     }
 
-    fn kind(result: Result<ValidHost, Rejection>) -> Option<RejectionKind> {
+    pub(super) fn kind(result: Result<ValidHost, Rejection>) -> Option<RejectionKind> {
         result.err().map(|r| r.kind)
     }
 
@@ -521,24 +421,28 @@ mod tests {
 
     #[test]
     fn bad_pattern_is_refused_at_start_naming_it() {
-        for bad in [
-            "ex*ample.com",
-            "*example.com",
-            "*.*.example.com",
-            "example.*.com",
-            "",
-            "a b",
-            "a.com/x",
-            "a.com:80",
+        let wildcard = "'*' is only allowed alone";
+        for (bad, reason) in [
+            ("ex*ample.com", wildcard),
+            ("*example.com", wildcard),
+            ("*.*.example.com", wildcard),
+            ("example.*.com", wildcard),
+            ("", "the pattern is empty"),
+            ("a b", "not a valid host"),
+            ("a.com/x", "a pattern names a host, not a path"),
+            ("a.com:80", "a pattern cannot name a port"),
         ] {
             let options = PolicyOptions {
                 allowed_hosts: vec!["good.example".into(), bad.into()],
                 ..PolicyOptions::default()
             };
             match HostPolicy::new(options) {
-                Err(Error::Pattern { pattern, reason }) => {
+                Err(Error::Pattern {
+                    pattern,
+                    reason: said,
+                }) => {
                     assert_eq!(pattern, bad);
-                    assert!(!reason.is_empty());
+                    assert!(said.starts_with(reason), "{bad:?}: {said:?}");
                 }
                 other => panic!("{bad:?}: {other:?}"),
             }
@@ -908,299 +812,5 @@ mod tests {
                 "{message:?}"
             );
         }
-    }
-
-    // ---- the reference suites -----------------------------------------------------
-
-    /// Django, `tests/requests_tests/tests.py`, `HostValidationTests.test_http_get_host`.
-    /// `SERVER_NAME` has no equivalent: without Host we fall back to the local
-    /// address (covered by `http10_without_host_falls_back_to_local_address`).
-    #[test]
-    fn ports_django_test_http_get_host() {
-        let p = policy(&[
-            "forward.com",
-            "example.com",
-            "internal.com",
-            "12.34.56.78",
-            "[2001:19f0:feee::dead:beef:cafe]",
-            "xn--4ca9at.com",
-            ".multitenant.com",
-            "INSENSITIVE.com",
-            "[::ffff:169.254.169.254]",
-        ]);
-        // X-Forwarded-Host is ignored when USE_X_FORWARDED_HOST is off.
-        let r = host(b"example.com")
-            .with("X-Forwarded-Host", b"forward.com")
-            .decide(&p);
-        assert_eq!(r, allowed("example.com", None, HostSource::Host));
-        let legit: &[&[u8]] = &[
-            b"example.com",
-            b"example.com:80",
-            b"12.34.56.78",
-            b"12.34.56.78:443",
-            b"[2001:19f0:feee::dead:beef:cafe]",
-            b"[2001:19f0:feee::dead:beef:cafe]:8080",
-            b"xn--4ca9at.com",
-            b"anything.multitenant.com",
-            b"multitenant.com",
-            b"insensitive.com",
-            b"example.com.",
-            b"example.com.:80",
-            b"[::ffff:169.254.169.254]",
-        ];
-        for value in legit {
-            assert!(host(value).decide(&p).is_ok(), "{value:?}");
-        }
-        let poisoned: &[&[u8]] = &[
-            b"example.com@evil.tld",
-            b"example.com:dr.frankenstein@evil.tld",
-            b"example.com:dr.frankenstein@evil.tld:80",
-            b"example.com:80/badpath",
-            b"example.com: recovermypassword.com",
-            b"other.com",
-            b"example.com..",
-        ];
-        for value in poisoned {
-            assert!(host(value).decide(&p).is_err(), "{value:?}");
-        }
-    }
-
-    /// Django, `tests/requests_tests/tests.py`,
-    /// `test_http_get_host_with_x_forwarded_host` (ALLOWED_HOSTS=["*"]).
-    #[test]
-    fn ports_django_test_http_get_host_with_x_forwarded_host() {
-        let p = policy_with(&["*"], true, &[]);
-        let r = host(b"example.com")
-            .with("X-Forwarded-Host", b"forward.com")
-            .decide(&p);
-        assert_eq!(r, allowed("forward.com", None, HostSource::XForwardedHost));
-        let r = host(b"example.com").decide(&p);
-        assert_eq!(r, allowed("example.com", None, HostSource::Host));
-        let legit: &[&[u8]] = &[
-            b"example.com",
-            b"example.com:80",
-            b"12.34.56.78",
-            b"12.34.56.78:443",
-            b"[2001:19f0:feee::dead:beef:cafe]",
-            b"[2001:19f0:feee::dead:beef:cafe]:8080",
-            b"xn--4ca9at.com",
-        ];
-        for value in legit {
-            assert!(host(value).decide(&p).is_ok(), "{value:?}");
-        }
-        let poisoned: &[&[u8]] = &[
-            b"example.com@evil.tld",
-            b"example.com:dr.frankenstein@evil.tld",
-            b"example.com:dr.frankenstein@evil.tld:80",
-            b"example.com:80/badpath",
-            b"example.com: recovermypassword.com",
-        ];
-        for value in poisoned {
-            assert_eq!(
-                kind(host(value).decide(&p)),
-                Some(RejectionKind::InvalidSyntax),
-                "{value:?}"
-            );
-        }
-    }
-
-    /// Django, `tests/requests_tests/tests.py`, `test_get_host_suggestion_of_allowed_host`.
-    /// Same sentences, with `--allowed-hosts` for `ALLOWED_HOSTS`. Django's list is
-    /// empty with DEBUG off (so nothing is allowed); we use a pattern nothing matches.
-    #[test]
-    fn ports_django_test_get_host_suggestion_of_allowed_host() {
-        let p = policy(&["nothing.invalid"]);
-        let suggestion = |raw: &str, host: &str| {
-            format!(
-                "Invalid HTTP_HOST header: '{raw}'. You may need to add '{host}' to --allowed-hosts."
-            )
-        };
-        for value in [
-            "example.com",
-            "12.34.56.78",
-            "[2001:19f0:feee::dead:beef:cafe]",
-            "xn--4ca9at.com",
-        ] {
-            let r = host(value.as_bytes()).decide(&p).unwrap_err();
-            assert_eq!(r.message, suggestion(value, value));
-        }
-        for (domain, port) in [
-            ("example.com", 80),
-            ("12.34.56.78", 443),
-            ("[2001:19f0:feee::dead:beef:cafe]", 8080),
-        ] {
-            let value = format!("{domain}:{port}");
-            let r = host(value.as_bytes()).decide(&p).unwrap_err();
-            assert_eq!(r.message, suggestion(&value, domain));
-        }
-        let poisoned = [
-            "example.com@evil.tld",
-            "example.com:dr.frankenstein@evil.tld",
-            "example.com:dr.frankenstein@evil.tld:80",
-            "example.com:80/badpath",
-            "example.com: recovermypassword.com",
-            "invalid_hostname.com",
-        ];
-        for value in poisoned {
-            let r = host(value.as_bytes()).decide(&p).unwrap_err();
-            assert_eq!(
-                r.message,
-                format!(
-                    "Invalid HTTP_HOST header: '{value}'. The domain name provided is not valid according to RFC 1034/1035."
-                )
-            );
-        }
-    }
-
-    /// Rails, `actionpack/test/dispatch/host_authorization_test.rb`: the hostile
-    /// `X-Forwarded-Host` values ("lots of NG hosts" and its neighbours), sent by a
-    /// trusted proxy with forwarding on.
-    ///
-    /// Deviation: Rails checks Host *and* X-Forwarded-Host ("blocks requests with
-    /// spoofed X-FORWARDED-HOST"); hostecho, like Django, lets a trusted proxy's
-    /// X-Forwarded-Host replace Host, and ignores it entirely otherwise. Rails's
-    /// spoofing tests are therefore ported with forwarding off (the default).
-    #[test]
-    fn ports_rails_hostile_x_forwarded_host() {
-        let p = policy_with(&["example.com"], true, &[]);
-        let ng_hosts: &[&[u8]] = &[
-            b"hacker%E3%80%82com",
-            b"hacker%00.com",
-            b"www.theirsite.com@yoursite.com",
-            b"hacker.com/test/",
-            b"hacker%252ecom",
-            b".hacker.com",
-            b"////hacker.com/",
-            b"/hacker.com",
-            b"../hacker.com",
-            b"@hacker.com",
-            b"hacker.com",
-            b"hacker.com%23@example.com",
-            b"hacker.com/.jpg",
-            b"hacker.com\texample.com/",
-            b"hacker.com/example.com",
-            b"hacker.com@example.com",
-            b"hacker.com/",
-            b"//randomhost.com",
-        ];
-        for value in ng_hosts {
-            let r = host(b"example.com")
-                .with("X-Forwarded-Host", value)
-                .decide(&p);
-            assert!(r.is_err(), "{:?}", String::from_utf8_lossy(value));
-        }
-        // "forwarded secondary hosts are allowed when permitted" / "... blocked when mismatch"
-        let p = policy_with(&[".domain.com"], true, &[]);
-        let r = host(b"domain.com")
-            .with("X-Forwarded-Host", b"example.com, my-sub.domain.com")
-            .decide(&p);
-        assert_eq!(
-            r,
-            allowed("my-sub.domain.com", None, HostSource::XForwardedHost)
-        );
-        let p = policy_with(&["domain.com"], true, &[]);
-        let r = host(b"domain.com")
-            .with("X-Forwarded-Host", b"domain.com, evil.com")
-            .decide(&p)
-            .unwrap_err();
-        assert!(r.message.contains("add 'evil.com'"), "{}", r.message);
-        // "forwarded hosts should be permitted" (Rails: a subdomain of an exact pattern is blocked)
-        let r = host(b"domain.com")
-            .with("X-Forwarded-Host", b"sub.domain.com")
-            .decide(&p);
-        assert_eq!(kind(r), Some(RejectionKind::NotAllowed));
-        // "blocks requests with spoofed X-FORWARDED-HOST", "detects localhost domain spoofing"
-        let p = policy(&["127.0.0.1", "localhost"]);
-        for spoof in [&b"127.0.0.1"[..], b"localhost"] {
-            let r = host(b"www.example.com")
-                .with("X-Forwarded-Host", spoof)
-                .decide(&p)
-                .unwrap_err();
-            assert!(r.message.contains("add 'www.example.com'"), "{}", r.message);
-        }
-        // "blocks requests with invalid hostnames", "does not allow domain name
-        // notation in the HOST header itself"
-        let p = policy(&[".example.com"]);
-        for value in [&b"attacker.com#x.example.com"[..], b".example.com"] {
-            assert_eq!(
-                kind(host(value).decide(&p)),
-                Some(RejectionKind::InvalidSyntax)
-            );
-        }
-    }
-
-    /// Go, `src/net/http/serve_test.go`, `TestServerValidatesHostHeader`, at the
-    /// policy level (with `*`, since Go has no allow-list): the version and
-    /// field-line rules. The values alone are in `syntax::tests`.
-    #[test]
-    fn ports_go_test_server_validates_host_header_rules() {
-        let p = policy(&["*"]);
-        // {"HTTP/1.1", "", 400}
-        assert_eq!(kind(req(&[]).decide(&p)), Some(RejectionKind::Missing));
-        // {"HTTP/1.1", "Host: \r\n", 200}: deviation, we refuse an empty Host
-        // (RFC 9110 §4.2.1) unless the target is absolute-form.
-        assert_eq!(kind(host(b"").decide(&p)), Some(RejectionKind::Empty));
-        // {"HTTP/1.1", "Host: first\r\nHost: second\r\n", 400} and the same in 1.0
-        let two = req(&[("Host", b"first"), ("Host", b"second")]);
-        assert_eq!(kind(two.decide(&p)), Some(RejectionKind::Duplicate));
-        assert_eq!(
-            kind(two.http10().decide(&p)),
-            Some(RejectionKind::Duplicate)
-        );
-        // {"HTTP/1.0", "", 200}
-        assert!(req(&[]).http10().decide(&p).is_ok());
-        // {"HTTP/1.0", "Host: \xff\r\n", 400}
-        assert_eq!(
-            kind(host(b"\xff").http10().decide(&p)),
-            Some(RejectionKind::InvalidSyntax)
-        );
-        // {"CONNECT golang.org:443 HTTP/1.1", "", 200}: deviation, CONNECT is not
-        // special here (hostecho is not a proxy), so a missing Host is refused.
-    }
-
-    /// nginx-tests, `http_host.t`: the absolute-form half (`GET http://$host/ HTTP/1.0`
-    /// with `Host: localhost`), and "host repeat" as two field lines.
-    #[test]
-    fn ports_nginx_http_host_t_absolute_form() {
-        let p = policy(&["*"]);
-        let table = [
-            ("abcd-ef.g02.xyz", "abcd-ef.g02.xyz", None),
-            ("www.abcd-ef.g02.xyz:10", "www.abcd-ef.g02.xyz", Some(10)),
-            ("www.abcd-ef.g02.xyz.", "www.abcd-ef.g02.xyz", None),
-            ("abcd-ef.g02.xyz.:2", "abcd-ef.g02.xyz", Some(2)),
-            ("AbC-d93.0.34ZhGt-s.nk.Ru", "abc-d93.0.34zhgt-s.nk.ru", None),
-            ("123.49.0.78", "123.49.0.78", None),
-            ("123.40.56.78:123", "123.40.56.78", Some(123)),
-            ("[abcd::ef98:0:7654:321]", "[abcd::ef98:0:7654:321]", None),
-            (
-                "[abcd::ef98:0:7654:321]:5",
-                "[abcd::ef98:0:7654:321]",
-                Some(5),
-            ),
-            (
-                "[::ffff:12.30.67.89]:4321",
-                "[::ffff:12.30.67.89]",
-                Some(4321),
-            ),
-        ];
-        for (authority, want, port) in table {
-            let r = host(b"localhost").http10().absolute(authority).decide(&p);
-            assert_eq!(
-                r,
-                allowed(want, port, HostSource::AbsoluteForm),
-                "{authority}"
-            );
-        }
-        for authority in [
-            "\\e/xample.com",
-            "com.exa-m.45..:",
-            "[abcd\\::ef98:0:7654:321/]:12",
-            "[ab..cd::ef98:0:7654:321]",
-        ] {
-            let r = host(b"localhost").http10().absolute(authority).decide(&p);
-            assert_eq!(kind(r), Some(RejectionKind::InvalidSyntax), "{authority}");
-        }
-        let repeat = req(&[("Host", b"localhost"), ("Host", b"again")]).http10();
-        assert_eq!(kind(repeat.decide(&p)), Some(RejectionKind::Duplicate));
     }
 }

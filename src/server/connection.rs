@@ -580,14 +580,47 @@ mod tests {
         assert_eq!(answers, 300);
     }
 
+    /// Waits (at most 5 s) until bytes the client sent are readable on the server side,
+    /// so a test that drives the connection knows they are there to be read.
+    fn wait_until_readable(conn: &Connection) {
+        let start = Instant::now();
+        while let Err(e) = conn.stream.peek(&mut [0u8; 1]) {
+            assert_eq!(e.kind(), io::ErrorKind::WouldBlock, "{e}");
+            assert!(start.elapsed() < Duration::from_secs(5), "nothing arrived");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
     #[test]
     fn blank_lines_while_idle_start_no_head() {
         let policy = HostPolicy::new(PolicyOptions::default()).unwrap();
         let (mut conn, mut client) = pair();
-        client.write_all(b"\r\n\r\n").unwrap();
-        std::thread::sleep(Duration::from_millis(20));
+        let started = conn.since;
+        client.write_all(b"\r\n\n\r\n").unwrap();
+        wait_until_readable(&conn);
         assert_eq!(drive_until_waiting(&mut conn, &policy), Next::Read);
-        assert!(matches!(conn.state, State::Idle));
+        // The bytes were read (nothing is left in the socket) and dropped...
+        let unread = conn.stream.peek(&mut [0u8; 1]).map_err(|e| e.kind());
+        assert_eq!(unread, Err(io::ErrorKind::WouldBlock));
         assert!(conn.read_buf.is_empty());
+        // ...without starting a head, or its clock.
+        assert!(matches!(conn.state, State::Idle));
+        assert_eq!(conn.since, started);
+    }
+
+    #[test]
+    fn a_lone_cr_while_idle_is_refused() {
+        let policy = HostPolicy::new(PolicyOptions::default()).unwrap();
+        let (mut conn, mut client) = pair();
+        client.write_all(b"\rGET / HTTP/1.1\r\n\r\n").unwrap();
+        wait_until_readable(&conn);
+        assert_eq!(drive_until_waiting(&mut conn, &policy), Next::Close);
+        drop(conn); // as the event loop does on `Close`
+        let mut answer = String::new();
+        client.read_to_string(&mut answer).unwrap();
+        assert!(
+            answer.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+            "{answer}"
+        );
     }
 }

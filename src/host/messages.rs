@@ -1,0 +1,118 @@
+//! The sentences a refused request gets back, and how a client's bytes are made safe
+//! to quote in them.
+//!
+//! They follow Django's wording, so a learner can search for them, and they are always
+//! printable ASCII: the raw value is escaped byte by byte and cut at
+//! [`MAX_ECHOED_BYTES`], because Host can be 8 KiB of a client's choosing and the
+//! message goes into a response and a log line (log injection, response splitting).
+
+use super::syntax::Host;
+
+/// How much of a client's raw value a rejection message echoes before `...`.
+pub const MAX_ECHOED_BYTES: usize = 256;
+
+/// Why a request was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RejectionKind {
+    /// HTTP/1.1 without a Host header.
+    Missing,
+    /// More than one Host field line.
+    Duplicate,
+    /// A Host header with an empty value.
+    Empty,
+    /// A value that is not `host[:port]`.
+    InvalidSyntax,
+    /// A valid host that no pattern allows.
+    NotAllowed,
+}
+
+/// A refusal: always answered with 400. `message` is safe to put in a response or a
+/// log line: control bytes and non-ASCII in the raw value are escaped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    /// The kind of refusal.
+    pub kind: RejectionKind,
+    /// The sentence sent back and logged, Django-style.
+    pub message: String,
+}
+
+impl Rejection {
+    pub(super) fn missing() -> Rejection {
+        Rejection {
+            kind: RejectionKind::Missing,
+            message: "missing Host header: HTTP/1.1 requests must carry exactly one Host \
+                      header (RFC 9112, section 3.2)."
+                .to_string(),
+        }
+    }
+
+    pub(super) fn duplicate(count: usize) -> Rejection {
+        Rejection {
+            kind: RejectionKind::Duplicate,
+            message: format!(
+                "duplicate Host header: the request has {count} Host field lines, and a \
+                 request may carry only one, even when the values are equal \
+                 (RFC 9112, section 3.2)."
+            ),
+        }
+    }
+
+    pub(super) fn empty() -> Rejection {
+        Rejection {
+            kind: RejectionKind::Empty,
+            message: "empty Host header: a request for an http URI must name a host \
+                      (RFC 9110, section 4.2.1)."
+                .to_string(),
+        }
+    }
+
+    pub(super) fn invalid(raw: &[u8]) -> Rejection {
+        Rejection {
+            kind: RejectionKind::InvalidSyntax,
+            message: format!(
+                "Invalid HTTP_HOST header: '{}'. The domain name provided is not valid \
+                 according to RFC 1034/1035.",
+                escape_for_message(raw)
+            ),
+        }
+    }
+
+    pub(super) fn invalid_forwarded(line: &[u8], reason: &str) -> Rejection {
+        Rejection {
+            kind: RejectionKind::InvalidSyntax,
+            message: format!(
+                "Invalid Forwarded header: '{}'. It does not follow RFC 7239, section 4: \
+                 {reason}.",
+                escape_for_message(line)
+            ),
+        }
+    }
+
+    pub(super) fn not_allowed(raw: &[u8], host: &Host) -> Rejection {
+        Rejection {
+            kind: RejectionKind::NotAllowed,
+            message: format!(
+                "Invalid HTTP_HOST header: '{}'. You may need to add '{host}' to \
+                 --allowed-hosts.",
+                escape_for_message(raw)
+            ),
+        }
+    }
+}
+
+/// A client's bytes, made safe to put in a response or a log line: every byte that
+/// is not printable ASCII (and `'`, `"`, `\`) is escaped as Rust would write it
+/// (`\r`, `\n`, `\x00`, `\xc3`), and at most [`MAX_ECHOED_BYTES`] bytes are shown,
+/// followed by `...` when there were more.
+pub fn escape_for_message(raw: &[u8]) -> String {
+    let shown = &raw[..raw.len().min(MAX_ECHOED_BYTES)];
+    let mut out: String = shown
+        .iter()
+        .flat_map(|&b| std::ascii::escape_default(b))
+        .map(char::from)
+        .collect();
+    if raw.len() > MAX_ECHOED_BYTES {
+        out.push_str("...");
+    }
+    out
+}
