@@ -8,8 +8,9 @@ use std::net::SocketAddr;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 use hostecho::echo::{self, Echo, Format, accept};
+use hostecho::host::syntax::Host;
 use hostecho::host::{HostSource, ValidHost};
-use hostecho::http::{Head, Header, Request, Version};
+use hostecho::http::{Head, Header, Request, RequestTarget, Version};
 
 /// A request as curl sends it, with a small body.
 fn curl_request() -> Request {
@@ -21,7 +22,7 @@ fn curl_request() -> Request {
         head: Head {
             request_line: "POST /index.html?name=jack&age=18 HTTP/1.1".to_owned(),
             method: "POST".to_owned(),
-            target: "/index.html?name=jack&age=18".to_owned(),
+            target: RequestTarget::parse("/index.html?name=jack&age=18".to_owned()),
             version: Version::Http11,
             headers: vec![
                 header("Host", "localhost:8090"),
@@ -38,7 +39,7 @@ fn curl_request() -> Request {
 fn bench_render(c: &mut Criterion) {
     let request = curl_request();
     let host = ValidHost {
-        host: "localhost".to_owned(),
+        host: Host::Name("localhost".to_owned()),
         port: Some(8090),
         source: HostSource::Host,
     };
@@ -50,7 +51,7 @@ fn bench_render(c: &mut Criterion) {
     let local: SocketAddr = "127.0.0.1:8090".parse().expect("literal address");
     let e = Echo {
         request: &request,
-        host: &host,
+        allowed: &host,
         peer,
         local,
         path: "/index.html",

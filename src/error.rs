@@ -13,13 +13,14 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 
+use crate::host::Rejection;
 use crate::http::Status;
 
 /// A request hostecho will not answer with an echo, and the reason why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RequestError {
-    /// The request line or a header line does not follow the grammar (RFC 9112 §3, §5).
-    Malformed(String),
+    /// The request does not follow HTTP/1.1's grammar (RFC 9112); the kind says where.
+    Malformed(Malformed),
     /// The head (request line and headers) is larger than `--max-header-bytes`.
     HeadTooLarge {
         /// The configured limit in bytes.
@@ -49,13 +50,16 @@ pub enum RequestError {
     MethodNotImplemented(String),
     /// The head did not arrive completely within `--header-timeout`.
     HeadTimeout,
+    /// The Host policy refused the request: no Host, two, an invalid one, or one that no
+    /// `--allowed-hosts` pattern allows.
+    Host(Rejection),
 }
 
 impl RequestError {
     /// The status this error is answered with. The only place that mapping is made.
     pub fn status(&self) -> Status {
         match self {
-            RequestError::Malformed(_) => Status::BAD_REQUEST,
+            RequestError::Malformed(_) | RequestError::Host(_) => Status::BAD_REQUEST,
             RequestError::HeadTooLarge { .. } | RequestError::TooManyHeaders { .. } => {
                 Status::REQUEST_HEADER_FIELDS_TOO_LARGE
             }
@@ -104,11 +108,123 @@ impl fmt::Display for RequestError {
             RequestError::HeadTimeout => {
                 write!(f, "request header section was not received in time")
             }
+            RequestError::Host(rejection) => f.write_str(&rejection.message),
         }
     }
 }
 
 impl std::error::Error for RequestError {}
+
+/// What is malformed about a request: one kind per rule a client can break, so that
+/// tests and callers match on the rule, not on the wording of its message.
+///
+/// The `String`s hold the offending text, already made printable, for the message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Malformed {
+    /// A field name with a character outside `tchar`, whitespace before the colon
+    /// (RFC 9112 §5.1), or a line folded onto the previous one (obs-fold, §5.2).
+    HeaderName,
+    /// A field value with a control character (RFC 9110 §5.5).
+    HeaderValue,
+    /// A CR not followed by LF, before or inside the head, or bytes after the version.
+    LineEnding,
+    /// The request line is not `method SP target SP version` (RFC 9112 §3).
+    RequestLine,
+    /// The version is not `HTTP/` digits `.` digits (RFC 9112 §2.3).
+    Version(String),
+    /// More than two spaces in the request line: usually a space inside the target.
+    SpaceInTarget(String),
+    /// A target whose form does not fit any method: not `/…`, not `scheme://…`.
+    NotATarget,
+    /// `*` as the target of a method other than `OPTIONS` (RFC 9112 §3.2.4).
+    AsteriskWithoutOptions(String),
+    /// A `#fragment` in the target: clients strip it (RFC 3986 §3.5).
+    Fragment,
+    /// `Content-Length` and `Transfer-Encoding` together (RFC 9112 §6.1).
+    LengthAndCoding,
+    /// `Content-Length` that is not plain decimal digits (RFC 9110 §8.6).
+    InvalidContentLength(String),
+    /// Two different `Content-Length` values (RFC 9112 §6.3).
+    ConflictingContentLength,
+    /// `Transfer-Encoding` in an HTTP/1.0 request (RFC 9112 §6.1).
+    CodingInHttp10,
+    /// `Transfer-Encoding` with no coding in it.
+    EmptyTransferEncoding,
+    /// `chunked` applied more than once (RFC 9112 §7).
+    ChunkedTwice,
+    /// A chunk-size line that is not hex digits, extensions and CRLF (RFC 9112 §7.1).
+    InvalidChunkSize(String),
+    /// A chunk-size line longer than the bound on what is buffered for it.
+    ChunkLineTooLong {
+        /// The bound, in bytes.
+        limit: usize,
+    },
+    /// Chunk data not followed by CRLF: longer than its size said.
+    ChunkDataOverrun,
+    /// A trailer section larger than the bound on what is buffered for it.
+    TrailerTooLarge {
+        /// The bound, in bytes.
+        limit: usize,
+    },
+    /// A trailer line that ends in a bare LF.
+    TrailerLineEnding,
+    /// A trailer line that is not a field line.
+    TrailerField,
+}
+
+impl fmt::Display for Malformed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Malformed::HeaderName => f.write_str(
+                "invalid header name (a character that is not allowed in a field name, \
+                 whitespace before the colon, or a line folded onto the previous one)",
+            ),
+            Malformed::HeaderValue => f.write_str("invalid header value (a control character)"),
+            Malformed::LineEnding => f.write_str(
+                "invalid line ending (a CR not followed by LF, or bytes after the HTTP version)",
+            ),
+            Malformed::RequestLine => f.write_str(
+                "invalid token in request line (it must be method SP target SP version, \
+                 separated by single spaces, with no control characters)",
+            ),
+            Malformed::Version(shown) => write!(f, "invalid HTTP version {shown:?}"),
+            Malformed::SpaceInTarget(shown) => write!(
+                f,
+                "invalid request line (more than two spaces; a space in the target?): {shown:?}"
+            ),
+            Malformed::NotATarget => f.write_str(
+                "request target must start with '/' or be an absolute URI like http://host/",
+            ),
+            Malformed::AsteriskWithoutOptions(method) => {
+                write!(f, "request target '*' is only for OPTIONS, not {method}")
+            }
+            Malformed::Fragment => f.write_str("request target must not contain a fragment ('#')"),
+            Malformed::LengthAndCoding => f.write_str(
+                "both Content-Length and Transfer-Encoding (the body's length is ambiguous)",
+            ),
+            Malformed::InvalidContentLength(value) => write!(
+                f,
+                "invalid Content-Length {value:?} (it must be decimal digits only)"
+            ),
+            Malformed::ConflictingContentLength => f.write_str("conflicting Content-Length values"),
+            Malformed::CodingInHttp10 => f.write_str("Transfer-Encoding in an HTTP/1.0 request"),
+            Malformed::EmptyTransferEncoding => f.write_str("empty Transfer-Encoding"),
+            Malformed::ChunkedTwice => f.write_str("chunked applied more than once"),
+            Malformed::InvalidChunkSize(line) => write!(f, "invalid chunk size {line:?}"),
+            Malformed::ChunkLineTooLong { limit } => {
+                write!(f, "chunk-size line longer than {limit} bytes")
+            }
+            Malformed::ChunkDataOverrun => {
+                f.write_str("chunk data not followed by CRLF (longer than its size)")
+            }
+            Malformed::TrailerTooLarge { limit } => {
+                write!(f, "trailer section larger than {limit} bytes")
+            }
+            Malformed::TrailerLineEnding => f.write_str("trailer line does not end with CRLF"),
+            Malformed::TrailerField => f.write_str("invalid trailer field"),
+        }
+    }
+}
 
 /// A start-up error: the server cannot run with this configuration on this machine.
 #[derive(Debug)]

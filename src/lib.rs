@@ -37,6 +37,7 @@ pub mod compat;
 pub mod config;
 pub mod echo;
 pub mod error;
+pub mod exchange;
 pub mod host;
 pub mod http;
 pub mod server;

@@ -114,7 +114,7 @@ proptest! {
             let headers = one_host(value.as_bytes());
             let first = policy.decide(&facts(Version::Http11, None, &headers));
             let normal = match &first {
-                Ok(valid) => valid.host.clone(),
+                Ok(valid) => valid.host.to_string(),
                 Err(_) => parse_host_port(value.as_bytes()).expect("valid").host.to_string(),
             };
             let headers = one_host(normal.as_bytes());

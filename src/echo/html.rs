@@ -47,7 +47,7 @@ pub fn render(echo: &Echo<'_>) -> Vec<u8> {
     out.push_str("<title>hostecho: ");
     out.push_str(&escape_html(&head.method));
     out.push(' ');
-    out.push_str(&escape_html(&head.target));
+    out.push_str(&escape_html(head.target.as_str()));
     out.push_str("</title>\n<style>\n");
     out.push_str(STYLE);
     out.push_str("</style>\n</head>\n<body>\n");
@@ -82,8 +82,12 @@ pub fn render(echo: &Echo<'_>) -> Vec<u8> {
         .join("<br>");
     row(&mut out, "query", &or_none(query));
     row(&mut out, "version", head.version.as_str());
-    row(&mut out, "host", &escape_html(&echo.host.host));
-    let port = echo.host.port.map(|p| p.to_string()).unwrap_or_default();
+    row(
+        &mut out,
+        "host",
+        &escape_html(&echo.allowed.host.to_string()),
+    );
+    let port = echo.allowed.port.map(|p| p.to_string()).unwrap_or_default();
     row(&mut out, "port", &or_none(port));
     row(&mut out, "peer", &echo.peer.to_string());
     row(&mut out, "local", &echo.local.to_string());

@@ -50,7 +50,7 @@ struct JsonEcho<'a> {
     query: &'a [(String, String)],
     version: &'static str,
     headers: Vec<(&'a str, Cow<'a, str>)>,
-    host: &'a str,
+    host: String,
     port: Option<u16>,
     peer: String,
     local: String,
@@ -64,7 +64,7 @@ pub fn render(echo: &Echo<'_>) -> Vec<u8> {
     let body = &echo.request.body;
     let json = JsonEcho {
         method: &head.method,
-        target: &head.target,
+        target: head.target.as_str(),
         path: echo.path,
         query: echo.query,
         version: head.version.as_str(),
@@ -73,8 +73,8 @@ pub fn render(echo: &Echo<'_>) -> Vec<u8> {
             .iter()
             .map(|h| (h.name.as_str(), h.value_lossy()))
             .collect(),
-        host: &echo.host.host,
-        port: echo.host.port,
+        host: echo.allowed.host.to_string(),
+        port: echo.allowed.port,
         peer: echo.peer.to_string(),
         local: echo.local.to_string(),
         body: String::from_utf8_lossy(body),

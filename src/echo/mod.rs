@@ -14,10 +14,10 @@
 //! Everything here is a pure function from an [`Echo`] to bytes: no I/O, no clock, no
 //! randomness. That is what lets each renderer be pinned by a snapshot test.
 //!
-//! The renderers do not parse the request target themselves. The connection does that once
-//! with `http::target::Target` and hands over the decoded path and query pairs in
-//! [`Echo::path`] and [`Echo::query`]; so parsing lives in one place and the renderers only
-//! show its result.
+//! The renderers do not parse the request target themselves. Framing parsed it, and
+//! [`crate::exchange::respond`] decodes the path and the query pairs from those parts
+//! and hands them over in [`Echo::path`] and [`Echo::query`]; so parsing lives in one
+//! place and the renderers only show its result.
 
 pub mod accept;
 pub mod html;
@@ -56,23 +56,23 @@ impl Format {
 pub struct Echo<'a> {
     /// The request, as framed.
     pub request: &'a Request,
-    /// The host the policy validated.
-    pub host: &'a ValidHost,
+    /// The host the policy allowed, and where it came from.
+    pub allowed: &'a ValidHost,
     /// The client's address.
     pub peer: SocketAddr,
     /// The accepting socket's address.
     pub local: SocketAddr,
     /// The target's path, percent-decoded (lossy UTF-8), e.g. `/index.html`.
     ///
-    /// The caller computes it with `Target::parse(&head.target).decoded_path()`. Parsing
-    /// the target is `http::target`'s job; the renderers only show the result, which keeps
-    /// them pure and lets them be tested without the parser.
+    /// The caller computes it with `head.target.view().decoded_path()`. Parsing the
+    /// target is framing's job; the renderers only show the result, which keeps them
+    /// pure and lets them be tested without the parser.
     pub path: &'a str,
     /// The query's `(name, value)` pairs, decoded as `application/x-www-form-urlencoded`,
     /// in order, duplicates kept; empty when the target has no query.
     ///
-    /// The caller computes them with `Target::parse(&head.target).query_pairs()`, for the
-    /// same reason as [`Echo::path`].
+    /// The caller computes them with `head.target.view().query_pairs()`, for the same
+    /// reason as [`Echo::path`].
     pub query: &'a [(String, String)],
 }
 
@@ -111,8 +111,10 @@ pub(crate) mod fixtures {
     use std::net::SocketAddr;
 
     use super::Echo;
+    use crate::host::syntax::Host;
     use crate::host::{HostSource, ValidHost};
     use crate::http::request::{Head, Header, Request, Version};
+    use crate::http::target::RequestTarget;
 
     /// The owned parts an [`Echo`] borrows.
     pub(crate) struct Fixture {
@@ -129,7 +131,7 @@ pub(crate) mod fixtures {
         pub(crate) fn echo(&self) -> Echo<'_> {
             Echo {
                 request: &self.request,
-                host: &self.host,
+                allowed: &self.host,
                 peer: self.peer,
                 local: self.local,
                 path: &self.path,
@@ -160,14 +162,14 @@ pub(crate) mod fixtures {
                 head: Head {
                     request_line: format!("{method} {target} HTTP/1.1"),
                     method: method.to_owned(),
-                    target: target.to_owned(),
+                    target: RequestTarget::parse(target.to_owned()),
                     version: Version::Http11,
                     headers,
                 },
                 body: body.to_vec(),
             },
             host: ValidHost {
-                host: "localhost".to_owned(),
+                host: Host::Name("localhost".to_owned()),
                 port: Some(8090),
                 source: HostSource::Host,
             },
@@ -217,7 +219,7 @@ pub(crate) mod fixtures {
             &[("lang", "en-GB"), ("tag", "a"), ("tag", "b")],
         );
         f.host = ValidHost {
-            host: "[::1]".to_owned(),
+            host: Host::Ipv6(std::net::Ipv6Addr::LOCALHOST),
             port: Some(8090),
             source: HostSource::Host,
         };

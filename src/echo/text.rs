@@ -85,8 +85,8 @@ pub fn render(echo: &Echo<'_>) -> Vec<u8> {
         out.push('\n');
     }
     field(&mut out, "version", head.version.as_str());
-    field(&mut out, "host", &echo.host.host);
-    let port = echo.host.port.map(|port| port.to_string());
+    field(&mut out, "host", &echo.allowed.host.to_string());
+    let port = echo.allowed.port.map(|port| port.to_string());
     field(&mut out, "port", port.as_deref().unwrap_or("(none)"));
     field(&mut out, "peer", &echo.peer.to_string());
     field(&mut out, "local", &echo.local.to_string());

@@ -111,8 +111,9 @@ pub enum HostSource {
 /// A host the policy allowed, normalised.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ValidHost {
-    /// Lowercase, trailing dot removed, IPv6 in brackets, no port.
-    pub host: String,
+    /// The host in normal form: a lowercase name without a trailing dot, or an IP
+    /// address (`Display` writes IPv6 in brackets). No port.
+    pub host: Host,
     /// The port, if the value named one.
     pub port: Option<u16>,
     /// Which header (or address) it came from.
@@ -329,7 +330,7 @@ impl HostPolicy {
             return Err(Rejection::not_allowed(&raw, &parsed.host));
         }
         Ok(ValidHost {
-            host: parsed.host.to_string(),
+            host: parsed.host,
             port: parsed.port,
             source,
         })
@@ -480,7 +481,7 @@ mod tests {
 
     fn allowed(host: &str, port: Option<u16>, source: HostSource) -> Result<ValidHost, Rejection> {
         Ok(ValidHost {
-            host: host.to_string(),
+            host: syntax::parse_host(host.as_bytes()).expect("a valid host in a test"),
             port,
             source,
         })

@@ -1,11 +1,14 @@
-//! HTTP/1.x as hostecho speaks it: the request model, framing bytes into
-//! requests, the request target, and serialising responses. Nothing here does I/O.
+//! HTTP/1.x as hostecho speaks it: the request model, framing bytes into requests, the
+//! request target, the shared field grammar, and serialising responses. Nothing here
+//! does I/O.
 
 pub mod framing;
+pub mod grammar;
 pub mod request;
 pub mod response;
 pub mod target;
 
 pub use framing::{BodyDecoder, BodyKind, FramedHead, Limits};
 pub use request::{Head, Header, Request, Version};
-pub use response::{Response, Status};
+pub use response::{Persistence, Response, Status};
+pub use target::{RequestTarget, Target};

@@ -6,6 +6,8 @@
 
 use std::borrow::Cow;
 
+use crate::http::target::RequestTarget;
+
 /// The HTTP versions hostecho answers. Anything else is refused with 505 while framing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Version {
@@ -54,8 +56,9 @@ pub struct Head {
     pub request_line: String,
     /// The method token, e.g. `GET`. Methods are case-sensitive (RFC 9110 §9.1).
     pub method: String,
-    /// The request target, raw, e.g. `/index.html?name=jack` or `http://a.example/`.
-    pub target: String,
+    /// The request target, e.g. `/index.html?name=jack` or `http://a.example/`: the raw
+    /// text, and its parts as parsed once while framing.
+    pub target: RequestTarget,
     /// The protocol version.
     pub version: Version,
     /// Every header field line, in wire order, duplicates kept.

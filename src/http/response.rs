@@ -1,7 +1,8 @@
 //! Responses: a status, a content type and a body, serialised as HTTP/1.1 bytes.
 //!
 //! Every response hostecho writes carries `Date`, `Server`, `Content-Type` and
-//! `Content-Length` (RFC 9110 §6.6.1, §10.2.4, §8.3, §8.6). Error responses also carry
+//! `Content-Length` (RFC 9110 §6.6.1, §10.2.4, §8.3, §8.6), and says what happens to
+//! the connection as [`Persistence`] decided. Error responses always carry
 //! `Connection: close`: after a framing error the server can no longer tell where the
 //! next request would start, so the only safe thing is to close (RFC 9112 §9.6).
 
@@ -26,7 +27,7 @@ impl Status {
     pub const URI_TOO_LONG: Status = Status(414);
     /// 431 Request Header Fields Too Large (RFC 6585 §5).
     pub const REQUEST_HEADER_FIELDS_TOO_LARGE: Status = Status(431);
-    /// 501 Not Implemented: an unknown transfer coding.
+    /// 501 Not Implemented: a transfer coding other than chunked, or `CONNECT`.
     pub const NOT_IMPLEMENTED: Status = Status(501);
     /// 505 HTTP Version Not Supported.
     pub const HTTP_VERSION_NOT_SUPPORTED: Status = Status(505);
@@ -52,6 +53,28 @@ impl Status {
 /// (RFC 9110 §10.1.1). curl waits a second for it before sending a large body.
 pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
+/// Whether the connection persists after a response, and what the response says
+/// about it (RFC 9112 §9.3). Framing decides it once per request, from the version and
+/// the `Connection` header; an error response is always [`Persistence::Close`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Persistence {
+    /// Say `Connection: close`, and close once the response is written.
+    Close,
+    /// Say `Connection: keep-alive`, and keep the connection. Only an HTTP/1.0 client
+    /// that asked to keep the connection needs it: 1.0 closes by default, so it keeps
+    /// the connection only when the response says so too (RFC 9112 Appendix C.2.2).
+    KeepAlive,
+    /// Say nothing, and keep the connection: HTTP/1.1 is persistent by default.
+    Implied,
+}
+
+impl Persistence {
+    /// Whether the connection is closed once the response is written.
+    pub fn closes(self) -> bool {
+        self == Persistence::Close
+    }
+}
+
 /// A complete response, ready to serialise.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Response {
@@ -61,12 +84,11 @@ pub struct Response {
     pub content_type: &'static str,
     /// The body. For a `HEAD` request it is measured for `Content-Length` but not sent.
     pub body: Vec<u8>,
-    /// Whether to send `Connection: close` and close once the bytes are flushed.
-    pub close: bool,
-    /// Whether to send `Connection: keep-alive`. Only an HTTP/1.0 client that asked to
-    /// keep the connection needs it: 1.0 closes by default, so it keeps the connection
-    /// only when the response says so too (RFC 9112 §9.3, and Appendix C.2.2).
-    pub keep_alive: bool,
+    /// What happens to the connection after this response.
+    pub persistence: Persistence,
+    /// Whether the body is left out: the response to a `HEAD` carries the headers a
+    /// `GET` would have, `Content-Length` included, but no body (RFC 9110 §9.3.2).
+    pub omit_body: bool,
 }
 
 /// The content type of every text body hostecho writes.
@@ -74,13 +96,13 @@ pub const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
 
 impl Response {
     /// A 200 carrying the echo.
-    pub fn ok(content_type: &'static str, body: Vec<u8>, close: bool) -> Response {
+    pub fn ok(content_type: &'static str, body: Vec<u8>, persistence: Persistence) -> Response {
         Response {
             status: Status::OK,
             content_type,
             body,
-            close,
-            keep_alive: false,
+            persistence,
+            omit_body: false,
         }
     }
 
@@ -92,20 +114,31 @@ impl Response {
             status,
             content_type: TEXT_PLAIN,
             body,
-            close: true,
-            keep_alive: false,
+            persistence: Persistence::Close,
+            omit_body: false,
         }
     }
 
-    /// The response to a request that could not be framed.
+    /// The response to a request hostecho will not echo: it could not be framed, or its
+    /// Host was refused.
     pub fn for_request_error(err: &RequestError) -> Response {
         Response::error(err.status(), &err.to_string())
     }
 
+    /// Leaves the body out when `is_head` (the request was a `HEAD`), keeping its length.
+    pub fn for_head(mut self, is_head: bool) -> Response {
+        self.omit_body = is_head;
+        self
+    }
+
+    /// How many body bytes [`write_to`](Self::write_to) sends: none for a `HEAD`.
+    pub fn body_bytes_sent(&self) -> usize {
+        if self.omit_body { 0 } else { self.body.len() }
+    }
+
     /// Appends the serialised response to `out`. `date` is an IMF-fixdate
-    /// (`httpdate::fmt_http_date`); `head_only` leaves the body out, as a `HEAD`
-    /// response must (RFC 9110 §9.3.2), while `Content-Length` still tells its size.
-    pub fn write_to(&self, out: &mut Vec<u8>, date: &str, head_only: bool) {
+    /// (`httpdate::fmt_http_date`).
+    pub fn write_to(&self, out: &mut Vec<u8>, date: &str) {
         use std::io::Write;
         // Writing into a Vec cannot fail, so the results are ignored.
         let _ = write!(
@@ -118,13 +151,13 @@ impl Response {
             self.content_type,
             self.body.len(),
         );
-        if self.close {
-            out.extend_from_slice(b"Connection: close\r\n");
-        } else if self.keep_alive {
-            out.extend_from_slice(b"Connection: keep-alive\r\n");
+        match self.persistence {
+            Persistence::Close => out.extend_from_slice(b"Connection: close\r\n"),
+            Persistence::KeepAlive => out.extend_from_slice(b"Connection: keep-alive\r\n"),
+            Persistence::Implied => {}
         }
         out.extend_from_slice(b"\r\n");
-        if !head_only {
+        if !self.omit_body {
             out.extend_from_slice(&self.body);
         }
     }
@@ -139,7 +172,7 @@ mod tests {
     #[test]
     fn writes_status_line_and_required_headers() {
         let mut out = Vec::new();
-        Response::ok(TEXT_PLAIN, b"hi".to_vec(), false).write_to(&mut out, DATE, false);
+        Response::ok(TEXT_PLAIN, b"hi".to_vec(), Persistence::Implied).write_to(&mut out, DATE);
         let text = String::from_utf8(out).unwrap();
         assert_eq!(
             text,
@@ -154,19 +187,41 @@ mod tests {
     #[test]
     fn head_only_keeps_length_but_drops_body() {
         let mut out = Vec::new();
-        Response::ok(TEXT_PLAIN, b"hello".to_vec(), false).write_to(&mut out, DATE, true);
+        let response = Response::ok(TEXT_PLAIN, b"hello".to_vec(), Persistence::Implied);
+        let response = response.for_head(true);
+        assert_eq!(response.body_bytes_sent(), 0);
+        response.write_to(&mut out, DATE);
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("Content-Length: 5\r\n"));
         assert!(text.ends_with("\r\n\r\n"));
     }
 
     #[test]
+    fn says_what_persistence_decided() {
+        let cases = [
+            (Persistence::Close, Some("Connection: close")),
+            (Persistence::KeepAlive, Some("Connection: keep-alive")),
+            (Persistence::Implied, None),
+        ];
+        for (persistence, line) in cases {
+            let mut out = Vec::new();
+            Response::ok(TEXT_PLAIN, Vec::new(), persistence).write_to(&mut out, DATE);
+            let text = String::from_utf8(out).unwrap();
+            assert_eq!(
+                text.lines().find(|l| l.starts_with("Connection:")),
+                line,
+                "{persistence:?}"
+            );
+        }
+    }
+
+    #[test]
     fn errors_close_and_name_the_problem() {
         let r = Response::for_request_error(&RequestError::UriTooLong { limit: 8192 });
         assert_eq!(r.status, Status::URI_TOO_LONG);
-        assert!(r.close);
+        assert_eq!(r.persistence, Persistence::Close);
         let mut out = Vec::new();
-        r.write_to(&mut out, DATE, false);
+        r.write_to(&mut out, DATE);
         let text = String::from_utf8(out).unwrap();
         assert!(text.starts_with("HTTP/1.1 414 URI Too Long\r\n"));
         assert!(text.contains("Connection: close\r\n"));

@@ -12,14 +12,18 @@
 //! ```
 //!
 //! [`Target::parse`] only *classifies* the raw target by its shape and splits it into
-//! borrowed parts; it never fails and never allocates. Whether the form suits the
-//! method, and whether an authority names a host we serve, are decided elsewhere (the
-//! Host policy in [`crate::host`]). Percent-decoding is done late, on demand, by
+//! borrowed parts; it never fails and never allocates. Framing calls it once per
+//! request, through [`RequestTarget::parse`], which keeps the raw text and where the
+//! parts are; everyone after reads the parts from there. Whether the form suits the
+//! method is checked by framing (`http::framing::head`), and whether an authority
+//! names a host we serve by the Host policy in [`crate::host`]. Percent-decoding is done late, on demand, by
 //! [`Target::decoded_path`] and [`Target::query_pairs`], because the raw form is what
 //! the Host policy and the echo of the request line need to see.
 //!
 //! httparse has already refused any target holding bytes outside the URI character set
 //! (spaces, control characters), so everything here works on plain `&str` slicing.
+
+use std::ops::Range;
 
 use percent_encoding::percent_decode_str;
 
@@ -149,6 +153,107 @@ impl<'a> Target<'a> {
     }
 }
 
+/// A request target parsed once, when its head is framed, and owned by the head.
+///
+/// The raw text is kept as received (the echo shows it, fragment and all), along with
+/// where [`Target::parse`] found each part, so every later reader — the Host policy
+/// asking for the absolute-form authority, the echo asking for the path and query —
+/// gets the same answer without parsing again. [`RequestTarget::view`] hands the
+/// parts out as a borrowed [`Target`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestTarget {
+    raw: String,
+    form: Form,
+}
+
+/// Where the parts of a [`Target`] are in [`RequestTarget::raw`], as byte ranges.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Form {
+    Origin {
+        path: Range<usize>,
+        query: Option<Range<usize>>,
+    },
+    Absolute {
+        scheme: Range<usize>,
+        authority: Range<usize>,
+        /// Empty when the target had no path: it reads as `/`.
+        path: Range<usize>,
+        query: Option<Range<usize>>,
+    },
+    Authority,
+    Asterisk,
+}
+
+impl RequestTarget {
+    /// Classifies `raw` with [`Target::parse`] and remembers where its parts are.
+    pub fn parse(raw: String) -> RequestTarget {
+        // Every part is a sub-slice of `raw` (or the literal `/` for an absolute-form
+        // target without a path), so its position is its address minus raw's.
+        let span = |part: &str| {
+            let start = part.as_ptr() as usize - raw.as_ptr() as usize;
+            start..start + part.len()
+        };
+        let form = match Target::parse(&raw) {
+            Target::Origin { path, query } => Form::Origin {
+                path: span(path),
+                query: query.map(span),
+            },
+            Target::Absolute {
+                scheme,
+                authority,
+                path,
+                query,
+            } => {
+                let authority = span(authority);
+                let path = if raw[authority.end..].starts_with('/') {
+                    span(path)
+                } else {
+                    authority.end..authority.end
+                };
+                Form::Absolute {
+                    scheme: span(scheme),
+                    authority,
+                    path,
+                    query: query.map(span),
+                }
+            }
+            Target::Authority(_) => Form::Authority,
+            Target::Asterisk => Form::Asterisk,
+        };
+        RequestTarget { raw, form }
+    }
+
+    /// The target exactly as received, e.g. `/index.html?name=jack#top`.
+    pub fn as_str(&self) -> &str {
+        &self.raw
+    }
+
+    /// The parsed parts, borrowed. Slicing only: the parsing was done in [`parse`](Self::parse).
+    pub fn view(&self) -> Target<'_> {
+        let raw = self.raw.as_str();
+        let part = |range: &Range<usize>| &raw[range.clone()];
+        match &self.form {
+            Form::Origin { path, query } => Target::Origin {
+                path: part(path),
+                query: query.as_ref().map(part),
+            },
+            Form::Absolute {
+                scheme,
+                authority,
+                path,
+                query,
+            } => Target::Absolute {
+                scheme: part(scheme),
+                authority: part(authority),
+                path: if path.is_empty() { "/" } else { part(path) },
+                query: query.as_ref().map(part),
+            },
+            Form::Authority => Target::Authority(raw),
+            Form::Asterisk => Target::Asterisk,
+        }
+    }
+}
+
 /// Splits `path?query#fragment` into the path and the query, dropping the fragment.
 fn split_path_query(s: &str) -> (&str, Option<&str>) {
     let s = match s.split_once('#') {
@@ -252,6 +357,27 @@ mod tests {
         ];
         for (raw, want) in cases {
             assert_eq!(&Target::parse(raw), want, "target {raw:?}");
+        }
+    }
+
+    #[test]
+    fn an_owned_target_gives_back_what_parse_found() {
+        for raw in [
+            "/",
+            "/index.html?name=jack&age=18#top",
+            "http://a.example",
+            "http://a.example?z",
+            "http://a.example#f",
+            "http://user:pw@a.example:8080/x/y?z=1",
+            "http:///nohost",
+            "a.example:443",
+            "*",
+            "foo",
+            "",
+        ] {
+            let owned = RequestTarget::parse(raw.to_owned());
+            assert_eq!(owned.as_str(), raw);
+            assert_eq!(owned.view(), Target::parse(raw), "target {raw:?}");
         }
     }
 

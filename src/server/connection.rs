@@ -1,17 +1,23 @@
-//! One client's connection: its buffers and its state machine.
+//! One client's connection: its buffers, its state machine, and its deadline.
 //!
-//! A connection reads bytes, frames them into requests, answers each one, and writes
-//! the answers back in order. It is driven by the event loop, which calls
-//! [`Connection::drive`] whenever the socket becomes readable or writable, and
-//! [`Connection::on_timeout`] when its deadline passes. `drive` does as much work as the
-//! socket allows and then says what it is waiting for ([`Next`]).
+//! A connection moves bytes. It reads them, asks [`framing`] where each request starts
+//! and ends, hands each complete request to the [`exchange`] for an answer, and writes
+//! the answers back in order. It makes no application decision of its own: which host
+//! is allowed and what the echo says are the exchange's; where a request ends is
+//! framing's. The event loop calls [`Connection::drive`] whenever the socket becomes
+//! readable or writable, and [`Connection::on_timeout`] when its deadline passes.
+//! `drive` does as much work as the socket allows and then says what it is waiting
+//! for ([`Next`]).
 //!
 //! ```text
-//!            first byte               head complete            body complete
-//!   Idle ─────────────────▶ Head ─────────────────▶ Body ─────────────────▶ (answer) ─▶ Idle
-//!     ▲                       │ error / bad Host       │ error                   │
-//!     │                       ▼                        ▼                         │ close
-//!     └── keep-alive ──── Closing ◀────────────────────┴─────────────────────────┘
+//!                                         Host refused, or a framing error
+//!           ┌──────────────────────────────────────────────┬───────────────────┐
+//!           │                                              │                   ▼
+//!   Idle ──first byte──▶ Head ──complete, no body──────────┼──▶ (answer) ──▶ Closing
+//!     ▲                    │                               │       │           │
+//!     │                    └──complete, Host allowed──▶ Body ──────┤           ▼
+//!     │                                         body complete      │        (closed)
+//!     └───────────────── keep-alive ───────────────────────────────┘
 //! ```
 //!
 //! mio is edge-triggered: a readiness event is reported once, when the socket *becomes*
@@ -31,13 +37,12 @@ use std::time::{Duration, Instant};
 use log::{Level, debug, info, log_enabled, trace, warn};
 use mio::net::TcpStream;
 
-use crate::echo::{self, Echo};
 use crate::error::RequestError;
-use crate::host::{Facts, HostPolicy, ValidHost};
-use crate::http::framing::{self, BodyDecoder, BodyKind, FramedHead, Limits};
-use crate::http::response::{self, Response, Status};
-use crate::http::target::Target;
-use crate::http::{Head, Request, Version};
+use crate::exchange::{self, Endpoints};
+use crate::host::{HostPolicy, ValidHost};
+use crate::http::framing::{self, BodyDecoder, BodyKind, FramedHead, Limits, Preamble};
+use crate::http::response::{self, Response};
+use crate::http::{Head, Request};
 
 /// How much one `read` call asks for. Reads land in the loop's scratch buffer first, so
 /// this is also the most a connection's own buffer grows by in one step.
@@ -91,7 +96,7 @@ enum State {
     Idle,
     /// Some bytes of a head have arrived, but not all of it.
     Head,
-    /// The head is complete and allowed; the body is being read.
+    /// The head is complete and its Host allowed; the body is being read.
     Body {
         framed: Box<FramedHead>,
         host: ValidHost,
@@ -102,19 +107,27 @@ enum State {
     Closing,
 }
 
+/// What a state change does to the deadline's clock (see [`Connection::enter`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Clock {
+    /// Restart it: the state is new, or the connection made progress in it.
+    Restart,
+    /// Leave it running: nothing happened that should buy the client more time.
+    Keep,
+}
+
 /// One client connection.
 #[derive(Debug)]
 pub struct Connection {
     stream: TcpStream,
-    peer: SocketAddr,
-    local: SocketAddr,
+    at: Endpoints,
     /// Bytes read but not yet framed. Empty (and without capacity) while idle.
     read_buf: Vec<u8>,
     /// Response bytes queued for the socket; `written` of them have been sent.
     write_buf: Vec<u8>,
     written: usize,
     state: State,
-    /// When the current state began, for the deadline.
+    /// When the deadline's clock last (re)started. Set only by [`Connection::enter`].
     since: Instant,
     /// The client closed its sending side (`read` returned `Ok(0)`).
     read_closed: bool,
@@ -127,8 +140,7 @@ impl Connection {
     pub fn new(stream: TcpStream, peer: SocketAddr, local: SocketAddr, now: Instant) -> Connection {
         Connection {
             stream,
-            peer,
-            local,
+            at: Endpoints { peer, local },
             read_buf: Vec::new(),
             write_buf: Vec::new(),
             written: 0,
@@ -146,7 +158,7 @@ impl Connection {
 
     /// The client's address.
     pub fn peer(&self) -> SocketAddr {
-        self.peer
+        self.at.peer
     }
 
     /// Whether WRITABLE interest is registered; the loop keeps it in step with [`Next`].
@@ -181,13 +193,14 @@ impl Connection {
             if self.write_buf.len() - self.written < pending && !matches!(self.state, State::Head) {
                 // A client that reads its answer, however slowly, is making progress:
                 // its idle deadline runs from the last byte it took.
-                self.since = ctx.now;
+                let state = self.take_state();
+                self.enter(state, Clock::Restart, ctx.now);
             }
             match flushed {
                 Ok(true) => {}
                 Ok(false) => return Next::Write,
                 Err(e) => {
-                    debug!("{} write failed: {e}", self.peer);
+                    debug!("{} write failed: {e}", self.at.peer);
                     return Next::Close;
                 }
             }
@@ -207,11 +220,11 @@ impl Connection {
             if matches!(self.state, State::Idle) && self.read_buf.is_empty() {
                 self.release_buffers();
             }
-            match self.read_some(ctx, scratch) {
+            match self.read_some(scratch) {
                 Ok(true) => continue,
                 Ok(false) => return Next::Read,
                 Err(e) => {
-                    debug!("{} read failed: {e}", self.peer);
+                    debug!("{} read failed: {e}", self.at.peer);
                     return Next::Close;
                 }
             }
@@ -223,7 +236,7 @@ impl Connection {
     pub fn on_timeout(&mut self, ctx: &Context<'_>) -> Next {
         match self.state {
             State::Head => {
-                self.reject(ctx, None, &RequestError::HeadTimeout);
+                self.refuse(ctx, None, &RequestError::HeadTimeout);
                 match self.flush() {
                     Ok(true) | Err(_) => Next::Close,
                     Ok(false) => Next::Write,
@@ -232,17 +245,34 @@ impl Connection {
             _ => {
                 debug!(
                     "{} closed after {:?} without progress",
-                    self.peer, ctx.idle_timeout
+                    self.at.peer, ctx.idle_timeout
                 );
                 Next::Close
             }
         }
     }
 
+    /// Moves to `state`; with [`Clock::Restart`] the deadline's clock starts again from
+    /// `now`. The only place the state changes and the only place `since` is set, so
+    /// what the deadline runs from can be read here and nowhere else.
+    fn enter(&mut self, state: State, clock: Clock, now: Instant) {
+        self.state = state;
+        if clock == Clock::Restart {
+            self.since = now;
+        }
+    }
+
+    /// Takes the state out to work on it by value; [`Connection::enter`] puts one back.
+    /// `Closing` is left in its place, so a path that forgets to put one back closes
+    /// the connection rather than answering twice.
+    fn take_state(&mut self) -> State {
+        std::mem::replace(&mut self.state, State::Closing)
+    }
+
     /// Reads once into `scratch` and appends to the read buffer.
     /// `Ok(true)`: bytes arrived (or the peer closed) — process them.
     /// `Ok(false)`: nothing more for now (`WouldBlock`).
-    fn read_some(&mut self, ctx: &Context<'_>, scratch: &mut [u8]) -> io::Result<bool> {
+    fn read_some(&mut self, scratch: &mut [u8]) -> io::Result<bool> {
         loop {
             match self.stream.read(scratch) {
                 Ok(0) => {
@@ -253,13 +283,9 @@ impl Connection {
                     if log_enabled!(Level::Trace) {
                         trace!(
                             "{} read {n} bytes: \"{}\"",
-                            self.peer,
+                            self.at.peer,
                             scratch[..n].escape_ascii()
                         );
-                    }
-                    if matches!(self.state, State::Body { .. }) {
-                        // A body that keeps arriving is progress: its deadline moves.
-                        self.since = ctx.now;
                     }
                     self.read_buf.extend_from_slice(&scratch[..n]);
                     return Ok(true);
@@ -281,7 +307,11 @@ impl Connection {
                 Ok(n) => {
                     if log_enabled!(Level::Trace) {
                         let sent = &self.write_buf[self.written..self.written + n];
-                        trace!("{} wrote {n} bytes: \"{}\"", self.peer, sent.escape_ascii());
+                        trace!(
+                            "{} wrote {n} bytes: \"{}\"",
+                            self.at.peer,
+                            sent.escape_ascii()
+                        );
                     }
                     self.written += n;
                 }
@@ -305,30 +335,30 @@ impl Connection {
                 // the requests still buffered are owed an answer.
                 return Processed::BackedUp;
             }
-            match std::mem::replace(&mut self.state, State::Closing) {
+            match self.take_state() {
                 State::Closing => return Processed::Done,
-                State::Idle => {
-                    // Empty lines between requests are ignored (RFC 9112 §2.2; some
-                    // clients send a CRLF after a body). They are not the start of a
-                    // head, so they neither start its clock nor extend the idle one.
-                    let blank = self
-                        .read_buf
-                        .iter()
-                        .take_while(|b| matches!(b, b'\r' | b'\n'))
-                        .count();
-                    self.read_buf.drain(..blank);
-                    if self.read_buf.is_empty() {
-                        self.state = State::Idle;
+                State::Idle => match framing::skip_empty_lines(&self.read_buf) {
+                    // Empty lines between requests are not a request: they start no
+                    // head clock and do not extend the idle one.
+                    Ok(Preamble::Empty(blank)) => {
+                        self.read_buf.drain(..blank);
+                        self.enter(State::Idle, Clock::Keep, ctx.now);
                         return Processed::Done;
                     }
                     // The first byte of a head: the head's deadline runs from now.
-                    self.since = ctx.now;
-                    self.state = State::Head;
-                }
+                    Ok(Preamble::RequestAt(blank)) => {
+                        self.read_buf.drain(..blank);
+                        self.enter(State::Head, Clock::Restart, ctx.now);
+                    }
+                    Err(err) => {
+                        self.refuse(ctx, None, &err);
+                        return Processed::Done;
+                    }
+                },
                 State::Head => match framing::parse_head(&self.read_buf, &ctx.limits) {
                     // Partial: not an error, just not enough bytes yet.
                     Ok(None) => {
-                        self.state = State::Head;
+                        self.enter(State::Head, Clock::Keep, ctx.now);
                         return Processed::Done;
                     }
                     Ok(Some((framed, used))) => {
@@ -336,7 +366,7 @@ impl Connection {
                         self.on_head(ctx, framed);
                     }
                     Err(err) => {
-                        self.reject(ctx, None, &err);
+                        self.refuse(ctx, None, &err);
                         return Processed::Done;
                     }
                 },
@@ -346,21 +376,29 @@ impl Connection {
                     mut decoder,
                     mut body,
                 } => match decoder.decode(&self.read_buf, &mut body) {
+                    Ok(progress) if progress.complete => {
+                        self.read_buf.drain(..progress.consumed);
+                        self.answer(ctx, *framed, &host, body);
+                    }
                     Ok(progress) => {
                         self.read_buf.drain(..progress.consumed);
-                        if !progress.complete {
-                            self.state = State::Body {
-                                framed,
-                                host,
-                                decoder,
-                                body,
-                            };
-                            return Processed::Done;
-                        }
-                        self.answer(ctx, *framed, host, body);
+                        // A body that keeps arriving is progress: its deadline moves.
+                        let clock = if progress.consumed > 0 {
+                            Clock::Restart
+                        } else {
+                            Clock::Keep
+                        };
+                        let state = State::Body {
+                            framed,
+                            host,
+                            decoder,
+                            body,
+                        };
+                        self.enter(state, clock, ctx.now);
+                        return Processed::Done;
                     }
                     Err(err) => {
-                        self.reject(ctx, Some(&framed.head), &err);
+                        self.refuse(ctx, Some(&framed.head), &err);
                         return Processed::Done;
                     }
                 },
@@ -368,37 +406,25 @@ impl Connection {
         }
     }
 
-    /// A head is complete: log it, decide its Host, and start on its body.
+    /// A head is complete: log it, have the exchange decide its Host, and start on its
+    /// body.
     fn on_head(&mut self, ctx: &Context<'_>, framed: FramedHead) {
         let head = &framed.head;
         if log_enabled!(Level::Debug) {
-            debug!("{} > {}", self.peer, head.request_line);
+            debug!("{} > {}", self.at.peer, head.request_line);
             for h in &head.headers {
-                debug!("{} > {}: {}", self.peer, h.name, h.value.escape_ascii());
+                debug!("{} > {}: {}", self.at.peer, h.name, h.value.escape_ascii());
             }
         }
-        // The Host is decided before the body is read: a request for a host we do not
-        // serve gets its 400 at once, without uploading anything (and without the
-        // `100 Continue` that would invite the upload).
-        let target = Target::parse(&head.target);
-        let facts = Facts {
-            version: head.version,
-            absolute_authority: target.absolute_authority(),
-            headers: &head.headers,
-            peer: self.peer,
-            local: self.local,
-        };
-        let host = match ctx.policy.decide(&facts) {
+        let host = match exchange::admit(head, self.at, ctx.policy) {
             Ok(host) => host,
-            Err(rejection) => {
-                warn!("{} rejected: {}", self.peer, rejection.message);
-                let response = Response::error(Status::BAD_REQUEST, &rejection.message);
-                self.refuse(ctx, Some(&framed.head), &response);
+            Err(err) => {
+                self.refuse(ctx, Some(&framed.head), &err);
                 return;
             }
         };
         if framed.body == BodyKind::None {
-            self.answer(ctx, framed, host, Vec::new());
+            self.answer(ctx, framed, &host, Vec::new());
             return;
         }
         if framed.expect_continue && self.read_buf.is_empty() {
@@ -407,73 +433,42 @@ impl Connection {
             // response would be noise.
             self.write_buf.extend_from_slice(response::CONTINUE);
         }
-        self.since = ctx.now;
-        self.state = State::Body {
+        let state = State::Body {
             decoder: BodyDecoder::new(framed.body, ctx.limits.max_body_bytes),
             framed: Box::new(framed),
             host,
             body: Vec::new(),
         };
+        self.enter(state, Clock::Restart, ctx.now);
     }
 
-    /// A whole request is here and its Host allowed: queue its echo.
-    fn answer(&mut self, ctx: &Context<'_>, framed: FramedHead, host: ValidHost, body: Vec<u8>) {
-        let target = Target::parse(&framed.head.target);
-        let path = target.decoded_path();
-        let query = target.query_pairs();
-        let format = echo::accept::negotiate(framed.head.values("accept"));
-        let keep_alive = framed.keep_alive;
+    /// A whole request is here and its Host allowed: queue the exchange's answer.
+    fn answer(&mut self, ctx: &Context<'_>, framed: FramedHead, host: &ValidHost, body: Vec<u8>) {
         let request = Request {
             head: framed.head,
             body,
         };
-        let echo = Echo {
-            request: &request,
-            host: &host,
-            peer: self.peer,
-            local: self.local,
-            path: &path,
-            query: &query,
-        };
-        let head = &request.head;
-        let mut response = Response::ok(
-            format.content_type(),
-            echo::render(format, &echo),
-            !keep_alive,
-        );
-        response.keep_alive = keep_alive && head.version == Version::Http10;
-        self.queue(
-            ctx,
-            &head.request_line,
-            &response,
-            Some(&host),
-            head.is_head(),
-        );
-        if keep_alive {
-            self.state = State::Idle;
-            self.since = ctx.now;
+        let response = exchange::respond(&request, host, framed.persistence, self.at);
+        self.queue(ctx, &request.head.request_line, &response, Some(host));
+        let next = if response.persistence.closes() {
+            State::Closing
         } else {
-            self.state = State::Closing;
-        }
+            State::Idle
+        };
+        self.enter(next, Clock::Restart, ctx.now);
     }
 
-    /// Queues the error response for a request that could not be framed, and closes.
-    /// `head` is the request's head when it got that far.
-    fn reject(&mut self, ctx: &Context<'_>, head: Option<&Head>, err: &RequestError) {
-        warn!("{} rejected: {err}", self.peer);
-        self.refuse(ctx, head, &Response::for_request_error(err));
-    }
-
-    /// Queues a response that ends the connection. Whatever else the client sent is
-    /// dropped: after an error nothing that follows can be trusted to be a request.
-    fn refuse(&mut self, ctx: &Context<'_>, head: Option<&Head>, response: &Response) {
+    /// Queues the error response for a request hostecho will not echo, and closes.
+    /// `head` is the request's head when it got that far. Whatever else the client
+    /// sent is dropped: after an error nothing that follows can be trusted to be a
+    /// request.
+    fn refuse(&mut self, ctx: &Context<'_>, head: Option<&Head>, err: &RequestError) {
+        warn!("{} rejected: {err}", self.at.peer);
+        let response = exchange::refuse(err, head);
         let request_line = head.map_or("-", |h| h.request_line.as_str());
-        // The answer to a HEAD never carries a body, not even an error's (RFC 9110
-        // §9.3.2): a client reading it would take the body for the next response.
-        let head_only = head.is_some_and(Head::is_head);
-        self.queue(ctx, request_line, response, None, head_only);
-        self.state = State::Closing;
+        self.queue(ctx, request_line, &response, None);
         self.read_buf = Vec::new();
+        self.enter(State::Closing, Clock::Restart, ctx.now);
     }
 
     /// Logs a response and appends its bytes to the output.
@@ -483,18 +478,17 @@ impl Connection {
         request_line: &str,
         response: &Response,
         host: Option<&ValidHost>,
-        head_only: bool,
     ) {
         self.log_access(request_line, response, host);
-        response.write_to(&mut self.write_buf, ctx.date, head_only);
+        response.write_to(&mut self.write_buf, ctx.date);
     }
 
     /// The access log: one line per response, at info.
     fn log_access(&self, request_line: &str, response: &Response, host: Option<&ValidHost>) {
-        let host = host.map_or("-", |h| h.host.as_str());
+        let host = host.map_or_else(|| "-".to_owned(), |h| h.host.to_string());
         info!(
             "{} \"{}\" {} {} host={}",
-            self.peer,
+            self.at.peer,
             request_line.escape_debug(),
             response.status.0,
             response.body.len(),

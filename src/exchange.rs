@@ -1,0 +1,220 @@
+//! The exchange: what hostecho answers to one request, decided without any I/O.
+//!
+//! A connection ([`crate::server::connection`]) moves bytes: it frames requests out of
+//! what it reads, and writes out the responses it is given. What those responses *are*
+//! is decided here, in two steps, as mini-redis keeps its `Connection` (frames in,
+//! frames out) apart from the commands that act on them:
+//!
+//! ```text
+//! framed head ──admit──▶ ValidHost ──(body read)──respond──▶ Response (the echo)
+//!       │                    │
+//!       └── error ───────────┴──refuse──▶ Response (400, 408, 413, …)
+//! ```
+//!
+//! 1. [`admit`] decides the Host of a complete head, *before* its body is read: a
+//!    request for a host hostecho does not serve is refused at once, without uploading
+//!    anything (and without the `100 Continue` that would invite the upload).
+//! 2. [`respond`] turns an admitted request, body and all, into the echo: it picks the
+//!    format from `Accept`, renders, and carries the persistence framing decided.
+//! 3. [`refuse`] turns anything a client got wrong, framing or Host, into its error
+//!    response, which always closes the connection.
+//!
+//! Nothing here reads a socket or a clock, so every path through it is unit-tested
+//! without one, and the whole-path benchmark calls it directly.
+
+use std::net::SocketAddr;
+
+use crate::echo::{self, Echo};
+use crate::error::RequestError;
+use crate::host::{Facts, HostPolicy, ValidHost};
+use crate::http::{Head, Persistence, Request, Response};
+
+/// The two ends of the connection a request arrived on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Endpoints {
+    /// The client's address (or the proxy's, behind one).
+    pub peer: SocketAddr,
+    /// The address of the socket that accepted the connection.
+    pub local: SocketAddr,
+}
+
+/// Decides whether hostecho answers for the host this head names.
+///
+/// The error is [`RequestError::Host`], whose message says why, Django-style.
+pub fn admit(head: &Head, at: Endpoints, policy: &HostPolicy) -> Result<ValidHost, RequestError> {
+    let facts = Facts {
+        version: head.version,
+        absolute_authority: head.target.view().absolute_authority(),
+        headers: &head.headers,
+        peer: at.peer,
+        local: at.local,
+    };
+    policy.decide(&facts).map_err(RequestError::Host)
+}
+
+/// The echo of an admitted request, in the format its `Accept` asks for.
+pub fn respond(
+    request: &Request,
+    host: &ValidHost,
+    persistence: Persistence,
+    at: Endpoints,
+) -> Response {
+    let head = &request.head;
+    let target = head.target.view();
+    let path = target.decoded_path();
+    let query = target.query_pairs();
+    let format = echo::accept::negotiate(head.values("accept"));
+    let echo = Echo {
+        request,
+        allowed: host,
+        peer: at.peer,
+        local: at.local,
+        path: &path,
+        query: &query,
+    };
+    Response::ok(
+        format.content_type(),
+        echo::render(format, &echo),
+        persistence,
+    )
+    .for_head(head.is_head())
+}
+
+/// The response to a request hostecho will not echo. `head` is the request's head
+/// when it got that far: the answer to a `HEAD` never carries a body, not even an
+/// error's (RFC 9110 §9.3.2), or the client would take it for the next response.
+pub fn refuse(err: &RequestError, head: Option<&Head>) -> Response {
+    Response::for_request_error(err).for_head(head.is_some_and(Head::is_head))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Malformed;
+    use crate::host::{PolicyOptions, RejectionKind};
+    use crate::http::framing::{self, Limits};
+    use crate::http::{FramedHead, Status};
+
+    fn at() -> Endpoints {
+        Endpoints {
+            peer: "127.0.0.1:50000".parse().unwrap(),
+            local: "127.0.0.1:8090".parse().unwrap(),
+        }
+    }
+
+    fn framed(bytes: &[u8]) -> FramedHead {
+        match framing::parse_head(bytes, &Limits::default()) {
+            Ok(Some((framed, _))) => framed,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn default_policy() -> HostPolicy {
+        HostPolicy::new(PolicyOptions::default()).unwrap()
+    }
+
+    /// The whole exchange for a request without a body, as the connection runs it.
+    fn exchange(bytes: &[u8]) -> Response {
+        let framed = framed(bytes);
+        match admit(&framed.head, at(), &default_policy()) {
+            Ok(host) => {
+                let request = Request {
+                    head: framed.head,
+                    body: Vec::new(),
+                };
+                respond(&request, &host, framed.persistence, at())
+            }
+            Err(err) => refuse(&err, Some(&framed.head)),
+        }
+    }
+
+    #[test]
+    fn admits_an_allowed_host_and_refuses_others_with_the_policy_s_reason() {
+        let policy = default_policy();
+        let head = framed(b"GET / HTTP/1.1\r\nHost: localhost:8090\r\n\r\n").head;
+        let host = admit(&head, at(), &policy).unwrap();
+        assert_eq!(
+            (host.host.to_string(), host.port),
+            ("localhost".into(), Some(8090))
+        );
+        let head = framed(b"GET / HTTP/1.1\r\nHost: evil.example\r\n\r\n").head;
+        match admit(&head, at(), &policy) {
+            Err(RequestError::Host(rejection)) => {
+                assert_eq!(rejection.kind, RejectionKind::NotAllowed)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_absolute_form_target_names_the_host_instead_of_host() {
+        let policy = default_policy();
+        let head = framed(b"GET http://evil.example/ HTTP/1.1\r\nHost: localhost\r\n\r\n").head;
+        assert!(matches!(
+            admit(&head, at(), &policy),
+            Err(RequestError::Host(_))
+        ));
+    }
+
+    #[test]
+    fn echoes_in_the_format_accept_asks_for() {
+        let cases: &[(&str, &str)] = &[
+            ("*/*", "text/plain; charset=utf-8"),
+            ("application/json", "application/json"),
+            ("text/html,*/*;q=0.8", "text/html; charset=utf-8"),
+        ];
+        for (accept, content_type) in cases {
+            let request =
+                format!("GET /?a=1 HTTP/1.1\r\nHost: localhost\r\nAccept: {accept}\r\n\r\n");
+            let response = exchange(request.as_bytes());
+            assert_eq!(response.status, Status::OK);
+            assert_eq!(response.content_type, *content_type, "{accept}");
+        }
+    }
+
+    #[test]
+    fn the_echo_carries_the_persistence_framing_decided() {
+        let cases: &[(&[u8], Persistence)] = &[
+            (
+                b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
+                Persistence::Implied,
+            ),
+            (
+                b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+                Persistence::Close,
+            ),
+            (
+                b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+                Persistence::KeepAlive,
+            ),
+        ];
+        for (bytes, persistence) in cases {
+            assert_eq!(exchange(bytes).persistence, *persistence);
+        }
+    }
+
+    #[test]
+    fn a_head_request_gets_no_body_whether_echoed_or_refused() {
+        let echoed = exchange(b"HEAD / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        assert_eq!((echoed.status, echoed.omit_body), (Status::OK, true));
+        assert!(!echoed.body.is_empty(), "the length of the body a GET gets");
+        let refused = exchange(b"HEAD / HTTP/1.1\r\nHost: evil.example\r\n\r\n");
+        assert_eq!(
+            (refused.status, refused.omit_body),
+            (Status::BAD_REQUEST, true)
+        );
+    }
+
+    #[test]
+    fn a_refusal_closes_and_names_the_problem() {
+        let err = RequestError::Malformed(Malformed::Fragment);
+        let response = refuse(&err, None);
+        assert_eq!(response.status, Status::BAD_REQUEST);
+        assert_eq!(response.persistence, Persistence::Close);
+        assert!(!response.omit_body);
+        assert_eq!(
+            response.body,
+            b"malformed request: request target must not contain a fragment ('#')\n"
+        );
+    }
+}

@@ -1,0 +1,140 @@
+//! The small pieces of HTTP's field grammar that several readers share (RFC 9110 §5.6).
+//!
+//! Framing reads `Connection`, `Expect`, `Content-Length` and `Transfer-Encoding`; the
+//! Host policy reads `X-Forwarded-Host` and `Forwarded`; the echo reads `Accept`. They
+//! all split lists and trim the same whitespace, so those rules live here, once:
+//!
+//! ```text
+//! OWS     = *( SP / HTAB )                                    ; §5.6.3
+//! token   = 1*tchar                                           ; §5.6.2
+//! tchar   = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
+//!           "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+//! #element = [ element ] *( OWS "," OWS [ element ] )         ; §5.6.1
+//! ```
+//!
+//! Everything works on bytes: field values may hold any byte but CR, LF and NUL, and
+//! a reader must not turn them into text before it has checked them.
+
+/// Whether `b` is a `tchar`, one of the characters a token (a method, a field name, a
+/// coding, a parameter name) is made of.
+pub fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Whether `bytes` is a token: one or more `tchar`s.
+pub fn is_token(bytes: &[u8]) -> bool {
+    !bytes.is_empty() && bytes.iter().all(|&b| is_tchar(b))
+}
+
+/// Whether `b` is optional whitespace: SP or HTAB.
+pub fn is_ows(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+/// `bytes` without optional whitespace at either end.
+pub fn trim_ows(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|&b| !is_ows(b))
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|&b| !is_ows(b))
+        .map_or(start, |i| i + 1);
+    &bytes[start..end]
+}
+
+/// The elements of a comma-separated list value, each trimmed of OWS, empty ones kept.
+///
+/// RFC 9110 §5.6.1 asks a recipient to ignore empty elements in most lists, but not
+/// every reader may: `Content-Length: 5,,5` is not a length. So the caller decides.
+/// Commas inside quoted strings are not special here; a list whose elements may hold
+/// quoted strings (`Accept`, `Forwarded`) needs [`split_outside_quotes`].
+pub fn list_elements(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    value.split(|&b| b == b',').map(trim_ows)
+}
+
+/// Whether any element of the list, on any of the given field lines, is `token`,
+/// ignoring ASCII case: `Connection: keep-alive, Upgrade` has `upgrade`.
+pub fn has_token<'a>(lines: impl IntoIterator<Item = &'a [u8]>, token: &[u8]) -> bool {
+    lines
+        .into_iter()
+        .flat_map(list_elements)
+        .any(|element| element.eq_ignore_ascii_case(token))
+}
+
+/// Splits `bytes` at every `separator` that is not inside a quoted-string
+/// (RFC 9110 §5.6.4), so that `a;x="1,2", b` splits at the second comma only. A
+/// backslash inside a quoted-string escapes the byte after it.
+pub fn split_outside_quotes(bytes: &[u8], separator: u8) -> Vec<&[u8]> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let mut quoted = false;
+    let mut escaped = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        if escaped {
+            escaped = false;
+        } else if quoted && b == b'\\' {
+            escaped = true;
+        } else if b == b'"' {
+            quoted = !quoted;
+        } else if b == separator && !quoted {
+            parts.push(&bytes[start..i]);
+            start = i + 1;
+        }
+    }
+    parts.push(&bytes[start..]);
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_tchars_only() {
+        for good in [&b"GET"[..], b"chunked", b"x-custom_1", b"!#$%&'*+-.^_`|~"] {
+            assert!(is_token(good), "{good:?}");
+        }
+        for bad in [&b""[..], b"a b", b"a:b", b"(x)", b"\"q\"", b"a,b", b"\x7f"] {
+            assert!(!is_token(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn trims_only_spaces_and_tabs() {
+        assert_eq!(trim_ows(b" \t a b \t "), b"a b");
+        assert_eq!(trim_ows(b"   "), b"");
+        assert_eq!(trim_ows(b""), b"");
+        // A vertical tab is not OWS.
+        assert_eq!(trim_ows(b"\x0ba\x0b"), b"\x0ba\x0b");
+    }
+
+    #[test]
+    fn list_elements_are_trimmed_and_empty_ones_kept() {
+        let elements: Vec<&[u8]> = list_elements(b" a ,b,, c\t").collect();
+        assert_eq!(elements, [&b"a"[..], b"b", b"", b"c"]);
+    }
+
+    #[test]
+    fn finds_a_token_in_any_line_ignoring_case() {
+        let lines: [&[u8]; 2] = [b"Upgrade", b" foo , Keep-Alive "];
+        assert!(has_token(lines, b"keep-alive"));
+        assert!(!has_token(lines, b"close"));
+        // A token inside another is not the token.
+        assert!(!has_token([&b"closed"[..]], b"close"));
+    }
+
+    #[test]
+    fn splits_only_outside_quoted_strings() {
+        assert_eq!(
+            split_outside_quotes(br#"a;x="1,2", b"#, b','),
+            [&br#"a;x="1,2""#[..], b" b"]
+        );
+        assert_eq!(
+            split_outside_quotes(br#"a="q\",r", b"#, b','),
+            [&br#"a="q\",r""#[..], b" b"]
+        );
+        assert_eq!(split_outside_quotes(b"", b','), [&b""[..]]);
+    }
+}
