@@ -29,7 +29,6 @@ use serde::Serialize;
 
 use crate::compat::{self, Verdict, django, starlette};
 use crate::host::patterns::first_match;
-use crate::host::syntax::parse_host_port;
 use crate::host::{Facts, HostPolicy, HostSource, PolicyOptions, Rejection, ValidHost};
 use crate::http::request::{Header, Version};
 use crate::http::target::Target;
@@ -206,12 +205,11 @@ impl Checker {
             local: self.request.local,
         };
         let decision = self.policy.decide(&facts);
-        let matched = decision.as_ref().ok().and_then(|valid| {
-            // The normal form always parses again; if it ever did not, there is
-            // simply no pattern to show.
-            let host = parse_host_port(valid.host.as_bytes()).ok()?.host;
-            first_match(self.policy.patterns(), &host).map(str::to_string)
-        });
+        let matched = decision
+            .as_ref()
+            .ok()
+            .and_then(|valid| first_match(self.policy.patterns(), &valid.host))
+            .map(str::to_string);
         let (django, starlette) = if self.compare {
             (Some(self.django(&headers)), Some(self.starlette(&headers)))
         } else {
@@ -372,7 +370,7 @@ pub fn render_text(outcomes: &[Outcome]) -> String {
 struct JsonLine<'a> {
     value: Option<String>,
     allowed: bool,
-    host: Option<&'a str>,
+    host: Option<String>,
     port: Option<u16>,
     source: Option<&'static str>,
     matched: Option<&'a str>,
@@ -415,7 +413,7 @@ pub fn render_json(outcome: &Outcome) -> String {
     let line = JsonLine {
         value,
         allowed: valid.is_some(),
-        host: valid.map(|v| v.host.as_str()),
+        host: valid.map(|v| v.host.to_string()),
         port: valid.and_then(|v| v.port),
         source: valid.map(|v| source_name(v.source)),
         matched: outcome.matched.as_deref(),
@@ -575,10 +573,10 @@ example.net       refused  django=refused  starlette=redirect  Invalid HTTP_HOST
             })
             .unwrap()
         };
-        let source = |c: &Checker, value: Option<&[u8]>| {
+        let source = |c: &Checker, value: Option<&[u8]>| -> Result<(String, &str), Rejection> {
             c.check(value)
                 .decision
-                .map(|v| (v.host, source_name(v.source)))
+                .map(|v| (v.host.to_string(), source_name(v.source)))
         };
         let header = |line: &str| parse_header(line).unwrap();
         let from_proxy = RequestShape {
