@@ -244,27 +244,52 @@ impl Args {
     }
 }
 
+/// `hostecho check` alone: parsed apart from the server's flags, so that the
+/// server's environment variables (`HOSTECHO_BIND`, `HOSTECHO_MAX_HEADERS` …), which
+/// `check` does not use, cannot make it fail.
+#[derive(Debug, Parser)]
+#[command(name = "hostecho", version)]
+struct CheckCli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Prints a command-line error as one line (or the help), and gives the exit status.
+fn clap_exit(e: clap::Error) -> ExitCode {
+    match e.kind() {
+        clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            ExitCode::SUCCESS
+        }
+        // clap's message is several lines with a usage hint; the first names the problem.
+        _ => {
+            let rendered = e.render().to_string();
+            let first = rendered
+                .lines()
+                .next()
+                .unwrap_or("error: invalid arguments");
+            eprintln!("{first} (see --help)");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    if std::env::args_os().nth(1).is_some_and(|a| a == "check") {
+        return match CheckCli::try_parse() {
+            Ok(CheckCli {
+                command: Command::Check(check_args),
+            }) => run_check(check_args),
+            Err(e) => clap_exit(e),
+        };
+    }
     let args = match Args::try_parse() {
         Ok(args) => args,
-        Err(e) => match e.kind() {
-            clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
-                let _ = e.print();
-                return ExitCode::SUCCESS;
-            }
-            // clap's message is several lines with a usage hint; the first names the problem.
-            _ => {
-                let rendered = e.render().to_string();
-                let first = rendered
-                    .lines()
-                    .next()
-                    .unwrap_or("error: invalid arguments");
-                eprintln!("{first} (see --help)");
-                return ExitCode::from(2);
-            }
-        },
+        Err(e) => return clap_exit(e),
     };
     if let Some(Command::Check(check_args)) = args.command {
+        // `hostecho check` is handled above; this keeps the subcommand, listed in
+        // `hostecho --help`, running the same code however clap reached it.
         return run_check(check_args);
     }
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();

@@ -143,6 +143,16 @@ fn takes_the_servers_environment_variables() {
 }
 
 #[test]
+fn the_servers_other_variables_do_not_matter() {
+    let env = [
+        ("HOSTECHO_BIND", "not an address"),
+        ("HOSTECHO_MAX_HEADERS", "0"),
+    ];
+    let run = hostecho(&["check", "-a", "a.example", "a.example"], &env, b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
 fn names_every_source() {
     let table: &[(&[&str], &str)] = &[
         (&["localhost"], "source=Host"),
