@@ -22,6 +22,8 @@
 //! | [`host`] | the Host policy: syntax, patterns, which header counts, the decision | no |
 //! | [`echo`] | content negotiation and the text, JSON and HTML renderers | no |
 //! | [`server`] | listeners, the mio event loop, per-connection state machines, timers | yes |
+//! | [`check`] | `hostecho check`: the Host policy on values, without a socket | no |
+//! | [`compat`] | models of Django's and Starlette's Host checks, for `check --compare` | no |
 //!
 //! What is deliberately left out: TLS, HTTP/2, compression, serving files, and any
 //! upstream proxying. hostecho is for learning how HTTP/1.1 and Host validation work,
@@ -30,6 +32,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod check;
+pub mod compat;
 pub mod config;
 pub mod echo;
 pub mod error;

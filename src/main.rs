@@ -10,10 +10,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use ipnet::IpNet;
 
 use hostecho::Server;
+use hostecho::check::{self, CheckError, CheckOptions, Checker, RequestShape};
 use hostecho::config::{Config, DEFAULT_BIND};
 use hostecho::host::PolicyOptions;
 use hostecho::http::Limits;
@@ -30,13 +31,33 @@ Examples:
   hostecho --bind 0.0.0.0:8090 --allowed-hosts myhost.example,192.0.2.10
       let other machines connect, by those names
   hostecho --bind 127.0.0.1:8090 --use-x-forwarded-host --trusted-proxies 127.0.0.1/32
-      behind a local reverse proxy that sets X-Forwarded-Host";
+      behind a local reverse proxy that sets X-Forwarded-Host
+  hostecho check --allowed-hosts .example.com --compare example.com evil.example
+      say whether the server would allow those Hosts, and why, next to Django and Starlette";
+
+const CHECK_EXAMPLES: &str = "\
+Examples:
+  hostecho check --allowed-hosts '.example.com,*.example.org' example.com EVIL.example.com:8080 example.com:evil
+      one line per value: allowed (host, port, source, matching pattern) or refused (the message)
+  hostecho check --allowed-hosts example.com --compare --json example.com Example.com:80
+      one JSON object per value, with what Django and Starlette would answer
+  hostecho check --use-x-forwarded-host --trusted-proxies 10.0.0.0/8 --peer 10.0.0.2 \\
+      --header 'X-Forwarded-Host: evil.example' localhost
+      which header counts for a request from a trusted proxy
+  printf 'example.com\\nexample.org\\n' | hostecho check --allowed-hosts example.com -
+      values from stdin, one per line
+
+Exit status: 0 when every value is allowed, 1 when any is refused, 2 for bad arguments.";
 
 /// hostecho: an HTTP server that echoes back the request it parsed, after checking
 /// its Host header.
 #[derive(Debug, Parser)]
-#[command(version, after_help = EXAMPLES)]
+#[command(version, after_help = EXAMPLES, args_conflicts_with_subcommands = true)]
 struct Args {
+    /// Instead of serving, run a subcommand.
+    #[command(subcommand)]
+    command: Option<Command>,
+
     /// Address to listen on: IPv4 or [IPv6] with a port; port 0 picks a free one.
     /// Repeat the flag, or separate with commas, to listen on several.
     #[arg(short, long, value_name = "ADDR", env = "HOSTECHO_BIND", value_delimiter = ',',
@@ -95,6 +116,91 @@ struct Args {
     idle_timeout: u64,
 }
 
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check Host values against the Host policy, as the server would decide them, and
+    /// say why each is allowed or refused.
+    #[command(after_help = CHECK_EXAMPLES)]
+    Check(CheckArgs),
+}
+
+/// `hostecho check`: each VALUE is the Host header of an HTTP/1.1 request from
+/// 127.0.0.1, unless the options below shape the request otherwise.
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    /// Host values to check; '-' reads more from stdin, one per line.
+    #[arg(value_name = "VALUE", value_parser = clap::builder::OsStringValueParser::new(),
+          conflicts_with = "no_host")]
+    values: Vec<std::ffi::OsString>,
+
+    /// Hosts the server answers for, as for the server itself. Default: .localhost,
+    /// 127.0.0.1, [::1] (and, with --compare, each framework's own default).
+    #[arg(
+        short,
+        long,
+        value_name = "PATTERNS",
+        env = "HOSTECHO_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    allowed_hosts: Vec<String>,
+
+    /// Let X-Forwarded-Host (or Forwarded: host=) replace Host, as for the server itself.
+    #[arg(long, env = "HOSTECHO_USE_X_FORWARDED_HOST",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    use_x_forwarded_host: bool,
+
+    /// Honour forwarding headers only from peers in these CIDR ranges, as for the server.
+    #[arg(long, value_name = "CIDRS", env = "HOSTECHO_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_cidr)]
+    trusted_proxies: Vec<IpNet>,
+
+    /// The address the request comes from.
+    #[arg(long, value_name = "IP", default_value = "127.0.0.1", value_parser = parse_ip)]
+    peer: std::net::IpAddr,
+
+    /// Another header of the request, e.g. 'X-Forwarded-Host: a.example'. Repeatable.
+    #[arg(short = 'H', long = "header", value_name = "'NAME: VALUE'")]
+    headers: Vec<String>,
+
+    /// The request target; an absolute-form one (http://a.example/) names the host.
+    #[arg(long, value_name = "TARGET", default_value = "/")]
+    target: String,
+
+    /// Make it an HTTP/1.0 request (which may leave out Host).
+    #[arg(long)]
+    http10: bool,
+
+    /// Check one request without a Host header instead of values.
+    #[arg(long)]
+    no_host: bool,
+
+    /// The address of the socket that accepted the request: the host of last resort
+    /// for HTTP/1.0 without Host.
+    #[arg(long, value_name = "ADDR", default_value = check::DEFAULT_LOCAL, value_parser = parse_bind)]
+    local: SocketAddr,
+
+    /// One JSON object per line and value: value, allowed, host, port, source,
+    /// matched, message (and django, starlette with --compare).
+    #[arg(long)]
+    json: bool,
+
+    /// Also say what Django's ALLOWED_HOSTS (5.2, DEBUG off) and Starlette's
+    /// TrustedHostMiddleware (1.7 and later) would answer, given the same patterns.
+    #[arg(long)]
+    compare: bool,
+
+    /// With --compare: Django with DEBUG on (an empty ALLOWED_HOSTS then means
+    /// .localhost, 127.0.0.1, [::1]).
+    #[arg(long, requires = "compare")]
+    django_debug: bool,
+}
+
+/// Parses an IP address, allowing spaces around it.
+fn parse_ip(s: &str) -> Result<std::net::IpAddr, String> {
+    let s = s.trim();
+    s.parse()
+        .map_err(|_| format!("{s:?} is not an IP address like 127.0.0.1 or ::1"))
+}
+
 /// Parses one listening address, allowing spaces around it (`a, b` in an env var).
 fn parse_bind(s: &str) -> Result<SocketAddr, String> {
     let s = s.trim();
@@ -138,26 +244,54 @@ impl Args {
     }
 }
 
+/// `hostecho check` alone: parsed apart from the server's flags, so that the
+/// server's environment variables (`HOSTECHO_BIND`, `HOSTECHO_MAX_HEADERS` …), which
+/// `check` does not use, cannot make it fail.
+#[derive(Debug, Parser)]
+#[command(name = "hostecho", version)]
+struct CheckCli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Prints a command-line error as one line (or the help), and gives the exit status.
+fn clap_exit(e: clap::Error) -> ExitCode {
+    match e.kind() {
+        clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            ExitCode::SUCCESS
+        }
+        // clap's message is several lines with a usage hint; the first names the problem.
+        _ => {
+            let rendered = e.render().to_string();
+            let first = rendered
+                .lines()
+                .next()
+                .unwrap_or("error: invalid arguments");
+            eprintln!("{first} (see --help)");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    if std::env::args_os().nth(1).is_some_and(|a| a == "check") {
+        return match CheckCli::try_parse() {
+            Ok(CheckCli {
+                command: Command::Check(check_args),
+            }) => run_check(check_args),
+            Err(e) => clap_exit(e),
+        };
+    }
     let args = match Args::try_parse() {
         Ok(args) => args,
-        Err(e) => match e.kind() {
-            clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
-                let _ = e.print();
-                return ExitCode::SUCCESS;
-            }
-            // clap's message is several lines with a usage hint; the first names the problem.
-            _ => {
-                let rendered = e.render().to_string();
-                let first = rendered
-                    .lines()
-                    .next()
-                    .unwrap_or("error: invalid arguments");
-                eprintln!("{first} (see --help)");
-                return ExitCode::from(2);
-            }
-        },
+        Err(e) => return clap_exit(e),
     };
+    if let Some(Command::Check(check_args)) = args.command {
+        // `hostecho check` is handled above; this keeps the subcommand, listed in
+        // `hostecho --help`, running the same code however clap reached it.
+        return run_check(check_args);
+    }
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
 
     match serve(args.into_config()) {
@@ -182,4 +316,85 @@ fn serve(config: Config) -> anyhow::Result<()> {
     drop(stdout);
     server.run()?;
     Ok(())
+}
+
+/// `hostecho check`: gather the values (from arguments and stdin), decide each, print
+/// one line per value, and exit 0 (all allowed), 1 (any refused) or 2 (bad arguments).
+fn run_check(args: CheckArgs) -> ExitCode {
+    match check_values(args) {
+        Ok(status) => ExitCode::from(status),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(check::EXIT_BAD_ARGUMENTS)
+        }
+    }
+}
+
+fn check_values(args: CheckArgs) -> anyhow::Result<u8> {
+    let headers = args
+        .headers
+        .iter()
+        .map(|h| check::parse_header(h))
+        .collect::<Result<Vec<_>, CheckError>>()?;
+    let checker = Checker::new(CheckOptions {
+        policy: PolicyOptions {
+            allowed_hosts: args
+                .allowed_hosts
+                .iter()
+                .map(|p| p.trim().to_owned())
+                .collect(),
+            use_x_forwarded_host: args.use_x_forwarded_host,
+            trusted_proxies: args.trusted_proxies,
+        },
+        request: RequestShape {
+            version: if args.http10 {
+                hostecho::http::Version::Http10
+            } else {
+                hostecho::http::Version::Http11
+            },
+            target: args.target,
+            headers,
+            peer: args.peer,
+            local: args.local,
+        },
+        compare: args.compare,
+        django_debug: args.django_debug,
+    })?;
+
+    let mut values: Vec<Option<Vec<u8>>> = Vec::new();
+    let mut stdin_read = false;
+    for value in args.values {
+        if value == "-" {
+            if !stdin_read {
+                let mut input = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut input)
+                    .context("reading values from stdin")?;
+                values.extend(check::split_lines(&input).into_iter().map(Some));
+                stdin_read = true;
+            }
+        } else {
+            values.push(Some(value.into_encoded_bytes()));
+        }
+    }
+    if args.no_host {
+        values.push(None);
+    }
+    if values.is_empty() && !stdin_read {
+        return Err(CheckError::NoValues.into());
+    }
+
+    let outcomes: Vec<check::Outcome> =
+        values.iter().map(|v| checker.check(v.as_deref())).collect();
+    let mut stdout = std::io::stdout().lock();
+    if args.json {
+        for outcome in &outcomes {
+            writeln!(stdout, "{}", check::render_json(outcome)).context("writing to stdout")?;
+        }
+    } else {
+        stdout
+            .write_all(check::render_text(&outcomes).as_bytes())
+            .context("writing to stdout")?;
+    }
+    stdout.flush().context("writing to stdout")?;
+    Ok(check::exit_status(&outcomes))
 }

@@ -170,6 +170,27 @@ impl Pattern {
     }
 }
 
+/// Which pattern allows a host: the first of `patterns` (as given, in order) that
+/// matches it, or `None`. This is for telling a person *why* a host was allowed
+/// (`hostecho check`); requests are matched with [`PatternSet`], which answers
+/// whether without scanning and so cannot say which. A pattern that does not parse
+/// matches nothing (a policy never holds one).
+///
+/// ```
+/// use hostecho::host::patterns::first_match;
+/// use hostecho::host::syntax::parse_host_port;
+///
+/// let patterns = [".example.com".to_string(), "*.example.org".to_string()];
+/// let host = parse_host_port(b"www.example.org").unwrap().host;
+/// assert_eq!(first_match(&patterns, &host), Some("*.example.org"));
+/// ```
+pub fn first_match<'a>(patterns: &'a [String], host: &Host) -> Option<&'a str> {
+    patterns
+        .iter()
+        .find(|raw| Pattern::parse(raw).is_ok_and(|p| p.matches(host)))
+        .map(String::as_str)
+}
+
 /// Whether `host` is a subdomain of `suffix` at any depth: it ends with `.suffix`.
 /// The dot matters: `evilexample.com` is not below `example.com`.
 fn is_strictly_below(host: &str, suffix: &str) -> bool {
@@ -590,9 +611,12 @@ mod tests {
     /// "Domain wildcard patterns must be like '*.example.com'") and
     /// `tests/middleware/test_trusted_host.py`, `test_trusted_host_middleware`.
     ///
-    /// Deviation: Starlette compares with `host.endswith(pattern[1:])` and `==`, so
-    /// it is case-sensitive (`Testserver` would be refused) and never validates the
-    /// port; we lowercase and validate.
+    /// Starlette 1.7 and later lowercases the host and refuses a port that is not
+    /// digits, as we do; up to 1.6 it compared `headers["host"].split(":")[0]` as
+    /// given, so it was case-sensitive (`TestServer` refused) and never looked at
+    /// the port. Deviation that remains: Starlette takes any number of port digits
+    /// (`:99999999`); we take 1 to 5, at most 65535. `src/compat/starlette.rs`
+    /// models Starlette exactly, and `tests/compat/` checks it against the library.
     #[test]
     fn ports_starlette_trusted_host() {
         check(
@@ -601,7 +625,7 @@ mod tests {
                 ("testserver", true),
                 ("subdomain.testserver", true),
                 ("invalidhost", false),
-                ("TestServer", true), // Starlette: 400 (case-sensitive)
+                ("TestServer", true), // Starlette 1.7+: allowed; up to 1.6: 400
             ],
         );
         for refused in ["*testserver", "test*server", "*.*.testserver"] {
@@ -670,6 +694,32 @@ mod tests {
                 ("[::1]", true),
                 ("example.com", false),
             ],
+        );
+    }
+
+    #[test]
+    fn first_match_names_the_first_pattern_that_allows() {
+        let patterns: Vec<String> = ["a.example", ".example.com", "*", "10.0.0.0/8"]
+            .iter()
+            .map(|p| p.to_string())
+            .collect();
+        assert_eq!(
+            first_match(&patterns, &host("a.example")),
+            Some("a.example")
+        );
+        assert_eq!(
+            first_match(&patterns, &host("www.example.com")),
+            Some(".example.com")
+        );
+        assert_eq!(first_match(&patterns, &host("other.example")), Some("*"));
+        assert_eq!(
+            first_match(&patterns[3..], &host("10.1.2.3")),
+            Some("10.0.0.0/8")
+        );
+        assert_eq!(first_match(&patterns[3..], &host("11.1.2.3")), None);
+        assert_eq!(
+            first_match(&["*example.com".to_string()], &host("example.com")),
+            None
         );
     }
 

@@ -1,0 +1,693 @@
+//! `hostecho check`: the Host policy without a socket, one verdict per value, with
+//! the reason.
+//!
+//! ```text
+//! $ hostecho check --allowed-hosts '.example.com,*.example.org' example.com example.com:evil
+//! example.com       allowed  host=example.com port=- source=Host matched=.example.com
+//! example.com:evil  refused  Invalid HTTP_HOST header: 'example.com:evil'. The domain name provided is not valid according to RFC 1034/1035.
+//! ```
+//!
+//! Each value is the `Host` header of one HTTP/1.1 request from a loopback peer,
+//! decided by the very [`HostPolicy::decide`] the server runs, so what `check` says
+//! is what the server would do: allowed, with the normalised host and port, where
+//! the host came from and which pattern allowed it; or refused, with the message
+//! the server would send. The request around the value can be shaped like a real
+//! one ([`RequestShape`]: peer, extra headers such as `X-Forwarded-Host`, an
+//! absolute-form target, HTTP/1.0, no `Host` at all), so `check` also shows which
+//! source counted.
+//!
+//! With `--compare`, the same request goes through the models of Django's and
+//! Starlette's checks in [`crate::compat`], given the same pattern list.
+//!
+//! This module is pure: it decides and renders lines. Reading arguments and stdin,
+//! printing and the exit status live in `main.rs`.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use serde::Serialize;
+
+use crate::compat::{self, Verdict, django, starlette};
+use crate::host::patterns::first_match;
+use crate::host::{Facts, HostPolicy, HostSource, PolicyOptions, Rejection, ValidHost};
+use crate::http::request::{Header, Version};
+use crate::http::target::Target;
+
+/// The peer `check` pretends a request comes from, unless `--peer` says otherwise.
+pub const DEFAULT_PEER: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+/// The address `check` pretends accepted the connection, unless `--local` says
+/// otherwise: the server's default bind address.
+pub const DEFAULT_LOCAL: &str = crate::config::DEFAULT_BIND;
+
+/// Exit status when every value is allowed.
+pub const EXIT_ALL_ALLOWED: u8 = 0;
+/// Exit status when at least one value is refused.
+pub const EXIT_SOME_REFUSED: u8 = 1;
+/// Exit status for bad arguments: a bad pattern, header, address or target.
+pub const EXIT_BAD_ARGUMENTS: u8 = 2;
+
+/// The request each value is put into, as the server would have framed it.
+#[derive(Clone, Debug)]
+pub struct RequestShape {
+    /// HTTP/1.1 unless `--http10`.
+    pub version: Version,
+    /// The request target; an absolute-form one (`http://a.example/`) names the host.
+    pub target: String,
+    /// Headers besides the value's own `Host`, in order (`--header`).
+    pub headers: Vec<Header>,
+    /// The client's address (`--peer`): it decides whether forwarding headers count.
+    pub peer: IpAddr,
+    /// The accepting socket's address (`--local`): the host of last resort.
+    pub local: SocketAddr,
+}
+
+impl Default for RequestShape {
+    fn default() -> Self {
+        RequestShape {
+            version: Version::Http11,
+            target: "/".to_string(),
+            headers: Vec::new(),
+            peer: DEFAULT_PEER,
+            // The default bind address is a valid socket address.
+            local: DEFAULT_LOCAL
+                .parse()
+                .unwrap_or(SocketAddr::from((Ipv4Addr::LOCALHOST, 8090))),
+        }
+    }
+}
+
+/// Everything `check` needs besides the values.
+#[derive(Clone, Debug, Default)]
+pub struct CheckOptions {
+    /// The server's Host policy options: `--allowed-hosts`, `--use-x-forwarded-host`,
+    /// `--trusted-proxies`.
+    pub policy: PolicyOptions,
+    /// The request around each value.
+    pub request: RequestShape,
+    /// `--compare`: also answer as Django and Starlette would.
+    pub compare: bool,
+    /// `--django-debug`: Django with `DEBUG = True` (its defaults for an empty list).
+    pub django_debug: bool,
+}
+
+/// Why `check` cannot run. `Display` gives the one line printed before exit status 2.
+#[derive(Debug)]
+pub enum CheckError {
+    /// A pattern the server would refuse at start.
+    Policy(crate::Error),
+    /// A `--header` that is not `Name: value`.
+    Header(String),
+    /// No values were given (and `--no-host` was not).
+    NoValues,
+}
+
+impl fmt::Display for CheckError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CheckError::Policy(e) => write!(f, "{e}"),
+            CheckError::Header(h) => write!(
+                f,
+                "invalid --header {h:?}: expected 'Name: value', with a name of letters, \
+                 digits and '-'"
+            ),
+            CheckError::NoValues => f.write_str(
+                "no values to check: give Host values as arguments, '-' to read them from \
+                 stdin, or --no-host",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CheckError {}
+
+/// Parses `--header 'Name: value'`. The name must be a token of letters, digits and
+/// `-` (the header names anyone passes here); spaces around the value are dropped, as
+/// a server drops them (RFC 9110 §5.5).
+pub fn parse_header(raw: &str) -> Result<Header, CheckError> {
+    let bad = || CheckError::Header(raw.to_string());
+    let (name, value) = raw.split_once(':').ok_or_else(bad)?;
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Err(bad());
+    }
+    Ok(Header {
+        name: name.to_string(),
+        value: value.trim_matches([' ', '\t']).as_bytes().to_vec(),
+    })
+}
+
+/// Splits stdin into values: one per line, `\n` or `\r\n`. A last line without its
+/// newline counts; the empty piece after a final newline does not, so an empty
+/// line in the middle is an empty `Host`.
+pub fn split_lines(input: &[u8]) -> Vec<Vec<u8>> {
+    let mut values: Vec<Vec<u8>> = input
+        .split(|&b| b == b'\n')
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line).to_vec())
+        .collect();
+    if input.is_empty() || input.ends_with(b"\n") {
+        values.pop();
+    }
+    values
+}
+
+/// A ready checker: the compiled policy and the request shape.
+#[derive(Clone, Debug)]
+pub struct Checker {
+    policy: HostPolicy,
+    request: RequestShape,
+    compare: bool,
+    django_debug: bool,
+}
+
+/// One value's verdict, from hostecho and (with `--compare`) the two frameworks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// The Host value checked; `None` for a request without `Host` (`--no-host`).
+    pub value: Option<Vec<u8>>,
+    /// The server's decision.
+    pub decision: Result<ValidHost, Rejection>,
+    /// The pattern that allowed the host, as given.
+    pub matched: Option<String>,
+    /// Django's answer, with `--compare`.
+    pub django: Option<Verdict>,
+    /// Starlette's answer, with `--compare`.
+    pub starlette: Option<Verdict>,
+}
+
+impl Checker {
+    /// Compiles the policy exactly as the server does at start.
+    pub fn new(options: CheckOptions) -> Result<Checker, CheckError> {
+        let policy = HostPolicy::new(options.policy).map_err(CheckError::Policy)?;
+        Ok(Checker {
+            policy,
+            request: options.request,
+            compare: options.compare,
+            django_debug: options.django_debug,
+        })
+    }
+
+    /// Decides one request: `Host: value` (none for `None`) plus the shape's headers.
+    pub fn check(&self, value: Option<&[u8]>) -> Outcome {
+        let mut headers = Vec::with_capacity(self.request.headers.len() + 1);
+        if let Some(value) = value {
+            headers.push(Header {
+                name: "Host".to_string(),
+                value: value.to_vec(),
+            });
+        }
+        headers.extend(self.request.headers.iter().cloned());
+        let target = Target::parse(&self.request.target);
+        let facts = Facts {
+            version: self.request.version,
+            absolute_authority: target.absolute_authority(),
+            headers: &headers,
+            peer: SocketAddr::new(self.request.peer, 0),
+            local: self.request.local,
+        };
+        let decision = self.policy.decide(&facts);
+        let matched = decision
+            .as_ref()
+            .ok()
+            .and_then(|valid| first_match(self.policy.patterns(), &valid.host))
+            .map(str::to_string);
+        let (django, starlette) = if self.compare {
+            (Some(self.django(&headers)), Some(self.starlette(&headers)))
+        } else {
+            (None, None)
+        };
+        Outcome {
+            value: value.map(<[u8]>::to_vec),
+            decision,
+            matched,
+            django,
+            starlette,
+        }
+    }
+
+    /// The pattern list each framework is given: the one passed to hostecho, or,
+    /// when none was, each framework's own default (`[]` for Django, `None` — read as
+    /// `["*"]` — for Starlette).
+    fn given_patterns(&self) -> Option<&[String]> {
+        (!self.policy.uses_defaults()).then(|| self.policy.patterns())
+    }
+
+    /// Django behind a WSGI server: repeated headers reach `environ` joined with `,`
+    /// (as gunicorn joins them), and `X-Forwarded-Host` is read from any peer when
+    /// `USE_X_FORWARDED_HOST` is on.
+    fn django(&self, headers: &[Header]) -> Verdict {
+        let joined = |name: &str| -> Option<String> {
+            let values: Vec<String> = headers
+                .iter()
+                .filter(|h| h.is(name))
+                .map(|h| compat::latin1(&h.value))
+                .collect();
+            (!values.is_empty()).then(|| values.join(","))
+        };
+        let http_host = joined("host");
+        let http_x_forwarded_host = joined("x-forwarded-host");
+        let local = self.request.local;
+        let server_name = match local.ip() {
+            IpAddr::V4(v4) => v4.to_string(),
+            IpAddr::V6(v6) => format!("[{v6}]"),
+        };
+        let server_port = local.port().to_string();
+        let allowed_hosts = self.given_patterns().unwrap_or(&[]);
+        django::get_host(
+            &django::Environ {
+                http_host: http_host.as_deref(),
+                http_x_forwarded_host: http_x_forwarded_host.as_deref(),
+                server_name: &server_name,
+                server_port: &server_port,
+            },
+            &django::Settings {
+                allowed_hosts,
+                debug: self.django_debug,
+                use_x_forwarded_host: self.policy.options().use_x_forwarded_host,
+            },
+        )
+    }
+
+    /// Starlette behind an ASGI server: the first `Host` header, nothing else.
+    fn starlette(&self, headers: &[Header]) -> Verdict {
+        let host = headers
+            .iter()
+            .find(|h| h.is("host"))
+            .map(|h| compat::latin1(&h.value));
+        starlette::trusted_host(host.as_deref(), self.given_patterns(), self.request.local)
+    }
+}
+
+/// The exit status for a run: 0 when every value is allowed, 1 when any is refused.
+pub fn exit_status(outcomes: &[Outcome]) -> u8 {
+    if outcomes.iter().all(|o| o.decision.is_ok()) {
+        EXIT_ALL_ALLOWED
+    } else {
+        EXIT_SOME_REFUSED
+    }
+}
+
+/// The name of a source, as `check` prints it.
+pub fn source_name(source: HostSource) -> &'static str {
+    match source {
+        HostSource::Host => "Host",
+        HostSource::XForwardedHost => "X-Forwarded-Host",
+        HostSource::Forwarded => "Forwarded",
+        HostSource::AbsoluteForm => "absolute-form",
+        HostSource::LocalAddress => "local-address",
+    }
+}
+
+/// A value as printed: printable ASCII as it is, every other byte escaped as Rust
+/// writes it (`\r`, `\x00`, `\xc3`), so a terminal shows exactly what was checked.
+/// The empty value shows as `''`, and a missing one (`--no-host`) as `(no Host)`.
+pub fn display_value(value: Option<&[u8]>) -> String {
+    match value {
+        None => "(no Host)".to_string(),
+        Some([]) => "''".to_string(),
+        Some(bytes) => bytes.escape_ascii().to_string(),
+    }
+}
+
+/// How wide the value column is: the widest value, but no more than this, so one
+/// long value does not push every line to the right.
+const MAX_VALUE_COLUMN: usize = 40;
+
+/// Renders outcomes as text, one line each, columns aligned.
+///
+/// `VALUE  allowed  host=… port=… source=… matched=…` or `VALUE  refused  MESSAGE`;
+/// with `--compare`, `django=… starlette=…` comes after the verdict.
+pub fn render_text(outcomes: &[Outcome]) -> String {
+    let values: Vec<String> = outcomes
+        .iter()
+        .map(|o| display_value(o.value.as_deref()))
+        .collect();
+    let width = values
+        .iter()
+        .map(String::len)
+        .max()
+        .unwrap_or(0)
+        .min(MAX_VALUE_COLUMN);
+    let mut out = String::new();
+    for (outcome, value) in outcomes.iter().zip(values) {
+        let verdict = if outcome.decision.is_ok() {
+            "allowed"
+        } else {
+            "refused"
+        };
+        let mut line = format!("{value:<width$}  {verdict}  ");
+        if let (Some(d), Some(s)) = (&outcome.django, &outcome.starlette) {
+            let word = |v: &Verdict| match (v.allowed, &v.message) {
+                (true, _) => "allowed",
+                (false, Some(m)) if m.starts_with("307") => "redirect",
+                (false, _) => "refused",
+            };
+            line.push_str(&format!(
+                "django={:<7}  starlette={:<8}  ",
+                word(d),
+                word(s)
+            ));
+        }
+        match &outcome.decision {
+            Ok(valid) => {
+                let port = valid.port.map_or("-".to_string(), |p| p.to_string());
+                line.push_str(&format!(
+                    "host={} port={port} source={} matched={}",
+                    valid.host,
+                    source_name(valid.source),
+                    outcome.matched.as_deref().unwrap_or("-"),
+                ));
+            }
+            Err(rejection) => line.push_str(&rejection.message),
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// One line of `--json`: the keys are fixed, in this order; absent values are `null`.
+#[derive(Serialize)]
+struct JsonLine<'a> {
+    value: Option<String>,
+    allowed: bool,
+    host: Option<String>,
+    port: Option<u16>,
+    source: Option<&'static str>,
+    matched: Option<&'a str>,
+    message: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    django: Option<JsonVerdict<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    starlette: Option<JsonVerdict<'a>>,
+}
+
+/// A framework's answer in `--json`.
+#[derive(Serialize)]
+struct JsonVerdict<'a> {
+    allowed: bool,
+    message: Option<&'a str>,
+}
+
+impl<'a> From<&'a Verdict> for JsonVerdict<'a> {
+    fn from(v: &'a Verdict) -> Self {
+        JsonVerdict {
+            allowed: v.allowed,
+            message: v.message.as_deref(),
+        }
+    }
+}
+
+/// Renders one outcome as a line of JSON (without the newline).
+///
+/// `value` is the value as given when it is UTF-8, and escaped as in the text output
+/// when it is not, since JSON strings hold text, not bytes.
+pub fn render_json(outcome: &Outcome) -> String {
+    let value = outcome
+        .value
+        .as_deref()
+        .map(|v| match std::str::from_utf8(v) {
+            Ok(text) => text.to_string(),
+            Err(_) => v.escape_ascii().to_string(),
+        });
+    let valid = outcome.decision.as_ref().ok();
+    let line = JsonLine {
+        value,
+        allowed: valid.is_some(),
+        host: valid.map(|v| v.host.to_string()),
+        port: valid.and_then(|v| v.port),
+        source: valid.map(|v| source_name(v.source)),
+        matched: outcome.matched.as_deref(),
+        message: outcome.decision.as_ref().err().map(|r| r.message.as_str()),
+        django: outcome.django.as_ref().map(JsonVerdict::from),
+        starlette: outcome.starlette.as_ref().map(JsonVerdict::from),
+    };
+    // A struct of strings, numbers and booleans always serialises.
+    serde_json::to_string(&line).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checker(allowed: &[&str], compare: bool) -> Checker {
+        Checker::new(CheckOptions {
+            policy: PolicyOptions {
+                allowed_hosts: allowed.iter().map(|p| p.to_string()).collect(),
+                ..PolicyOptions::default()
+            },
+            compare,
+            ..CheckOptions::default()
+        })
+        .unwrap()
+    }
+
+    fn run(checker: &Checker, values: &[&str]) -> Vec<Outcome> {
+        values
+            .iter()
+            .map(|v| checker.check(Some(v.as_bytes())))
+            .collect()
+    }
+
+    /// The issue's own example, line by line.
+    #[test]
+    fn text_lines_say_why() {
+        let c = checker(&[".example.com", "*.example.org"], false);
+        let outcomes = run(
+            &c,
+            &[
+                "example.com",
+                "EVIL.example.com:8080",
+                "example.com:evil",
+                "www.example.org",
+                "example.org",
+            ],
+        );
+        assert_eq!(
+            render_text(&outcomes),
+            "\
+example.com            allowed  host=example.com port=- source=Host matched=.example.com
+EVIL.example.com:8080  allowed  host=evil.example.com port=8080 source=Host matched=.example.com
+example.com:evil       refused  Invalid HTTP_HOST header: 'example.com:evil'. The domain name provided is not valid according to RFC 1034/1035.
+www.example.org        allowed  host=www.example.org port=- source=Host matched=*.example.org
+example.org            refused  Invalid HTTP_HOST header: 'example.org'. You may need to add 'example.org' to --allowed-hosts.
+"
+        );
+        assert_eq!(exit_status(&outcomes), EXIT_SOME_REFUSED);
+    }
+
+    #[test]
+    fn text_lines_with_compare() {
+        let c = checker(&["example.com", "www.example.net"], true);
+        let outcomes = run(&c, &["Example.com:80", "example.com:evil", "example.net"]);
+        assert_eq!(
+            render_text(&outcomes),
+            "\
+Example.com:80    allowed  django=allowed  starlette=allowed   host=example.com port=80 source=Host matched=example.com
+example.com:evil  refused  django=refused  starlette=refused   Invalid HTTP_HOST header: 'example.com:evil'. The domain name provided is not valid according to RFC 1034/1035.
+example.net       refused  django=refused  starlette=redirect  Invalid HTTP_HOST header: 'example.net'. You may need to add 'example.net' to --allowed-hosts.
+"
+        );
+    }
+
+    #[test]
+    fn json_lines_have_fixed_keys() {
+        let c = checker(&[".example.com"], false);
+        let outcomes = run(&c, &["WWW.example.com.:8080", "evil.example"]);
+        assert_eq!(
+            render_json(&outcomes[0]),
+            r#"{"value":"WWW.example.com.:8080","allowed":true,"host":"www.example.com","port":8080,"source":"Host","matched":".example.com","message":null}"#
+        );
+        assert_eq!(
+            render_json(&outcomes[1]),
+            r#"{"value":"evil.example","allowed":false,"host":null,"port":null,"source":null,"matched":null,"message":"Invalid HTTP_HOST header: 'evil.example'. You may need to add 'evil.example' to --allowed-hosts."}"#
+        );
+        let c = checker(&["*.example.org"], true);
+        let outcome = c.check(Some(b"a.example.org"));
+        assert_eq!(
+            render_json(&outcome),
+            r#"{"value":"a.example.org","allowed":true,"host":"a.example.org","port":null,"source":"Host","matched":"*.example.org","message":null,"django":{"allowed":false,"message":"Invalid HTTP_HOST header: 'a.example.org'. You may need to add 'a.example.org' to ALLOWED_HOSTS."},"starlette":{"allowed":true,"message":null}}"#
+        );
+    }
+
+    #[test]
+    fn values_that_are_not_text_are_escaped() {
+        let c = checker(&["*"], false);
+        let outcome = c.check(Some(b"a\xff\x00\tb"));
+        assert_eq!(display_value(outcome.value.as_deref()), r"a\xff\x00\tb");
+        assert!(render_json(&outcome).starts_with(r#"{"value":"a\\xff\\x00\\tb","allowed":false"#));
+        assert_eq!(display_value(Some(b"")), "''");
+        assert_eq!(display_value(None), "(no Host)");
+    }
+
+    #[test]
+    fn exit_status_table() {
+        let c = checker(&["example.com"], false);
+        let table: &[(&[&str], u8)] = &[
+            (&[], EXIT_ALL_ALLOWED),
+            (&["example.com"], EXIT_ALL_ALLOWED),
+            (&["example.com", "EXAMPLE.COM:1"], EXIT_ALL_ALLOWED),
+            (&["example.com", "other.example"], EXIT_SOME_REFUSED),
+            (&["example.com:"], EXIT_SOME_REFUSED),
+            (&[""], EXIT_SOME_REFUSED),
+        ];
+        for &(values, want) in table {
+            assert_eq!(exit_status(&run(&c, values)), want, "{values:?}");
+        }
+    }
+
+    #[test]
+    fn bad_patterns_and_headers_are_errors() {
+        let bad = Checker::new(CheckOptions {
+            policy: PolicyOptions {
+                allowed_hosts: vec!["*example.com".into()],
+                ..PolicyOptions::default()
+            },
+            ..CheckOptions::default()
+        });
+        assert!(matches!(bad, Err(CheckError::Policy(_))));
+        for header in ["no colon", ": empty name", "sp ace: x", "Host\t: x"] {
+            assert!(
+                matches!(parse_header(header), Err(CheckError::Header(_))),
+                "{header}"
+            );
+        }
+        let h = parse_header("X-Forwarded-Host:  a.example \t").unwrap();
+        assert_eq!(
+            (h.name.as_str(), h.value.as_slice()),
+            ("X-Forwarded-Host", &b"a.example"[..])
+        );
+    }
+
+    /// Every source the policy can pick, through the request shape.
+    #[test]
+    fn says_which_source_counted() {
+        let shaped = |shape: RequestShape, forwarding: bool| {
+            Checker::new(CheckOptions {
+                policy: PolicyOptions {
+                    allowed_hosts: vec!["*".into()],
+                    use_x_forwarded_host: forwarding,
+                    trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()],
+                },
+                request: shape,
+                ..CheckOptions::default()
+            })
+            .unwrap()
+        };
+        let source = |c: &Checker, value: Option<&[u8]>| -> Result<(String, &str), Rejection> {
+            c.check(value)
+                .decision
+                .map(|v| (v.host.to_string(), source_name(v.source)))
+        };
+        let header = |line: &str| parse_header(line).unwrap();
+        let from_proxy = RequestShape {
+            peer: "10.0.0.2".parse().unwrap(),
+            headers: vec![header("X-Forwarded-Host: xfh.example")],
+            ..RequestShape::default()
+        };
+        assert_eq!(
+            source(&shaped(from_proxy.clone(), true), Some(b"h.example")),
+            Ok(("xfh.example".into(), "X-Forwarded-Host"))
+        );
+        // The same headers from a peer that is not a trusted proxy: Host decides.
+        let from_client = RequestShape {
+            peer: DEFAULT_PEER,
+            ..from_proxy.clone()
+        };
+        assert_eq!(
+            source(&shaped(from_client, true), Some(b"h.example")),
+            Ok(("h.example".into(), "Host"))
+        );
+        // Forwarding off: Host decides.
+        assert_eq!(
+            source(&shaped(from_proxy, false), Some(b"h.example")),
+            Ok(("h.example".into(), "Host"))
+        );
+        let forwarded = RequestShape {
+            peer: "10.0.0.2".parse().unwrap(),
+            headers: vec![header("Forwarded: for=1.2.3.4;host=fwd.example")],
+            ..RequestShape::default()
+        };
+        assert_eq!(
+            source(&shaped(forwarded, true), Some(b"h.example")),
+            Ok(("fwd.example".into(), "Forwarded"))
+        );
+        let absolute = RequestShape {
+            target: "http://abs.example:81/x".into(),
+            ..RequestShape::default()
+        };
+        assert_eq!(
+            source(&shaped(absolute, false), Some(b"h.example")),
+            Ok(("abs.example".into(), "absolute-form"))
+        );
+        let http10 = RequestShape {
+            version: Version::Http10,
+            ..RequestShape::default()
+        };
+        assert_eq!(
+            source(&shaped(http10.clone(), false), None),
+            Ok(("127.0.0.1".into(), "local-address"))
+        );
+        // HTTP/1.1 without Host is refused.
+        assert!(source(&shaped(RequestShape::default(), false), None).is_err());
+    }
+
+    #[test]
+    fn compare_gives_each_framework_its_own_default_list() {
+        let c = checker(&[], true);
+        let o = c.check(Some(b"localhost"));
+        assert!(o.decision.is_ok());
+        assert_eq!(o.django.map(|v| v.allowed), Some(false));
+        assert_eq!(o.starlette.map(|v| v.allowed), Some(true));
+        let debug = Checker::new(CheckOptions {
+            compare: true,
+            django_debug: true,
+            ..CheckOptions::default()
+        })
+        .unwrap();
+        assert_eq!(
+            debug.check(Some(b"localhost")).django.map(|v| v.allowed),
+            Some(true)
+        );
+        // Without --compare there are no columns.
+        assert_eq!(checker(&[], false).check(Some(b"localhost")).django, None);
+    }
+
+    #[test]
+    fn compare_reads_headers_as_each_framework_does() {
+        let c = Checker::new(CheckOptions {
+            policy: PolicyOptions {
+                allowed_hosts: vec!["a.example".into()],
+                use_x_forwarded_host: true,
+                trusted_proxies: vec![],
+            },
+            request: RequestShape {
+                headers: vec![parse_header("X-Forwarded-Host: a.example").unwrap()],
+                ..RequestShape::default()
+            },
+            compare: true,
+            django_debug: false,
+        })
+        .unwrap();
+        // Django reads X-Forwarded-Host from anyone; Starlette never reads it.
+        let o = c.check(Some(b"b.example"));
+        assert_eq!(o.django.map(|v| v.allowed), Some(true));
+        assert_eq!(o.starlette.map(|v| v.allowed), Some(false));
+    }
+
+    #[test]
+    fn split_lines_table() {
+        let table: &[(&[u8], &[&[u8]])] = &[
+            (b"", &[]),
+            (b"a", &[b"a"]),
+            (b"a\n", &[b"a"]),
+            (b"a\r\nb\r\n", &[b"a", b"b"]),
+            (b"a\n\nb", &[b"a", b"", b"b"]),
+            (b"\n", &[b""]),
+            (b"a\rb\n", &[b"a\rb"]),
+        ];
+        for &(input, want) in table {
+            let want: Vec<Vec<u8>> = want.iter().map(|v| v.to_vec()).collect();
+            assert_eq!(split_lines(input), want, "{input:?}");
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! `hostecho check`, as a user runs it: the real binary, its output, its exit status,
+//! and the README's `hostecho check` transcripts, which must print what they show.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// What one run gave back.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `hostecho ARGS` with `stdin`, without any `HOSTECHO_*` variable from the
+/// environment the tests run in, plus `env`.
+fn hostecho(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hostecho"));
+    cmd.args(args);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("HOSTECHO_") {
+            cmd.env_remove(key);
+        }
+    }
+    let mut child = cmd
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run hostecho");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(stdin)
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("hostecho exits");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn check(args: &[&str]) -> Run {
+    let mut all = vec!["check"];
+    all.extend_from_slice(args);
+    hostecho(&all, &[], b"")
+}
+
+#[test]
+fn every_value_allowed_exits_0() {
+    let run = check(&["-a", ".example.com", "example.com", "a.example.com:80"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "example.com       allowed  host=example.com port=- source=Host matched=.example.com\n\
+         a.example.com:80  allowed  host=a.example.com port=80 source=Host matched=.example.com\n"
+    );
+    assert_eq!(run.stderr, "");
+}
+
+#[test]
+fn any_value_refused_exits_1() {
+    let run = check(&["-a", "example.com", "example.com", "evil.example"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout.ends_with(
+            "evil.example  refused  Invalid HTTP_HOST header: 'evil.example'. \
+             You may need to add 'evil.example' to --allowed-hosts.\n"
+        ),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn bad_arguments_exit_2_with_one_line() {
+    let table: &[&[&str]] = &[
+        &["-a", "*example.com", "a"],
+        &["-a", "example.com:80", "a"],
+        &["--header", "no colon", "a"],
+        &["--peer", "not-an-ip", "a"],
+        &["--trusted-proxies", "10.0.0.0/33", "a"],
+        &["--django-debug", "a"],
+        &["--no-host", "a"],
+        &["--no-such-flag", "a"],
+        &[],
+    ];
+    for args in table {
+        let run = check(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stdout);
+        assert_eq!(run.stdout, "", "{args:?}");
+        assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.starts_with("error: "),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn reads_values_from_stdin() {
+    let run = hostecho(
+        &["check", "-a", "example.com", "first.example", "-"],
+        &[],
+        b"example.com\r\n\nEXAMPLE.COM",
+    );
+    assert_eq!(run.code, 1);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", run.stdout);
+    assert!(lines[0].starts_with("first.example  refused"));
+    assert!(lines[1].starts_with("example.com    allowed"));
+    assert!(lines[2].starts_with("''             refused  empty Host header"));
+    assert!(lines[3].starts_with("EXAMPLE.COM    allowed  host=example.com"));
+}
+
+#[test]
+fn takes_the_servers_environment_variables() {
+    let env = [
+        ("HOSTECHO_ALLOWED_HOSTS", "app.example"),
+        ("HOSTECHO_USE_X_FORWARDED_HOST", "yes"),
+        ("HOSTECHO_TRUSTED_PROXIES", "10.0.0.0/8"),
+    ];
+    let args = [
+        "check",
+        "--peer",
+        "10.1.2.3",
+        "--header",
+        "X-Forwarded-Host: app.example",
+        "localhost",
+    ];
+    let run = hostecho(&args, &env, b"");
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("host=app.example port=- source=X-Forwarded-Host matched=app.example"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn the_servers_other_variables_do_not_matter() {
+    let env = [
+        ("HOSTECHO_BIND", "not an address"),
+        ("HOSTECHO_MAX_HEADERS", "0"),
+    ];
+    let run = hostecho(&["check", "-a", "a.example", "a.example"], &env, b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn names_every_source() {
+    let table: &[(&[&str], &str)] = &[
+        (&["localhost"], "source=Host"),
+        (
+            &[
+                "--use-x-forwarded-host",
+                "-H",
+                "X-Forwarded-Host: a.localhost",
+                "localhost",
+            ],
+            "source=X-Forwarded-Host",
+        ),
+        (
+            &[
+                "--use-x-forwarded-host",
+                "-H",
+                "Forwarded: host=b.localhost",
+                "localhost",
+            ],
+            "source=Forwarded",
+        ),
+        (
+            &["--target", "http://c.localhost/", "localhost"],
+            "source=absolute-form",
+        ),
+        (
+            &["--http10", "--no-host", "--local", "[::1]:8091"],
+            "host=[::1] port=8091 source=local-address matched=[::1]",
+        ),
+    ];
+    for (args, want) in table {
+        let run = check(args);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stdout);
+        assert!(run.stdout.contains(want), "{args:?}: {}", run.stdout);
+    }
+    let run = check(&["--no-host"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout
+            .starts_with("(no Host)  refused  missing Host header")
+    );
+}
+
+#[test]
+fn json_lines_for_scripts() {
+    let run = check(&[
+        "--json",
+        "--compare",
+        "-a",
+        "example.com",
+        "Example.com:8080",
+        "example.com:evil",
+    ]);
+    assert_eq!(run.code, 1);
+    let lines: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(
+        lines[0],
+        serde_json::json!({
+            "value": "Example.com:8080", "allowed": true, "host": "example.com",
+            "port": 8080, "source": "Host", "matched": "example.com", "message": null,
+            "django": {"allowed": true, "message": null},
+            "starlette": {"allowed": true, "message": null},
+        })
+    );
+    let keys: Vec<&String> = lines[1].as_object().expect("an object").keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "allowed",
+            "django",
+            "host",
+            "matched",
+            "message",
+            "port",
+            "source",
+            "starlette",
+            "value"
+        ]
+    );
+    assert_eq!(lines[1]["starlette"]["message"], "Invalid host header");
+}
+
+#[test]
+fn django_debug_uses_djangos_debug_defaults() {
+    let plain = check(&["--json", "--compare", "localhost"]);
+    let debug = check(&["--json", "--compare", "--django-debug", "localhost"]);
+    let django = |run: &Run| -> serde_json::Value {
+        serde_json::from_str::<serde_json::Value>(run.stdout.trim()).expect("JSON")["django"]
+            .clone()
+    };
+    assert_eq!(django(&plain)["allowed"], false);
+    assert_eq!(django(&debug)["allowed"], true);
+}
+
+#[test]
+fn values_are_bytes_not_text() {
+    use std::os::unix::ffi::OsStrExt;
+    let value = std::ffi::OsStr::from_bytes(b"caf\xe9.example");
+    let out = Command::new(env!("CARGO_BIN_EXE_hostecho"))
+        .args(["check", "--compare", "--json", "-a", "*"])
+        .arg(value)
+        .env_remove("HOSTECHO_ALLOWED_HOSTS")
+        .output()
+        .expect("run hostecho");
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
+    assert_eq!(line["value"], r"caf\xe9.example");
+    assert_eq!(line["allowed"], false);
+    // Django reads the byte as Latin-1 'é' and quotes it as Python does.
+    assert_eq!(
+        line["django"]["message"],
+        "Invalid HTTP_HOST header: 'café.example'. The domain name provided is not valid according to RFC 1034/1035."
+    );
+}
+
+/// The README's `<!-- check-transcript -->` blocks: every `$ ` line is run with bash,
+/// with the built `hostecho` first on PATH, and must print exactly the lines that
+/// follow it.
+#[test]
+fn readme_check_transcripts_are_true() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("read README.md");
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_hostecho"))
+        .parent()
+        .expect("the binary is in a directory");
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut blocks = 0;
+    let mut commands = 0;
+    let mut rest = readme.as_str();
+    while let Some(at) = rest.find("<!-- check-transcript -->\n```console\n") {
+        let body = &rest[at..];
+        let body = &body[body.find("```console\n").expect("fence") + "```console\n".len()..];
+        let end = body.find("\n```").expect("the block is closed");
+        let block = &body[..end];
+        rest = &body[end..];
+        blocks += 1;
+        let mut entries: Vec<(String, Vec<&str>)> = Vec::new();
+        for line in block.lines() {
+            match line.strip_prefix("$ ") {
+                Some(command) => entries.push((command.to_string(), Vec::new())),
+                None => entries
+                    .last_mut()
+                    .expect("a block starts with a command")
+                    .1
+                    .push(line),
+            }
+        }
+        for (command, want) in entries {
+            commands += 1;
+            let mut cmd = Command::new("bash");
+            cmd.arg("-c").arg(&command).env("PATH", &path);
+            for (key, _) in std::env::vars() {
+                if key.starts_with("HOSTECHO_") {
+                    cmd.env_remove(key);
+                }
+            }
+            let out = cmd.output().expect("run bash");
+            let got = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(got.lines().collect::<Vec<_>>(), want, "README: $ {command}");
+        }
+    }
+    assert!(
+        blocks >= 3 && commands >= 6,
+        "{blocks} blocks, {commands} commands"
+    );
+}
