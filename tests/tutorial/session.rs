@@ -584,7 +584,7 @@ fn replace_numbers(text: &str, with: impl Fn(u64, Option<char>) -> Option<String
 ///   book port — a client's ephemeral port, or one the OS chose for port 0 — becomes
 ///   `PORT`.
 fn normalise(line: &str, ports: &PortMap, from_run: bool) -> String {
-    let mut line = line.trim_end().to_owned();
+    let mut line = without_sgr(line.trim_end());
     line = replace_shapes(&line, "Aaa, 00 Aaa 0000 00:00:00 GMT", "DATE");
     line = replace_shapes(&line, "0000-00-00T00:00:00", "DATE");
     line = replace_after(
@@ -606,6 +606,29 @@ fn normalise(line: &str, ports: &PortMap, from_run: bool) -> String {
 
 /// Replaces each port after an address that is not a book port with `PORT`. Only ports
 /// after an address are volatile: `12:30:45` in a log line is not a port.
+/// The line without SGR escape sequences (`ESC [ 1 m` … `ESC [ 0 m`): a terminal shows
+/// them as bold or colour, not as text, and curl writes them (bold header names with
+/// `-i`) when its output is a terminal, as it is in a session.
+fn without_sgr(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(at) = rest.find("\x1b[") {
+        let params = &rest[at + 2..];
+        let len = params
+            .find(|c: char| !(c.is_ascii_digit() || c == ';'))
+            .unwrap_or(params.len());
+        if params[len..].starts_with('m') {
+            out.push_str(&rest[..at]);
+            rest = &params[len + 1..];
+        } else {
+            out.push_str(&rest[..at + 2]);
+            rest = params;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 fn port_after_address(line: &str) -> String {
     let mut out = String::new();
     let mut last = 0;
@@ -786,22 +809,34 @@ impl Running {
         wait_for_listening: bool,
     ) -> Result<Running, Vec<String>> {
         let (reader, writer) = std::io::pipe().expect("create a pipe");
+        // A learner's shell does not log at debug unless told so, and proxies
+        // configured for this machine must not see loopback requests. What the
+        // session's marker sets (`RUST_LOG=debug PROGRAM`) is kept.
+        let set: Vec<std::ffi::OsString> = command
+            .get_envs()
+            .filter(|(_, value)| value.is_some())
+            .map(|(name, _)| name.to_owned())
+            .collect();
+        for name in [
+            "RUST_LOG",
+            "RUST_BACKTRACE",
+            "RUST_LIB_BACKTRACE",
+            "HOSTECHO_BIND",
+            "HOSTECHO_ALLOWED_HOSTS",
+            "HOSTECHO_TRUSTED_PROXIES",
+            "http_proxy",
+            "HTTP_PROXY",
+            "https_proxy",
+            "HTTPS_PROXY",
+            "all_proxy",
+            "ALL_PROXY",
+        ] {
+            if !set.iter().any(|s| s == name) {
+                command.env_remove(name);
+            }
+        }
         command
             .current_dir(dir)
-            // A learner's shell does not log at debug unless told so, and proxies
-            // configured for this machine must not see loopback requests.
-            .env_remove("RUST_LOG")
-            .env_remove("RUST_BACKTRACE")
-            .env_remove("RUST_LIB_BACKTRACE")
-            .env_remove("HOSTECHO_BIND")
-            .env_remove("HOSTECHO_ALLOWED_HOSTS")
-            .env_remove("HOSTECHO_TRUSTED_PROXIES")
-            .env_remove("http_proxy")
-            .env_remove("HTTP_PROXY")
-            .env_remove("https_proxy")
-            .env_remove("HTTPS_PROXY")
-            .env_remove("all_proxy")
-            .env_remove("ALL_PROXY")
             .env("RUST_LOG_STYLE", "never")
             .stdin(Stdio::null())
             .stdout(writer.try_clone().expect("clone the pipe"))
