@@ -32,7 +32,7 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use anyhow::Context as _;
-use log::{Level, debug, info, log_enabled, trace, warn};
+use log::{debug, info, trace, warn};
 
 /// The largest head we read: request line and headers. Real servers pick 8–16 KiB
 /// (nginx 8 KiB per line, hostecho 8 KiB in all); past it the client gets 431.
@@ -150,13 +150,11 @@ fn handle_connection(mut stream: TcpStream, peer: SocketAddr) -> io::Result<()> 
         httpdate::fmt_http_date(SystemTime::now()),
         body.len()
     );
-    if log_enabled!(Level::Trace) {
-        trace!(
-            "{peer} wrote {} bytes: \"{}\"",
-            response.len(),
-            response.as_bytes().escape_ascii()
-        );
-    }
+    trace!(
+        "{peer} wrote {} bytes: \"{}\"",
+        response.len(),
+        response.as_bytes().escape_ascii()
+    );
     stream.write_all(response.as_bytes())?;
     debug!("{peer} closed");
     Ok(())
@@ -178,10 +176,10 @@ fn read_request(
             return Ok(None);
         }
         // The raw bytes, escaped so that `\r\n` shows and nothing can reach the terminal
-        // as a control sequence. `log_enabled!` skips the escaping when nobody listens.
-        if log_enabled!(Level::Trace) {
-            trace!("{peer} read {n} bytes: \"{}\"", chunk[..n].escape_ascii());
-        }
+        // as a control sequence. Free when trace is off: the macro checks the level
+        // before it evaluates its arguments, and `escape_ascii` only escapes when the
+        // message is written.
+        trace!("{peer} read {n} bytes: \"{}\"", chunk[..n].escape_ascii());
         buf.extend_from_slice(&chunk[..n]);
 
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
@@ -244,9 +242,7 @@ fn read_request(
             if n == 0 {
                 return Ok(None);
             }
-            if log_enabled!(Level::Trace) {
-                trace!("{peer} read {n} bytes: \"{}\"", chunk[..n].escape_ascii());
-            }
+            trace!("{peer} read {n} bytes: \"{}\"", chunk[..n].escape_ascii());
             request.body.extend_from_slice(&chunk[..n]);
         }
         // Bytes past the body would be a pipelined second request: this server answers

@@ -133,7 +133,8 @@ fn run(addr: &str, mode: Mode) -> anyhow::Result<()> {
                     };
                     if drive(conn, event, &poll, Token(n), mode) {
                         let mut conn = connections.remove(key);
-                        info!("{} closed after {} events", conn.peer, conn.events);
+                        let plural = if conn.events == 1 { "" } else { "s" };
+                        info!("{} closed after {} event{plural}", conn.peer, conn.events);
                         // Dropping the stream closes it, and closing removes it from epoll;
                         // deregistering first says so plainly, and works on every OS.
                         poll.registry().deregister(&mut conn.stream)?;
