@@ -404,6 +404,11 @@ impl Connection {
                 // unfinished request can never finish.
                 return Next::Close;
             }
+            if matches!(self.state, State::Idle) && self.read_buf.is_empty() {
+                // Between requests with nothing buffered: give the memory back, so an
+                // idle keep-alive connection costs a socket, not a buffer.
+                self.read_buf = Vec::new();
+            }
             match self.read_some(ctx) {
                 Ok(true) => continue,
                 Ok(false) => return Next::Read,
