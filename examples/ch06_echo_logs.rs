@@ -14,7 +14,7 @@
 //! ```text
 //! curl 'http://localhost:8090/index.html?name=jack&age=18'
 //! curl -d 'hello' http://localhost:8090/form
-//! printf 'GET / HTTP/1.1\r\nHost: x\r\nX-Evil: \x1b[31mred\r\n\r\n' | nc -N localhost 8090
+//! curl 'http://localhost:8090/%1b%5b2J'       # a path that decodes to ESC [2J: shown, not obeyed
 //! ```
 //!
 //! and run its unit tests, which pin a whole echo with an insta snapshot:
