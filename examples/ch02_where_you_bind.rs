@@ -105,8 +105,9 @@ fn bind(addr: &str, reuse: bool) -> std::io::Result<TcpListener> {
 // ANCHOR: handle_connection
 fn handle_connection(mut stream: TcpStream) -> std::io::Result<()> {
     // Still chapter 1's single read: this chapter is about addresses, not requests.
+    // What it read does not matter here: every request gets the same answer.
     let mut buffer = [0; 1024];
-    stream.read(&mut buffer)?;
+    let _request_bytes = stream.read(&mut buffer)?;
 
     // The connection has two ends. `peer_addr` is the client's; `local_addr` is ours:
     // the address *the client connected to*. Bound to one address, it is always that
