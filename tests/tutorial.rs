@@ -65,7 +65,8 @@
 //!   `curl/VERSION`; in curl's own remarks (`*` lines, `curl: (N)` errors) durations
 //!   (`after 0 ms`) become `N ms`; a port after an address that is not a book port (a
 //!   client's ephemeral port, the one the OS chose for port 0) becomes `PORT`; trailing
-//!   white space (and the `\r` of raw HTTP) is dropped. A line that is exactly `...`
+//!   white space (and the `\r` of raw HTTP) is dropped, and so are a terminal's style
+//!   sequences (curl -i prints header names in bold). A line that is exactly `...`
 //!   matches any number of lines: use it only where the prose says the output is
 //!   trimmed.
 //!

@@ -573,7 +573,9 @@ fn replace_numbers(text: &str, with: impl Fn(u64, Option<char>) -> Option<String
 
 /// Makes a line comparable: removes what changes from run to run, and nothing else.
 ///
-/// - trailing white space (and the `\r` of a raw HTTP head) is dropped;
+/// - trailing white space (and the `\r` of a raw HTTP head) is dropped, and so are a
+///   terminal's style sequences (`ESC [ 1 m`: curl -i prints header names in bold),
+///   which a terminal shows as style, not as characters;
 /// - an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`) or an RFC 3339 time stamp becomes
 ///   `DATE`;
 /// - `curl/7.88.1` becomes `curl/VERSION`;
@@ -584,7 +586,7 @@ fn replace_numbers(text: &str, with: impl Fn(u64, Option<char>) -> Option<String
 ///   book port — a client's ephemeral port, or one the OS chose for port 0 — becomes
 ///   `PORT`.
 fn normalise(line: &str, ports: &PortMap, from_run: bool) -> String {
-    let mut line = without_sgr(line.trim_end());
+    let mut line = without_terminal_styles(line.trim_end());
     line = replace_shapes(&line, "Aaa, 00 Aaa 0000 00:00:00 GMT", "DATE");
     line = replace_shapes(&line, "0000-00-00T00:00:00", "DATE");
     line = replace_after(
@@ -604,31 +606,29 @@ fn normalise(line: &str, ports: &PortMap, from_run: bool) -> String {
     port_after_address(&line)
 }
 
-/// Replaces each port after an address that is not a book port with `PORT`. Only ports
-/// after an address are volatile: `12:30:45` in a log line is not a port.
-/// The line without SGR escape sequences (`ESC [ 1 m` … `ESC [ 0 m`): a terminal shows
-/// them as bold or colour, not as text, and curl writes them (bold header names with
-/// `-i`) when its output is a terminal, as it is in a session.
-fn without_sgr(line: &str) -> String {
+/// The line without ANSI SGR sequences (`ESC [` digits and `;` `m`).
+fn without_terminal_styles(line: &str) -> String {
     let mut out = String::new();
     let mut rest = line;
-    while let Some(at) = rest.find("\x1b[") {
-        let params = &rest[at + 2..];
-        let len = params
+    while let Some(at) = rest.find("\u{1b}[") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let end = after
             .find(|c: char| !(c.is_ascii_digit() || c == ';'))
-            .unwrap_or(params.len());
-        if params[len..].starts_with('m') {
-            out.push_str(&rest[..at]);
-            rest = &params[len + 1..];
+            .unwrap_or(after.len());
+        if after[end..].starts_with('m') {
+            rest = &after[end + 1..];
         } else {
-            out.push_str(&rest[..at + 2]);
-            rest = params;
+            out.push_str("\u{1b}[");
+            rest = after;
         }
     }
     out.push_str(rest);
     out
 }
 
+/// Replaces each port after an address that is not a book port with `PORT`. Only ports
+/// after an address are volatile: `12:30:45` in a log line is not a port.
 fn port_after_address(line: &str) -> String {
     let mut out = String::new();
     let mut last = 0;
