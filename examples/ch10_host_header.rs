@@ -36,7 +36,10 @@ use std::time::Duration;
 /// exists.
 const SITES: &[(&str, &str)] = &[
     ("a.localhost", "Welcome to site A.\n"),
-    ("b.localhost", "Welcome to site B, a different site on the same address.\n"),
+    (
+        "b.localhost",
+        "Welcome to site B, a different site on the same address.\n",
+    ),
 ];
 
 /// The site for a request that names none (HTTP/1.0 without Host). nginx calls it the
@@ -94,7 +97,10 @@ fn handle_connection(mut stream: TcpStream) -> std::io::Result<()> {
         }
         _ => {
             println!("(unparsable request) -> 400");
-            (400, "bad request: not an HTTP/1.x request head\n".to_string())
+            (
+                400,
+                "bad request: not an HTTP/1.x request head\n".to_string(),
+            )
         }
     };
     let reason = match status {
