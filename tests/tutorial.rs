@@ -951,8 +951,10 @@ fn sessions_match_what_the_programs_do() {
         match s.run() {
             session::Outcome::Passed => {}
             session::Outcome::Skipped(tool) if in_ci => failures.push(format!(
-                "{}: {tool} is not installed, and CI=true needs every session checked (.ci/run installs it)",
-                s.at
+                "{}: {tool} is not installed, and CI=true needs every session checked \
+                 (Debian package {}; .ci/run installs it)",
+                s.at,
+                session::package_of(&tool)
             )),
             session::Outcome::Skipped(tool) => {
                 eprintln!("skipped: {tool} not installed ({})", s.at);

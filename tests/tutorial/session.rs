@@ -383,6 +383,14 @@ impl Session {
     }
 }
 
+/// The Debian package that has `tool`, for messages.
+pub fn package_of(tool: &str) -> &str {
+    TOOLS.iter().find(|(name, _)| *name == tool).map_or(
+        if tool == "script" { "bsdutils" } else { tool },
+        |(_, package)| package,
+    )
+}
+
 /// Whether a shell command runs `tool`: the name as a word of its own, where a command
 /// can start (after a space, `|`, `;`, `&`, `(` or at the start).
 fn names_tool(command: &str, tool: &str) -> bool {
