@@ -22,12 +22,12 @@
 //!
 //! - it reads once, at most 1024 bytes, and treats that as "the request": a request can
 //!   arrive in several pieces, be longer than 1024 bytes, or come with the next request
-//!   stuck to it (chapters 2 and 4);
-//! - it never parses what it read (chapter 3);
-//! - it closes the connection after one answer (chapter 4);
+//!   stuck to it (chapters 4 and 9);
+//! - it never parses what it read (chapter 5);
+//! - it closes the connection after one answer (chapter 9);
 //! - it serves one client at a time, and a client that connects and says nothing stops
-//!   everyone else forever (chapters 5 and 6);
-//! - it never looks at the `Host` header (chapter 7).
+//!   everyone else forever (chapters 7 to 9);
+//! - it never looks at the `Host` header (chapters 10 to 12).
 //!
 //! It uses only the standard library (and `anyhow`, so that `main` can use `?`).
 

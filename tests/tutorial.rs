@@ -1,7 +1,8 @@
 //! The tutorial and the code cannot drift: checks of the book in `tutorial/` against the
 //! programs in `examples/`.
 //!
-//! Run it with `cargo test --test tutorial`. It needs neither mdBook nor curl.
+//! Run it with `cargo test --test tutorial`. It needs no mdBook; sessions that use curl,
+//! nc or ss are skipped, visibly, where those are missing.
 //!
 //! What is checked, and why:
 //!
@@ -27,6 +28,66 @@
 //!   program printed with the server transcript. Port numbers are the only thing allowed to
 //!   differ; curl's `*` lines are curl talking about itself and are not checked.
 //!
+//! - **Sessions are true.** Everything else a chapter shows of a shell is a *session*:
+//!   what the learner types after `$ `, and what comes back.
+//!
+//!   ````text
+//!   <!-- session: [VAR=value…] PROGRAM ARGS… -->
+//!   ```console
+//!   $ curl -s -i http://127.0.0.1:8090/
+//!   HTTP/1.1 200 OK
+//!   ...
+//!   $ printf 'GET / HTTP/1.1\r\n' | nc -N 127.0.0.1 8090
+//!   ```
+//!   <!-- session-server -->
+//!   ```text
+//!   listening on http://127.0.0.1:8090
+//!   ...
+//!   ```
+//!   ````
+//!
+//!   PROGRAM is an example (`chNN_name`), `hostecho` (this crate's binary) or `-` (no
+//!   server); ARGS are its arguments and `VAR=value` words before it its environment.
+//!   The test builds and starts PROGRAM in a fresh temporary directory and waits for
+//!   its `listening on http://` line (stdout or stderr). Then it runs each `$ ` command
+//!   (a line ending in ` \` continues on the next) with `bash -c` in that directory,
+//!   stdin empty, in a terminal that script(1) provides (so curl prints what it prints
+//!   to a learner's terminal, not what it prints into a pipe), stderr and stdout merged
+//!   in the order written, and kills it and
+//!   anything it left running after [`session`]'s `COMMAND_PATIENCE` (30 s). Its output
+//!   must equal the lines that follow, up to the next `$ `. The optional
+//!   `<!-- session-server -->` block (blank lines may come before it) is what PROGRAM
+//!   printed, stdout and stderr together, from its start until the session ended.
+//!
+//!   The book always uses ports 8090–8099. For a run each is mapped to a free
+//!   four-digit port (the same width, so `ss` lines up the same), in ARGS, the
+//!   environment and the commands, and back in the output. Before comparing, both
+//!   sides are normalised, of what truly varies from run to run only: an HTTP date
+//!   (`Date:` values) or RFC 3339 time stamp becomes `DATE`; `curl/7.88.1` becomes
+//!   `curl/VERSION`; in curl's own remarks (`*` lines, `curl: (N)` errors) durations
+//!   (`after 0 ms`) become `N ms`; a port after an address that is not a book port (a
+//!   client's ephemeral port, the one the OS chose for port 0) becomes `PORT`; a
+//!   `Content-Length` that differs by exactly what those changed in the lines after it
+//!   (an echoed `User-Agent: curl/…` one digit longer) is accepted; trailing
+//!   white space (and the `\r` of raw HTTP) is dropped, and so are a terminal's style
+//!   sequences (curl -i prints header names in bold). A line that is exactly `...`
+//!   matches any number of lines: use it only where the prose says the output is
+//!   trimmed.
+//!
+//!   Additions to the brief's format: a command may start a program as the learner
+//!   would from the repository, `cargo run --quiet --example NAME ARGS` (or
+//!   `cargo run --quiet [--release] -- ARGS` for hostecho); the test runs the executable
+//!   cargo built instead, so no cargo runs inside the test. A program a command starts
+//!   in the background (`&`) is killed when that command's shell exits. Set
+//!   `TUTORIAL_PAGES=ch04` (a substring of page names, comma-separated) to run only some
+//!   pages' sessions while writing a chapter.
+//!
+//!   A command that names a tool which is not installed (curl, nc, ss, nginx,
+//!   chromium, python3, wrk) makes its whole session print `skipped: TOOL not
+//!   installed` to stderr and pass, except under `CI=true`, where it fails.
+//! - **Links hold.** Every relative link in the book names a file in `tutorial/src`
+//!   (what mdBook publishes), and every `#anchor` a heading of the page it points to.
+//!
 //! The example is run as a program (built with `cargo build --example`), not called as a
 //! function, so what is checked is exactly what a learner runs. `cargo test` has released
 //! its build lock by the time tests run, so building from inside a test is fine.
@@ -40,6 +101,11 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
+
+#[path = "tutorial/links.rs"]
+mod links;
+#[path = "tutorial/session.rs"]
+mod session;
 
 /// How long a server or a socket may keep the test waiting before it fails instead of
 /// hanging.
@@ -829,4 +895,90 @@ fn lines_of(stream: impl Read + Send + 'static) -> mpsc::Receiver<String> {
         }
     });
     receiver
+}
+
+#[test]
+fn every_session_marker_is_well_formed() {
+    let examples = chapter_examples();
+    let problems: Vec<String> = session::sessions()
+        .iter()
+        .filter_map(|s| s.validate(&examples).err())
+        .collect();
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+#[test]
+fn every_chapter_has_a_checked_transcript() {
+    // A chapter's claims about what programs print are only as good as the check behind
+    // them: each chapter shows at least one session or transcript that cargo test runs.
+    let sessions = session::by_page();
+    let transcripts: BTreeSet<String> = transcripts()
+        .into_iter()
+        .filter_map(|t| {
+            t.at.strip_prefix("tutorial/src/")
+                .and_then(|at| at.split(':').next())
+                .map(str::to_owned)
+        })
+        .collect();
+    let unchecked: Vec<String> = pages()
+        .into_iter()
+        .map(|page| page.name)
+        .filter(|name| name.starts_with("ch"))
+        .filter(|name| !sessions.contains_key(name) && !transcripts.contains(name))
+        .collect();
+    assert!(
+        unchecked.is_empty(),
+        "chapters with no `<!-- session: … -->` or `<!-- transcript: … -->` block: {unchecked:?}"
+    );
+}
+
+#[test]
+fn sessions_match_what_the_programs_do() {
+    let only: Option<Vec<String>> = std::env::var("TUTORIAL_PAGES")
+        .ok()
+        .map(|v| v.split(',').map(|s| s.trim().to_owned()).collect());
+    let in_ci = std::env::var("CI").as_deref() == Ok("true");
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    for s in session::sessions() {
+        if only
+            .as_ref()
+            .is_some_and(|only| !only.iter().any(|o| s.page.contains(o.as_str())))
+        {
+            continue;
+        }
+        ran += 1;
+        match s.run() {
+            session::Outcome::Passed => {}
+            session::Outcome::Skipped(tool) if in_ci => failures.push(format!(
+                "{}: {tool} is not installed, and CI=true needs every session checked \
+                 (Debian package {}; .ci/run installs it)",
+                s.at,
+                session::package_of(&tool)
+            )),
+            session::Outcome::Skipped(tool) => {
+                eprintln!("skipped: {tool} not installed ({})", s.at);
+            }
+            session::Outcome::Failed(messages) => failures.extend(messages),
+        }
+    }
+    eprintln!("{ran} sessions run");
+    assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
+}
+
+#[test]
+fn no_internal_link_is_broken() {
+    let pages = pages();
+    let mut broken = Vec::new();
+    for page in &pages {
+        for link in links::links(page) {
+            if links::is_external(&link.target) {
+                continue;
+            }
+            if let Err(problem) = links::check(page, &link.target, &pages) {
+                broken.push(format!("{}: {problem}", link.at));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
 }
