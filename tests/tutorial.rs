@@ -307,8 +307,10 @@ fn rust_code_in_chapters_is_included_not_pasted() {
 /// The line number of `// KIND: name` in a source file, as mdBook's anchors are written.
 fn anchor_line(source: &str, kind: &str, name: &str) -> Option<usize> {
     source.lines().position(|line| {
-        line.trim_start()
-            .strip_prefix("//")
+        // `//` in Rust; `#` in the nginx configurations of examples/nginx/.
+        let line = line.trim_start();
+        line.strip_prefix("//")
+            .or_else(|| line.strip_prefix('#'))
             .and_then(|comment| comment.trim_start().strip_prefix(kind))
             .and_then(|rest| rest.strip_prefix(':'))
             .is_some_and(|rest| rest.trim() == name)
