@@ -21,7 +21,7 @@
 //!
 //! To keep the Host logic in view, this server is as plain as chapter 1's: it serves
 //! one connection at a time and one request per connection. It reads the whole head
-//! (chapter 2's lesson) and parses it with httparse (chapter 5's); the event loop of
+//! (chapter 4's lesson) and parses it with httparse (chapter 5's); the event loop of
 //! chapters 8 and 9 is left out. Each request is logged on stdout, one line, with the
 //! site that answered it.
 
@@ -176,7 +176,7 @@ fn answer(request: &httparse::Request) -> Answer {
         match hosts.first() {
             // An empty Host names no site, and an `http` URI without a host is
             // invalid (RFC 9110, section 4.2.1).
-            Some(value) if value.is_empty() => {
+            Some(&[]) => {
                 return refuse("empty Host header: it names no site");
             }
             Some(value) => value,
