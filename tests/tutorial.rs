@@ -51,7 +51,9 @@
 //!   The test builds and starts PROGRAM in a fresh temporary directory and waits for
 //!   its `listening on http://` line (stdout or stderr). Then it runs each `$ ` command
 //!   (a line ending in ` \` continues on the next) with `bash -c` in that directory,
-//!   stdin empty, stderr merged into stdout as a terminal shows them, and kills it and
+//!   stdin empty, in a terminal that script(1) provides (so curl prints what it prints
+//!   to a learner's terminal, not what it prints into a pipe), stderr and stdout merged
+//!   in the order written, and kills it and
 //!   anything it left running after [`session`]'s `COMMAND_PATIENCE` (30 s). Its output
 //!   must equal the lines that follow, up to the next `$ `. The optional
 //!   `<!-- session-server -->` block (blank lines may come before it) is what PROGRAM
@@ -64,7 +66,9 @@
 //!   (`Date:` values) or RFC 3339 time stamp becomes `DATE`; `curl/7.88.1` becomes
 //!   `curl/VERSION`; in curl's own remarks (`*` lines, `curl: (N)` errors) durations
 //!   (`after 0 ms`) become `N ms`; a port after an address that is not a book port (a
-//!   client's ephemeral port, the one the OS chose for port 0) becomes `PORT`; trailing
+//!   client's ephemeral port, the one the OS chose for port 0) becomes `PORT`; a
+//!   `Content-Length` that differs by exactly what those changed in the lines after it
+//!   (an echoed `User-Agent: curl/…` one digit longer) is accepted; trailing
 //!   white space (and the `\r` of raw HTTP) is dropped, and so are a terminal's style
 //!   sequences (curl -i prints header names in bold). A line that is exactly `...`
 //!   matches any number of lines: use it only where the prose says the output is
@@ -303,8 +307,10 @@ fn rust_code_in_chapters_is_included_not_pasted() {
 /// The line number of `// KIND: name` in a source file, as mdBook's anchors are written.
 fn anchor_line(source: &str, kind: &str, name: &str) -> Option<usize> {
     source.lines().position(|line| {
-        line.trim_start()
-            .strip_prefix("//")
+        // `//` in Rust; `#` in the nginx configurations of examples/nginx/.
+        let line = line.trim_start();
+        line.strip_prefix("//")
+            .or_else(|| line.strip_prefix('#'))
             .and_then(|comment| comment.trim_start().strip_prefix(kind))
             .and_then(|rest| rest.strip_prefix(':'))
             .is_some_and(|rest| rest.trim() == name)
@@ -947,8 +953,10 @@ fn sessions_match_what_the_programs_do() {
         match s.run() {
             session::Outcome::Passed => {}
             session::Outcome::Skipped(tool) if in_ci => failures.push(format!(
-                "{}: {tool} is not installed, and CI=true needs every session checked (.ci/run installs it)",
-                s.at
+                "{}: {tool} is not installed, and CI=true needs every session checked \
+                 (Debian package {}; .ci/run installs it)",
+                s.at,
+                session::package_of(&tool)
             )),
             session::Outcome::Skipped(tool) => {
                 eprintln!("skipped: {tool} not installed ({})", s.at);
