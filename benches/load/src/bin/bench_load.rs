@@ -417,6 +417,9 @@ struct Cell {
     p50_us: f64,
     p99_us: f64,
     cpu_us_per_req: f64,
+    /// The server's CPU time over the run's wall time: near 100 % (one core) when the
+    /// server is the bottleneck; well below, and wrk or the machine's other load was.
+    core_use: f64,
     rss_kib: f64,
     hwm_kib: f64,
     /// wrk's socket errors plus non-2xx answers, summed.
@@ -546,6 +549,7 @@ fn measure_cell(
     }
     let pid = server.pid();
     let ticks_before = cpu_ticks(pid)?;
+    let wall = Instant::now();
     let (wrk, peak) = run_wrk(server.addr, conns, opts.duration, spec.pinned, Some(pid))?;
     let ticks = cpu_ticks(pid)?.saturating_sub(ticks_before);
     Ok(Cell {
@@ -553,6 +557,7 @@ fn measure_cell(
         p50_us: wrk.p50_us,
         p99_us: wrk.p99_us,
         cpu_us_per_req: ticks as f64 * 1e6 / hz as f64 / wrk.requests as f64,
+        core_use: ticks as f64 / hz as f64 / wall.elapsed().as_secs_f64(),
         rss_kib: peak as f64,
         hwm_kib: status_kib(pid, "VmHWM:") as f64,
         errors: wrk.errors as f64,
@@ -680,6 +685,7 @@ fn median_cell(cells: &[Cell]) -> Cell {
         p50_us: m(|c| c.p50_us),
         p99_us: m(|c| c.p99_us),
         cpu_us_per_req: m(|c| c.cpu_us_per_req),
+        core_use: m(|c| c.core_use),
         rss_kib: m(|c| c.rss_kib),
         hwm_kib: m(|c| c.hwm_kib),
         errors: cells.iter().map(|c| c.errors).sum(),
@@ -810,12 +816,13 @@ fn report(r: &Results, opts: &Options, load_before: &str) -> String {
         md,
         "Medians of the rounds; in parentheses, the ratio to hyper on one thread (the \
          two-worker rows: to hyper on two threads). CPU is the server's utime + stime per \
-         request; RSS is the highest VmRSS sampled during the run, HWM the VmHWM at its end.\n"
+         request, and server CPU that time over the run's wall time (100 % is one core; \
+         below that, wrk or the machine's other load held the server back); RSS is the highest VmRSS sampled during the run, HWM the VmHWM at its end.\n"
     );
     md.push_str(
-        "| server | conns | req/s | p50 | p99 | CPU µs/req | RSS KiB | HWM KiB | errors |\n",
+        "| server | conns | req/s | p50 | p99 | CPU µs/req | server CPU | RSS KiB | HWM KiB | errors |\n",
     );
-    md.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    md.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for spec in &r.specs {
         for &conns in &opts.conns {
             let Some(c) = r.cell(spec.name, conns) else {
@@ -824,7 +831,7 @@ fn report(r: &Results, opts: &Options, load_before: &str) -> String {
             let h = r.cell(spec.reference(), conns);
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {:.0} % | {} | {} | {} |",
                 spec.name,
                 thousands(conns as f64),
                 with_ratio(thousands(c.rps), c.rps, h.as_ref().map(|h| h.rps)),
@@ -835,6 +842,7 @@ fn report(r: &Results, opts: &Options, load_before: &str) -> String {
                     c.cpu_us_per_req,
                     h.as_ref().map(|h| h.cpu_us_per_req)
                 ),
+                c.core_use * 100.0,
                 with_ratio(
                     thousands(c.rss_kib),
                     c.rss_kib,
@@ -850,7 +858,7 @@ fn report(r: &Results, opts: &Options, load_before: &str) -> String {
         }
     }
     for note in &r.skipped {
-        let _ = writeln!(md, "| {note} | | | | | | | | |");
+        let _ = writeln!(md, "| {note} | | | | | | | | | |");
     }
 
     let _ = writeln!(
@@ -1184,7 +1192,7 @@ fn main() -> anyhow::Result<()> {
                 let cell = measure_cell(&server, spec, conns, &opts, hz)
                     .with_context(|| format!("{} at {conns} connections", spec.name))?;
                 eprintln!(
-                    "round {}: {:<24} {:>5} conns {:>9.0} req/s  p50 {:>9}  p99 {:>9}  {:.2} µs CPU/req  RSS {} KiB",
+                    "round {}: {:<24} {:>5} conns {:>9.0} req/s  p50 {:>9}  p99 {:>9}  {:.2} µs CPU/req ({:.0} % of a core)  RSS {} KiB",
                     round + 1,
                     spec.name,
                     conns,
@@ -1192,6 +1200,7 @@ fn main() -> anyhow::Result<()> {
                     latency(cell.p50_us),
                     latency(cell.p99_us),
                     cell.cpu_us_per_req,
+                    cell.core_use * 100.0,
                     cell.rss_kib
                 );
                 results
@@ -1250,4 +1259,69 @@ fn pathdiff(chart: &Path, base: &Path) -> String {
         .unwrap_or(&chart)
         .display()
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WRK: &str = "Running 3s test @ http://127.0.0.1:40000/
+  1 threads and 50 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency   450.12us    1.20ms  40.00ms   98.00%
+    Req/Sec    74.21k     3.00k   80.00k    70.00%
+  Latency Distribution
+     50%  266.00us
+     75%  300.00us
+     90%  400.00us
+     99%    8.25ms
+  222645 requests in 3.00s, 60.00MB read
+  Socket errors: connect 0, read 2, write 0, timeout 3
+  Non-2xx or 3xx responses: 7
+Requests/sec:  74215.00
+Transfer/sec:     20.00MB
+";
+
+    #[test]
+    fn reads_wrk_summary() {
+        let w = parse_wrk(WRK).expect("parses");
+        assert_eq!(w.requests, 222_645);
+        assert_eq!(w.rps, 74_215.0);
+        assert_eq!(w.p50_us, 266.0);
+        assert_eq!(w.p99_us, 8_250.0);
+        assert_eq!(w.errors, 12);
+    }
+
+    #[test]
+    fn refuses_wrk_output_without_results() {
+        assert!(parse_wrk("unable to connect to 127.0.0.1:1 Connection refused\n").is_err());
+    }
+
+    #[test]
+    fn durations_in_every_wrk_unit() {
+        assert_eq!(parse_duration_us("250.00us"), Some(250.0));
+        assert_eq!(parse_duration_us("1.50ms"), Some(1_500.0));
+        assert_eq!(parse_duration_us("2.00s"), Some(2_000_000.0));
+        assert_eq!(parse_duration_us("1.00m"), Some(60_000_000.0));
+        assert_eq!(parse_duration_us("fast"), None);
+    }
+
+    #[test]
+    fn medians_and_thousands() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0]), 2.5);
+        assert_eq!(thousands(1_234_567.4), "1,234,567");
+        assert_eq!(thousands(999.0), "999");
+    }
+
+    #[test]
+    fn splice_replaces_only_between_markers() {
+        let dir = temp_dir("splice").expect("temp dir");
+        let path = dir.join("B.md");
+        std::fs::write(&path, format!("# B\nkeep\n{BEGIN}\nold\n{END}\nafter\n")).expect("write");
+        splice(&path, "new\n").expect("splice");
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert_eq!(text, format!("# B\nkeep\n{BEGIN}\nnew\n{END}\nafter\n"));
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
