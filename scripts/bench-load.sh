@@ -54,7 +54,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-export BENCH_LOAD_COMMAND="scripts/bench-load.sh $*"
+export BENCH_LOAD_COMMAND="scripts/bench-load.sh${*:+ $*}"
 setsid "$root/benches/load/target/release/bench_load" "${args[@]}" "${pass[@]}" &
 driver=$!
 status=0

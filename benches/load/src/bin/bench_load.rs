@@ -977,17 +977,20 @@ fn chart(r: &Results, opts: &Options) -> String {
             format!("req/s, {hi} conns (more is better)"),
             cell(hi, |c| c.rps),
         ),
-        (format!("p99, {hi} conns"), cell(hi, |c| c.p99_us)),
         (
-            format!("CPU per request, {lo} conns"),
+            format!("p99, {hi} conns (less is better)"),
+            cell(hi, |c| c.p99_us),
+        ),
+        (
+            format!("CPU per request, {lo} conns (less is better)"),
             cell(lo, |c| c.cpu_us_per_req),
         ),
         (
-            format!("CPU per request, {hi} conns"),
+            format!("CPU per request, {hi} conns (less is better)"),
             cell(hi, |c| c.cpu_us_per_req),
         ),
         (
-            "bytes per idle connection".to_owned(),
+            "bytes per idle connection (less is better)".to_owned(),
             Box::new(|r: &Results, name: &str| r.idle(name).map(|i| i.bytes_per_conn)),
         ),
     ];
