@@ -895,7 +895,15 @@ fn goals(r: &Results, opts: &Options) -> String {
     let mut md = String::from("\n| goal | hostecho | met |\n|---|---:|:---:|\n");
     let mut row = |goal: &str, value: Option<f64>, ok: fn(f64) -> bool, unit: &str| {
         let (v, met) = match value {
-            Some(v) if v.is_finite() => (format!("{v:.2}{unit}"), if ok(v) { "yes" } else { "no" }),
+            Some(v) if v.is_finite() => {
+                // Ratios to two places; bytes are whole.
+                let shown = if unit == "×" {
+                    format!("{v:.2}×")
+                } else {
+                    format!("{v:.0}{unit}")
+                };
+                (shown, if ok(v) { "yes" } else { "no" })
+            }
             _ => ("—".to_owned(), "—"),
         };
         let _ = writeln!(md, "| {goal} | {v} | {met} |");
