@@ -49,6 +49,8 @@ cleanup() {
     if [ -n "$driver" ]; then
         kill -TERM -- "-$driver" 2>/dev/null || true
         wait "$driver" 2>/dev/null || true
+        # The driver's temporary directories (nginx's prefix, server logs), named after it.
+        rm -rf "${TMPDIR:-/tmp}/bench-load-$driver-"*
     fi
 }
 trap cleanup EXIT
