@@ -117,9 +117,13 @@ enum Clock {
 }
 
 /// One client connection.
+///
+/// Generic over its stream so that it can be driven without a socket: the server uses
+/// a mio [`TcpStream`], the fuzz target and some tests an in-memory stream that says
+/// `WouldBlock` when it has nothing more to give, exactly as a non-blocking socket does.
 #[derive(Debug)]
-pub struct Connection {
-    stream: TcpStream,
+pub struct Connection<S = TcpStream> {
+    stream: S,
     at: Endpoints,
     /// Bytes read but not yet framed. Empty (and without capacity) while idle.
     read_buf: Vec<u8>,
@@ -135,9 +139,9 @@ pub struct Connection {
     wants_write: bool,
 }
 
-impl Connection {
+impl<S: Read + Write> Connection<S> {
     /// Wraps an accepted stream.
-    pub fn new(stream: TcpStream, peer: SocketAddr, local: SocketAddr, now: Instant) -> Connection {
+    pub fn new(stream: S, peer: SocketAddr, local: SocketAddr, now: Instant) -> Connection<S> {
         Connection {
             stream,
             at: Endpoints { peer, local },
@@ -152,7 +156,7 @@ impl Connection {
     }
 
     /// The socket, for (re)registering with the poll.
-    pub fn stream_mut(&mut self) -> &mut TcpStream {
+    pub fn stream_mut(&mut self) -> &mut S {
         &mut self.stream
     }
 
