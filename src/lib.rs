@@ -6,11 +6,13 @@
 //! socket to the response without jumping back:
 //!
 //! ```text
-//! server::event_loop  wakes  server::connection
-//!   → http::framing   turns bytes into a http::Request   (or a RequestError)
-//!   → host            decides whether the Host is allowed (or a host::Rejection)
-//!   → echo            renders the request as text, JSON or HTML
-//!   → http::response  turns status, headers and body into bytes
+//! server::event_loop     wakes the connection whose socket is ready, or whose deadline passed
+//!   → server::connection reads bytes into its buffer, and asks
+//!   → http::framing      where the request is: a FramedHead (target parsed, persistence
+//!                        decided), then its body — or a RequestError
+//!   → exchange::admit    whether its Host is allowed (host::HostPolicy::decide)
+//!   → exchange::respond  what the answer is: the echo (echo::render), or exchange::refuse
+//!   → http::response     status, headers and body as bytes
 //!   → server::connection writes them back
 //! ```
 //!
@@ -18,7 +20,8 @@
 //! |---|---|---|
 //! | [`config`] | every knob: bind addresses, limits, Host policy options | no |
 //! | [`error`] | the library's error types and the one place that maps them to statuses | no |
-//! | [`http`] | the request model, framing with httparse, the request target, responses | no |
+//! | [`http`] | the request model, framing with httparse, the request target, the field grammar, responses | no |
+//! | [`exchange`] | what one request is answered: admit its Host, respond with the echo, or refuse | no |
 //! | [`host`] | the Host policy: syntax, patterns, which header counts, the decision | no |
 //! | [`echo`] | content negotiation and the text, JSON and HTML renderers | no |
 //! | [`server`] | listeners, the mio event loop, per-connection state machines, timers | yes |
