@@ -616,7 +616,9 @@ mod tests {
     fn a_lone_cr_while_idle_is_refused() {
         let policy = HostPolicy::new(PolicyOptions::default()).unwrap();
         let (mut conn, mut client) = pair();
-        client.write_all(b"\rGET / HTTP/1.1\r\n\r\n").unwrap();
+        client
+            .write_all(b"\rGET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            .unwrap();
         wait_until_readable(&conn);
         assert_eq!(drive_until_waiting(&mut conn, &policy), Next::Close);
         drop(conn); // as the event loop does on `Close`
