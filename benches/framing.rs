@@ -19,29 +19,8 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use hostecho::http::framing::{BodyDecoder, BodyKind, Limits, parse_head};
 
-const CURL: &[u8] = b"GET /index.html?name=jack&age=18 HTTP/1.1\r\n\
-Host: localhost:8000\r\n\
-User-Agent: curl/8.5.0\r\n\
-Accept: */*\r\n\
-\r\n";
-
-const BROWSER: &[u8] = b"GET /articles/framing?lang=en&page=2 HTTP/1.1\r\n\
-Host: localhost:8000\r\n\
-Connection: keep-alive\r\n\
-sec-ch-ua: \"Chromium\";v=\"131\", \"Not_A Brand\";v=\"24\"\r\n\
-sec-ch-ua-mobile: ?0\r\n\
-sec-ch-ua-platform: \"Linux\"\r\n\
-Upgrade-Insecure-Requests: 1\r\n\
-User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36\r\n\
-Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8\r\n\
-Sec-Fetch-Site: same-origin\r\n\
-Sec-Fetch-Mode: navigate\r\n\
-Sec-Fetch-User: ?1\r\n\
-Sec-Fetch-Dest: document\r\n\
-Referer: http://localhost:8000/articles\r\n\
-Accept-Encoding: gzip, deflate, br, zstd\r\n\
-Accept-Language: en-GB,en;q=0.9\r\n\
-\r\n";
+mod common;
+use common::{BROWSER, CURL};
 
 /// A 64 KiB body, chunked into 4 KiB chunks.
 fn chunked_64k() -> Vec<u8> {

@@ -1,0 +1,59 @@
+//! Requests the benchmarks (and the allocation test) share, so every figure is for the
+//! same bytes: the four-line head `curl` sends, and a 15-field head like Chromium's;
+//! and [`serve`], one request through the whole path without a socket.
+
+#![allow(dead_code)]
+
+use hostecho::exchange::{self, Endpoints};
+use hostecho::host::HostPolicy;
+use hostecho::http::Request;
+use hostecho::http::framing::{self, Limits, Preamble};
+
+/// `curl 'http://localhost:8000/index.html?name=jack&age=18'`
+pub const CURL: &[u8] = b"GET /index.html?name=jack&age=18 HTTP/1.1\r\n\
+Host: localhost:8000\r\n\
+User-Agent: curl/8.5.0\r\n\
+Accept: */*\r\n\
+\r\n";
+
+/// Chromium opening a page, 15 header fields.
+pub const BROWSER: &[u8] = b"GET /articles/framing?lang=en&page=2 HTTP/1.1\r\n\
+Host: localhost:8000\r\n\
+Connection: keep-alive\r\n\
+sec-ch-ua: \"Chromium\";v=\"131\", \"Not_A Brand\";v=\"24\"\r\n\
+sec-ch-ua-mobile: ?0\r\n\
+sec-ch-ua-platform: \"Linux\"\r\n\
+Upgrade-Insecure-Requests: 1\r\n\
+User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36\r\n\
+Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8\r\n\
+Sec-Fetch-Site: same-origin\r\n\
+Sec-Fetch-Mode: navigate\r\n\
+Sec-Fetch-User: ?1\r\n\
+Sec-Fetch-Dest: document\r\n\
+Referer: http://localhost:8000/articles\r\n\
+Accept-Encoding: gzip, deflate, br, zstd\r\n\
+Accept-Language: en-GB,en;q=0.9\r\n\
+\r\n";
+
+/// One request through the whole path; the response bytes are left in `out`.
+pub fn serve(bytes: &[u8], policy: &HostPolicy, at: Endpoints, out: &mut Vec<u8>) {
+    let limits = Limits::default();
+    let Ok(Preamble::RequestAt(start)) = framing::skip_empty_lines(bytes) else {
+        panic!("not a request");
+    };
+    let Ok(Some((framed, _used))) = framing::parse_head(&bytes[start..], &limits) else {
+        panic!("not a complete head");
+    };
+    let response = match exchange::admit(&framed.head, at, policy) {
+        Ok(host) => {
+            let request = Request {
+                head: framed.head,
+                body: Vec::new(),
+            };
+            exchange::respond(&request, &host, framed.persistence, at)
+        }
+        Err(err) => exchange::refuse(&err, Some(&framed.head)),
+    };
+    out.clear();
+    response.write_to(out, "Thu, 26 Nov 2026 12:00:00 GMT");
+}
