@@ -959,7 +959,13 @@ fn sessions_match_what_the_programs_do() {
                 session::package_of(&tool)
             )),
             session::Outcome::Skipped(tool) => {
-                eprintln!("skipped: {tool} not installed ({})", s.at);
+                // To the stderr handle: libtest hides what `eprintln!` prints in a
+                // passing test, and a skip must show in a plain `cargo test`.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "skipped: {tool} not installed ({})",
+                    s.at
+                );
             }
             session::Outcome::Failed(messages) => failures.extend(messages),
         }
@@ -983,4 +989,33 @@ fn no_internal_link_is_broken() {
         }
     }
     assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
+
+#[test]
+fn every_example_names_the_address_it_cannot_bind_in_one_line() {
+    // A learner's first error is usually "the port is taken": a previous run still
+    // going in another terminal. Each example must say which address and why, in one
+    // line, and exit non-zero, with no backtrace even when RUST_BACKTRACE=1 asks for
+    // one (anyhow's `Error: …` from `main` would print one).
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let addr = taken.local_addr().expect("its address");
+    let mut problems = Vec::new();
+    for name in chapter_examples() {
+        let mut command = Command::new(build_example(&name));
+        command
+            .arg(addr.to_string())
+            .env("RUST_BACKTRACE", "1")
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null());
+        let output = run_within(command, PATIENCE);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let expected = format!("error: cannot bind {addr}: Address already in use (os error 98)\n");
+        if output.status.success() || stderr != expected {
+            problems.push(format!(
+                "{name}: exit {:?}, stderr {stderr:?} (expected {expected:?})",
+                output.status.code()
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }
