@@ -29,13 +29,15 @@
 //!   everyone else forever (chapters 7 to 9);
 //! - it never looks at the `Host` header (chapters 10 to 12).
 //!
-//! It uses only the standard library (and `anyhow`, so that `main` can use `?`).
+//! It uses only the standard library. If it cannot bind (the port is taken, or needs
+//! privileges) it says which address and why in one line, and exits with status 1.
 
 // ANCHOR: main
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::process::ExitCode;
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
     // The address comes from the command line so a test can ask for port 0 and let the
     // OS pick a free one. 8080 is the traditional "development" port; hostecho itself
     // uses 8090, so both can run side by side.
@@ -45,12 +47,24 @@ fn main() -> anyhow::Result<()> {
 
     // `bind` does three system calls: socket(), bind() and listen(). From here on the OS
     // accepts connections for us and queues them (the "backlog") until we call accept().
-    let listener = TcpListener::bind(&addr)?;
+    // If bind fails, nothing can be served: say which address and why, in one line, and
+    // exit with a failure status. (The OS's reason, such as "Address already in use (os
+    // error 98)", is what to search for.)
+    let listener = match TcpListener::bind(&addr) {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("error: cannot bind {addr}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
 
     // Print the address we really got (with port 0 the OS chose it). Rust's stdout is
     // line-buffered, so the newline flushes it even when stdout is a pipe: whoever
     // started us can read this line and know we are ready.
-    println!("listening on http://{}", listener.local_addr()?);
+    let local = listener
+        .local_addr()
+        .expect("a socket that was just bound has a local address");
+    println!("listening on http://{local}");
 
     // `incoming()` calls accept() in a loop. Each accept() blocks until a client has
     // connected, and hands us one connected socket. While we are busy with that client,
@@ -64,7 +78,7 @@ fn main() -> anyhow::Result<()> {
             eprintln!("connection failed: {e}");
         }
     }
-    Ok(())
+    ExitCode::SUCCESS
 }
 // ANCHOR_END: main
 

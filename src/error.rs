@@ -49,7 +49,11 @@ pub enum RequestError {
     /// (RFC 9110 §9.3.6). A 2xx would tell the client the tunnel is open.
     MethodNotImplemented(String),
     /// The head did not arrive completely within `--header-timeout`.
-    HeadTimeout,
+    HeadTimeout {
+        /// The configured limit, named in the message so a client (or its operator)
+        /// learns what to change.
+        limit: std::time::Duration,
+    },
     /// The Host policy refused the request: no Host, two, an invalid one, or one that no
     /// `--allowed-hosts` pattern allows.
     Host(Rejection),
@@ -68,7 +72,7 @@ impl RequestError {
             RequestError::VersionNotSupported(_) => Status::HTTP_VERSION_NOT_SUPPORTED,
             RequestError::TransferCodingNotImplemented(_)
             | RequestError::MethodNotImplemented(_) => Status::NOT_IMPLEMENTED,
-            RequestError::HeadTimeout => Status::REQUEST_TIMEOUT,
+            RequestError::HeadTimeout { .. } => Status::REQUEST_TIMEOUT,
         }
     }
 }
@@ -105,15 +109,27 @@ impl fmt::Display for RequestError {
                 f,
                 "method {method} is not implemented: hostecho echoes, it does not open tunnels"
             ),
-            RequestError::HeadTimeout => {
-                write!(f, "request header section was not received in time")
-            }
+            RequestError::HeadTimeout { limit } => write!(
+                f,
+                "request header section was not received within {} (--header-timeout)",
+                seconds(*limit)
+            ),
             RequestError::Host(rejection) => f.write_str(&rejection.message),
         }
     }
 }
 
 impl std::error::Error for RequestError {}
+
+/// A duration as the flags take it: whole seconds (`10 s`), or with a fraction when a
+/// test or an embedding program configured one (`0.25 s`).
+fn seconds(d: std::time::Duration) -> String {
+    if d.subsec_nanos() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{} s", d.as_secs_f64())
+    }
+}
 
 /// What is malformed about a request: one kind per rule a client can break, so that
 /// tests and callers match on the rule, not on the wording of its message.

@@ -5,7 +5,7 @@
 //! stderr and a non-zero exit.
 
 use std::io::Write;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -33,7 +33,14 @@ Examples:
   hostecho --bind 127.0.0.1:8090 --use-x-forwarded-host --trusted-proxies 127.0.0.1/32
       behind a local reverse proxy that sets X-Forwarded-Host
   hostecho check --allowed-hosts .example.com --compare example.com evil.example
-      say whether the server would allow those Hosts, and why, next to Django and Starlette";
+      say whether the server would allow those Hosts, and why, next to Django and Starlette
+
+Logging: RUST_LOG=debug (or trace) sets hostecho's own level; other crates stay at warn
+unless RUST_LOG names them, e.g. RUST_LOG=debug,mio=trace.
+
+Exit status: 1 when the server cannot start (an address in use, a port that needs
+privileges), 2 for bad arguments (a flag, an environment variable, an --allowed-hosts
+pattern); every start-up error is one line on stderr that starts with 'error:'.";
 
 const CHECK_EXAMPLES: &str = "\
 Examples:
@@ -58,11 +65,12 @@ struct Args {
     #[command(subcommand)]
     command: Option<Command>,
 
-    /// Address to listen on: IPv4 or [IPv6] with a port; port 0 picks a free one.
-    /// Repeat the flag, or separate with commas, to listen on several.
+    /// Address to listen on: IPv4, [IPv6] or a name (localhost) with a port; a name is
+    /// bound on every address it resolves to; port 0 picks a free one. Repeat the flag,
+    /// or separate with commas, to listen on several.
     #[arg(short, long, value_name = "ADDR", env = "HOSTECHO_BIND", value_delimiter = ',',
           default_value = DEFAULT_BIND, value_parser = parse_bind)]
-    bind: Vec<SocketAddr>,
+    bind: Vec<BindAddrs>,
 
     /// Hosts to answer for: example.com, .example.com (and subdomains), *.example.com
     /// (subdomains only), *, IP literals, CIDR ranges. Repeatable, comma-separated.
@@ -175,7 +183,7 @@ struct CheckArgs {
 
     /// The address of the socket that accepted the request: the host of last resort
     /// for HTTP/1.0 without Host.
-    #[arg(long, value_name = "ADDR", default_value = check::DEFAULT_LOCAL, value_parser = parse_bind)]
+    #[arg(long, value_name = "ADDR", default_value = check::DEFAULT_LOCAL, value_parser = parse_socket_addr)]
     local: SocketAddr,
 
     /// One JSON object per line and value: value, allowed, host, port, source,
@@ -201,12 +209,86 @@ fn parse_ip(s: &str) -> Result<std::net::IpAddr, String> {
         .map_err(|_| format!("{s:?} is not an IP address like 127.0.0.1 or ::1"))
 }
 
-/// Parses one listening address, allowing spaces around it (`a, b` in an env var).
-fn parse_bind(s: &str) -> Result<SocketAddr, String> {
+/// Parses one socket address literal, allowing spaces around it.
+fn parse_socket_addr(s: &str) -> Result<SocketAddr, String> {
     let s = s.trim();
     s.parse().map_err(|_| {
         format!("{s:?} is not an address with a port, like 127.0.0.1:8090 or [::1]:8090")
     })
+}
+
+/// The addresses one `--bind` value stands for: one for an IP literal, every address
+/// a name resolves to (`localhost` is often both 127.0.0.1 and ::1).
+#[derive(Clone, Debug)]
+struct BindAddrs(Vec<SocketAddr>);
+
+/// Parses one listening address, allowing spaces around it (`a, b` in an env var): an
+/// IP literal with a port, or a host name with a port, resolved here with the system's
+/// resolver (`/etc/hosts` first), as `std::net::ToSocketAddrs` does.
+fn parse_bind(s: &str) -> Result<BindAddrs, String> {
+    let s = s.trim();
+    if let Ok(addr) = s.parse::<SocketAddr>() {
+        return Ok(BindAddrs(vec![addr]));
+    }
+    let shape = || {
+        format!(
+            "{s:?} is not an address with a port, like 127.0.0.1:8090, [::1]:8090 or localhost:8090"
+        )
+    };
+    let (host, port) = s.rsplit_once(':').ok_or_else(shape)?;
+    let port: u16 = port.parse().map_err(|_| shape())?;
+    // Only a plain host name goes to the resolver. Anything else (`1.2.3.999`,
+    // `localhost:80` before a second port, `[::1` …) is a typo, and handing it to
+    // getaddrinfo would send it to the DNS server, which can take seconds to fail.
+    let is_name = !host.is_empty()
+        && host.len() <= 253
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        && host.chars().any(|c| c.is_ascii_alphabetic())
+        && !host.starts_with(['-', '.']);
+    if !is_name {
+        return Err(shape());
+    }
+    let resolved: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {host:?}: {e}"))?
+        .collect();
+    // A name may list ::1 on a machine whose kernel has IPv6 turned off; binding it
+    // would then fail with "Cannot assign requested address" although the IPv4
+    // address would do. Keep only the families this machine can bind.
+    let ipv6 = ipv6_available();
+    let mut addrs: Vec<SocketAddr> = Vec::new();
+    for addr in resolved {
+        if (addr.is_ipv4() || ipv6) && !addrs.contains(&addr) {
+            addrs.push(addr);
+        }
+    }
+    if addrs.is_empty() {
+        return Err(format!(
+            "{host:?} resolves to no address this machine can bind"
+        ));
+    }
+    Ok(BindAddrs(addrs))
+}
+
+/// Whether this machine has IPv6: its loopback address can be bound (port 0, loopback,
+/// closed at once, so nothing can connect to it).
+fn ipv6_available() -> bool {
+    std::net::TcpListener::bind((std::net::Ipv6Addr::LOCALHOST, 0)).is_ok()
+}
+
+/// Every address to listen on, in the order given, each once: `-b localhost:8090
+/// -b 127.0.0.1:8090` binds 127.0.0.1:8090 once. Port 0 asks for a new port each time,
+/// so `127.0.0.1:0,127.0.0.1:0` stays two sockets.
+fn bind_addresses(values: Vec<BindAddrs>) -> Vec<SocketAddr> {
+    let mut addrs: Vec<SocketAddr> = Vec::new();
+    for addr in values.into_iter().flat_map(|v| v.0) {
+        if addr.port() == 0 || !addrs.contains(&addr) {
+            addrs.push(addr);
+        }
+    }
+    addrs
 }
 
 /// Parses one CIDR range; a bare address means just that address (/32 or /128).
@@ -220,7 +302,7 @@ fn parse_cidr(s: &str) -> Result<IpNet, String> {
 impl Args {
     fn into_config(self) -> Config {
         Config {
-            bind: self.bind,
+            bind: bind_addresses(self.bind),
             policy: PolicyOptions {
                 // Trimmed here as well as by the policy, so the start-up log shows
                 // `a.example, b.example` the way it was meant.
@@ -254,6 +336,12 @@ struct CheckCli {
     command: Command,
 }
 
+/// The exit status for bad input: a flag, an environment variable or a pattern that
+/// hostecho cannot use. clap exits with 2 for its own errors, and so does everything
+/// else that is the caller's to fix, so a script can tell "fix the command" (2) from
+/// "the machine said no" (1).
+const EXIT_BAD_INPUT: u8 = 2;
+
 /// Prints a command-line error as one line (or the help), and gives the exit status.
 fn clap_exit(e: clap::Error) -> ExitCode {
     match e.kind() {
@@ -261,17 +349,78 @@ fn clap_exit(e: clap::Error) -> ExitCode {
             let _ = e.print();
             ExitCode::SUCCESS
         }
-        // clap's message is several lines with a usage hint; the first names the problem.
         _ => {
-            let rendered = e.render().to_string();
-            let first = rendered
-                .lines()
-                .next()
-                .unwrap_or("error: invalid arguments");
-            eprintln!("{first} (see --help)");
-            ExitCode::from(2)
+            eprintln!("{}", one_line(&e.render().to_string()));
+            ExitCode::from(EXIT_BAD_INPUT)
         }
     }
+}
+
+/// clap's message is several lines: the problem, a blank line, perhaps a `tip:` (the
+/// nearest flag to a typo, `--bnid` → `--bind`), the usage. The first line and the tip
+/// are what a user needs; the usage is one `--help` away.
+fn one_line(rendered: &str) -> String {
+    let mut lines = rendered.lines().map(str::trim);
+    let first = lines
+        .next()
+        .filter(|l| !l.is_empty())
+        .unwrap_or("error: invalid arguments");
+    let tips: Vec<&str> = lines
+        .filter_map(|l| l.strip_prefix("tip:"))
+        .map(str::trim)
+        .collect();
+    if tips.is_empty() {
+        format!("{first} (see --help)")
+    } else {
+        format!("{first}; {} (see --help)", tips.join("; "))
+    }
+}
+
+/// The log filter, from `RUST_LOG` (if set and not empty) in env_logger's syntax.
+///
+/// hostecho's own log is the lesson; its dependencies' is noise to a learner: at trace,
+/// mio logs every registration with its poller. So other crates stay at `warn`, and a
+/// bare level (`RUST_LOG=trace`, or `debug` in `debug,mio=trace`) applies to hostecho
+/// alone. A directive that names a crate or module (`mio=trace`, `hostecho::server`)
+/// is kept as written, so anything can still be turned on by name.
+fn log_filter(rust_log: Option<&str>) -> String {
+    let Some(spec) = rust_log.map(str::trim).filter(|s| !s.is_empty()) else {
+        return "warn,hostecho=info".to_owned();
+    };
+    // `directives/regex`: the regex filters messages and is kept as it is.
+    let (directives, regex) = match spec.split_once('/') {
+        Some((d, r)) => (d, Some(r)),
+        None => (spec, None),
+    };
+    let mut filter = vec!["warn".to_owned()];
+    for directive in directives
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
+        if directive.parse::<log::LevelFilter>().is_ok() {
+            filter.push(format!("hostecho={directive}"));
+        } else {
+            filter.push(directive.to_owned());
+        }
+    }
+    let mut filter = filter.join(",");
+    if let Some(regex) = regex {
+        filter.push('/');
+        filter.push_str(regex);
+    }
+    filter
+}
+
+/// Sets up env_logger with [`log_filter`]; `RUST_LOG_STYLE` still chooses colours.
+fn init_logging() {
+    let rust_log = std::env::var("RUST_LOG").ok();
+    let mut builder = env_logger::Builder::new();
+    builder.parse_filters(&log_filter(rust_log.as_deref()));
+    if let Ok(style) = std::env::var("RUST_LOG_STYLE") {
+        builder.parse_write_style(&style);
+    }
+    builder.init();
 }
 
 fn main() -> ExitCode {
@@ -292,30 +441,62 @@ fn main() -> ExitCode {
         // `hostecho --help`, running the same code however clap reached it.
         return run_check(check_args);
     }
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    init_logging();
 
     match serve(args.into_config()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // One line: the error and its causes, no backtrace.
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            exit_status_of(&e)
         }
+    }
+}
+
+/// 2 for an error in what the user gave (a pattern), 1 for what the OS refused.
+fn exit_status_of(e: &anyhow::Error) -> ExitCode {
+    match e.downcast_ref::<hostecho::Error>() {
+        Some(hostecho::Error::Pattern { .. }) => ExitCode::from(EXIT_BAD_INPUT),
+        _ => ExitCode::FAILURE,
     }
 }
 
 fn serve(config: Config) -> anyhow::Result<()> {
     let server = Server::bind(config)?;
     // Scripts and tests wait for these lines, so they go to stdout, flushed, before
-    // anything is served.
+    // anything is served: first one `listening on` line per socket, then a line for
+    // each wildcard that says what to connect to instead.
     let mut stdout = std::io::stdout().lock();
-    for addr in server.local_addrs() {
+    let addrs = server.local_addrs();
+    for addr in &addrs {
         writeln!(stdout, "listening on http://{addr}").context("writing to stdout")?;
+    }
+    for addr in &addrs {
+        if let Some(hint) = connect_hint(*addr) {
+            writeln!(stdout, "{hint}").context("writing to stdout")?;
+        }
     }
     stdout.flush().context("writing to stdout")?;
     drop(stdout);
     server.run()?;
     Ok(())
+}
+
+/// For a wildcard bind, the URL to use from this machine. `0.0.0.0` and `[::]` mean
+/// "every address" to `bind`; as a URL, `http://0.0.0.0:8090/` is a Host the default
+/// policy refuses (and on some systems, an address that does not connect at all).
+/// `localhost` is allowed by default; for `[::]`, bound IPv6-only, it is `[::1]`.
+fn connect_hint(addr: SocketAddr) -> Option<String> {
+    let (wildcard, url) = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            ("0.0.0.0", format!("http://localhost:{}/", addr.port()))
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => ("[::]", format!("http://[::1]:{}/", addr.port())),
+        _ => return None,
+    };
+    Some(format!(
+        "connect to {url} from this machine ({wildcard} means every address; it is not one to connect to)"
+    ))
 }
 
 /// `hostecho check`: gather the values (from arguments and stdin), decide each, print
@@ -397,4 +578,92 @@ fn check_values(args: CheckArgs) -> anyhow::Result<u8> {
     }
     stdout.flush().context("writing to stdout")?;
     Ok(check::exit_status(&outcomes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bare_level_is_hostechos_and_other_crates_stay_at_warn() {
+        assert_eq!(log_filter(None), "warn,hostecho=info");
+        assert_eq!(log_filter(Some("")), "warn,hostecho=info");
+        assert_eq!(log_filter(Some("trace")), "warn,hostecho=trace");
+        assert_eq!(log_filter(Some("DEBUG")), "warn,hostecho=DEBUG");
+        assert_eq!(
+            log_filter(Some("debug,mio=trace")),
+            "warn,hostecho=debug,mio=trace"
+        );
+        assert_eq!(
+            log_filter(Some("hostecho::server=trace/read")),
+            "warn,hostecho::server=trace/read"
+        );
+    }
+
+    #[test]
+    fn clap_errors_keep_their_first_line_and_tip() {
+        let rendered = "error: unexpected argument '--bnid' found\n\n  \
+                        tip: a similar argument exists: '--bind'\n\n\
+                        Usage: hostecho --bind <ADDR>\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            one_line(rendered),
+            "error: unexpected argument '--bnid' found; a similar argument exists: '--bind' (see --help)"
+        );
+        assert_eq!(one_line("error: x\n\nUsage: y\n"), "error: x (see --help)");
+    }
+
+    #[test]
+    fn wildcards_get_a_url_to_connect_to_and_others_none() {
+        let hint = |s: &str| connect_hint(s.parse().expect("an address"));
+        assert!(
+            hint("0.0.0.0:8092")
+                .expect("a hint")
+                .starts_with("connect to http://localhost:8092/ ")
+        );
+        assert!(
+            hint("[::]:8092")
+                .expect("a hint")
+                .starts_with("connect to http://[::1]:8092/ ")
+        );
+        assert_eq!(hint("127.0.0.1:8092"), None);
+    }
+
+    #[test]
+    fn bind_values_resolve_names_and_refuse_typos_without_a_lookup() {
+        let one = |s: &str| parse_bind(s).map(|b| b.0);
+        assert_eq!(
+            one(" 127.0.0.1:8090 "),
+            Ok(vec!["127.0.0.1:8090".parse().expect("an address")])
+        );
+        let localhost = one("localhost:8090").expect("localhost resolves");
+        assert!(!localhost.is_empty());
+        assert!(
+            localhost
+                .iter()
+                .all(|a| a.ip().is_loopback() && a.port() == 8090)
+        );
+        for typo in [
+            "localhost:80:80",
+            "1.2.3.999:80",
+            "localhost",
+            "localhost:http",
+            ":80",
+        ] {
+            assert!(one(typo).is_err(), "{typo}");
+        }
+        let twice = bind_addresses(vec![
+            BindAddrs(vec!["127.0.0.1:8090".parse().expect("an address")]),
+            BindAddrs(localhost),
+            BindAddrs(vec!["127.0.0.1:0".parse().expect("an address")]),
+            BindAddrs(vec!["127.0.0.1:0".parse().expect("an address")]),
+        ]);
+        assert_eq!(
+            twice
+                .iter()
+                .filter(|a| a.to_string() == "127.0.0.1:8090")
+                .count(),
+            1
+        );
+        assert_eq!(twice.iter().filter(|a| a.port() == 0).count(), 2);
+    }
 }

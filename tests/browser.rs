@@ -2,7 +2,8 @@
 //! a learner's browser does, and must be given the HTML echo.
 //!
 //! Needs Debian's `chromium` (`.ci/run` installs it). Without it the test says
-//! "skipped: chromium not installed" — except under `CI=true`, where it fails.
+//! "skipped: chromium not installed" on the terminal, even in a plain `cargo test` —
+//! except under `CI=true`, where it fails.
 
 mod support;
 
@@ -28,11 +29,10 @@ fn chromium() -> Option<&'static str> {
 #[test]
 fn chromium_gets_the_html_echo() {
     let Some(chromium) = chromium() else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "chromium is required in CI (.ci/run installs it)"
+        support::skip(
+            "chromium not installed (tests/browser.rs)",
+            "install chromium (.ci/run does)",
         );
-        eprintln!("skipped: chromium not installed");
         return;
     };
     let server = TestServer::start(&[]);
@@ -87,4 +87,45 @@ fn chromium_gets_the_html_echo() {
     );
     let log = server.wait_for_log("\"GET /index.html?name=jack&age=18 HTTP/1.1\" 200");
     assert!(log.contains("host=localhost"), "{log}");
+}
+
+#[test]
+fn a_skip_shows_in_a_plain_cargo_test() {
+    // This test binary, run again as `cargo test` runs it (output captured, no
+    // --nocapture) on a PATH where no browser can be found: the skip must be on the
+    // terminal, where a learner without Chromium sees it. An `eprintln!` would be
+    // captured by libtest and shown only if the test failed.
+    let out = Command::new(std::env::current_exe().expect("this test binary"))
+        .args([
+            "--exact",
+            "chromium_gets_the_html_echo",
+            "--test-threads",
+            "1",
+        ])
+        .env("PATH", "/nonexistent")
+        .env_remove("CI")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the test binary again");
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{printed}");
+    assert!(
+        printed.contains("skipped: chromium not installed"),
+        "a plain run does not show the skip:\n{printed}"
+    );
+    assert!(printed.contains("1 passed"), "{printed}");
+
+    // Under CI=true the same run fails: a missing browser is not a pass there.
+    let out = Command::new(std::env::current_exe().expect("this test binary"))
+        .args(["--exact", "chromium_gets_the_html_echo"])
+        .env("PATH", "/nonexistent")
+        .env("CI", "true")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the test binary again");
+    assert!(!out.status.success(), "CI=true must fail without chromium");
 }

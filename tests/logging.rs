@@ -73,3 +73,25 @@ fn default_level_is_info() {
     assert!(log.contains("INFO"), "{log}");
     assert!(!log.contains("DEBUG"), "{log}");
 }
+
+#[test]
+fn trace_is_hostechos_alone_unless_rust_log_names_another_crate() {
+    // At trace, mio logs every registration with its poller ("registering event source
+    // with poller: token=Token(…)"), which buries the raw bytes a learner came for.
+    let server = TestServer::start_with(&[], &[("RUST_LOG", "trace")]);
+    server.send(GET);
+    let log = server.wait_for_log("wrote ");
+    assert!(log.contains("Host: localhost\\r\\n"), "{log}");
+    let others: Vec<&str> = log.lines().filter(|l| !l.contains(" hostecho")).collect();
+    assert!(
+        others.is_empty(),
+        "lines from other crates:\n{}",
+        others.join("\n")
+    );
+
+    // Named, mio's trace is there.
+    let server = TestServer::start_with(&[], &[("RUST_LOG", "info,mio=trace")]);
+    server.send(GET);
+    server.wait_for_log("\" 200 ");
+    server.wait_for_log(" mio::");
+}

@@ -346,7 +346,12 @@ fn available(tool: &str) -> bool {
             std::env::var("CI").as_deref() != Ok("true"),
             "{tool} is not installed, and CI=true: install it (.ci/run does)"
         );
-        eprintln!("skipped: {tool} not installed");
+        // Written to the stderr handle, not with eprintln!, which libtest would capture
+        // and hide for a passing test (see tests/support/mod.rs, `skip`).
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: {tool} not installed (tests/nginx.rs)"
+        );
     }
     found
 }

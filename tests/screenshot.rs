@@ -104,7 +104,12 @@ fn screenshot_script_photographs_chapter_3s_server() {
             std::env::var("CI").as_deref() != Ok("true"),
             "chromium is required in CI (.ci/run installs it)"
         );
-        eprintln!("skipped: chromium not installed");
+        // Written to the stderr handle, not with eprintln!, which libtest would capture
+        // and hide for a passing test (see tests/support/mod.rs, `skip`).
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            b"skipped: chromium not installed (tests/screenshot.rs)\n",
+        );
         return;
     }
     let mut child = Command::new(build_example("ch03_response"))

@@ -84,7 +84,20 @@
 //!
 //!   A command that names a tool which is not installed (curl, nc, ss, nginx,
 //!   chromium, python3, wrk) makes its whole session print `skipped: TOOL not
-//!   installed` to stderr and pass, except under `CI=true`, where it fails.
+//!   installed` to stderr and pass, except under `CI=true`, where it fails. The line is
+//!   written to the stderr handle, which libtest does not capture, so a plain
+//!   `cargo test` shows it.
+//!
+//!   A session whose ARGS, environment or commands name a wildcard address (`0.0.0.0`,
+//!   `[::]`, or Python's `""` host) runs, server and commands, in a private network
+//!   namespace that has only loopback: `unshare -n` holds it, `nsenter --net` enters it.
+//!   A wildcard bind there reaches nobody beyond the machine, and `ss` sees only the
+//!   session's sockets. Without `unshare -n` such a session is skipped, visibly, and
+//!   fails under `CI=true`. Outside a namespace the ports are probed on loopback only.
+//!
+//!   The README's sessions (`README.md`) are run the same way, by
+//!   `readme_sessions_match_what_hostecho_does`; every README `console` block that shows
+//!   output must be a session or a `hostecho check` transcript.
 //! - **Links hold.** Every relative link in the book names a file in `tutorial/src`
 //!   (what mdBook publishes), and every `#anchor` a heading of the page it points to.
 //!
@@ -939,17 +952,66 @@ fn sessions_match_what_the_programs_do() {
     let only: Option<Vec<String>> = std::env::var("TUTORIAL_PAGES")
         .ok()
         .map(|v| v.split(',').map(|s| s.trim().to_owned()).collect());
+    let sessions: Vec<session::Session> = session::sessions()
+        .into_iter()
+        .filter(|s| {
+            only.as_ref()
+                .is_none_or(|only| only.iter().any(|o| s.page.contains(o.as_str())))
+        })
+        .collect();
+    run_sessions(&sessions);
+}
+
+#[test]
+fn readme_sessions_match_what_hostecho_does() {
+    let sessions = session::readme_sessions();
+    assert!(
+        sessions.len() >= 2,
+        "README.md: its curl transcripts are sessions"
+    );
+    run_sessions(&sessions);
+}
+
+#[test]
+fn every_readme_transcript_is_checked() {
+    // A `console` block that shows output is a transcript, and a transcript nobody runs
+    // drifts: each must be a session or a `hostecho check` transcript (tests/check.rs).
+    // A block of commands alone (what to type, no output) is `sh`.
+    let readme = fs::read_to_string(root().join("README.md")).expect("read README.md");
+    let lines: Vec<&str> = readme.lines().collect();
+    let mut unchecked = Vec::new();
+    let mut index = 0;
+    while index < lines.len() {
+        if lines[index].trim_end() == "```console" {
+            let end = lines[index + 1..]
+                .iter()
+                .position(|l| l.trim_end() == "```")
+                .map_or(lines.len(), |n| index + 1 + n);
+            let shows_output = lines[index + 1..end].iter().any(|l| !l.starts_with("$ "));
+            let marker = index
+                .checked_sub(1)
+                .map(|i| lines[i].trim())
+                .unwrap_or_default();
+            let checked =
+                marker.starts_with("<!-- session:") || marker == "<!-- check-transcript -->";
+            if shows_output && !checked {
+                unchecked.push(format!("README.md:{}", index + 1));
+            }
+            index = end;
+        }
+        index += 1;
+    }
+    assert!(
+        unchecked.is_empty(),
+        "console blocks with output but no `<!-- session: … -->` marker: {unchecked:?}"
+    );
+}
+
+/// Runs sessions one after another, and fails with every difference found.
+fn run_sessions(sessions: &[session::Session]) {
     let in_ci = std::env::var("CI").as_deref() == Ok("true");
     let mut failures = Vec::new();
-    let mut ran = 0;
-    for s in session::sessions() {
-        if only
-            .as_ref()
-            .is_some_and(|only| !only.iter().any(|o| s.page.contains(o.as_str())))
-        {
-            continue;
-        }
-        ran += 1;
+    for s in sessions {
         match s.run() {
             session::Outcome::Passed => {}
             session::Outcome::Skipped(tool) if in_ci => failures.push(format!(
@@ -959,12 +1021,18 @@ fn sessions_match_what_the_programs_do() {
                 session::package_of(&tool)
             )),
             session::Outcome::Skipped(tool) => {
-                eprintln!("skipped: {tool} not installed ({})", s.at);
+                // To the stderr handle: libtest hides what `eprintln!` prints in a
+                // passing test, and a skip must show in a plain `cargo test`.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "skipped: {tool} not installed ({})",
+                    s.at
+                );
             }
             session::Outcome::Failed(messages) => failures.extend(messages),
         }
     }
-    eprintln!("{ran} sessions run");
+    eprintln!("{} sessions run", sessions.len());
     assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
 }
 
@@ -983,4 +1051,33 @@ fn no_internal_link_is_broken() {
         }
     }
     assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
+
+#[test]
+fn every_example_names_the_address_it_cannot_bind_in_one_line() {
+    // A learner's first error is usually "the port is taken": a previous run still
+    // going in another terminal. Each example must say which address and why, in one
+    // line, and exit non-zero, with no backtrace even when RUST_BACKTRACE=1 asks for
+    // one (anyhow's `Error: …` from `main` would print one).
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let addr = taken.local_addr().expect("its address");
+    let mut problems = Vec::new();
+    for name in chapter_examples() {
+        let mut command = Command::new(build_example(&name));
+        command
+            .arg(addr.to_string())
+            .env("RUST_BACKTRACE", "1")
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null());
+        let output = run_within(command, PATIENCE);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let expected = format!("error: cannot bind {addr}: Address already in use (os error 98)\n");
+        if output.status.success() || stderr != expected {
+            problems.push(format!(
+                "{name}: exit {:?}, stderr {stderr:?} (expected {expected:?})",
+                output.status.code()
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }

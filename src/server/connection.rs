@@ -240,7 +240,13 @@ impl<S: Read + Write> Connection<S> {
     pub fn on_timeout(&mut self, ctx: &Context<'_>) -> Next {
         match self.state {
             State::Head => {
-                self.refuse(ctx, None, &RequestError::HeadTimeout);
+                self.refuse(
+                    ctx,
+                    None,
+                    &RequestError::HeadTimeout {
+                        limit: ctx.header_timeout,
+                    },
+                );
                 match self.flush() {
                     Ok(true) | Err(_) => Next::Close,
                     Ok(false) => Next::Write,

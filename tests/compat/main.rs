@@ -28,7 +28,12 @@ fn skip(why: &str) {
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         panic!("CI=true, and the comparison cannot run: {why}");
     }
-    eprintln!("skipped: {why}");
+    // Written to the stderr handle, not with eprintln!, which libtest would capture
+    // and hide for a passing test (see tests/support/mod.rs, `skip`).
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr(),
+        format!("skipped: {why} (tests/compat)\n").as_bytes(),
+    );
 }
 
 fn here() -> PathBuf {

@@ -40,10 +40,12 @@ const TOOLS: [(&str, &str); 7] = [
 
 /// One `<!-- session: … -->` block of the book, with its optional server block.
 pub struct Session {
-    /// `tutorial/src/PAGE:LINE` of the marker.
+    /// `tutorial/src/PAGE:LINE` (or `README.md:LINE`) of the marker.
     pub at: String,
-    /// The page's file name, for the messages of each command.
+    /// The page's file name.
     pub page: String,
+    /// The page's path from the repository's root, for the messages of each command.
+    pub file: String,
     /// `NAME=value` words before the program.
     pub env: Vec<(String, String)>,
     /// An example name, `hostecho`, or `-` for no server.
@@ -66,7 +68,21 @@ pub struct Step {
 /// Every session in the book. Panics, naming the page and line, on a marker that is not
 /// in the documented form: a session the test cannot read is one nobody checks.
 pub fn sessions() -> Vec<Session> {
-    pages().iter().flat_map(sessions_of).collect()
+    pages()
+        .iter()
+        .flat_map(|page| sessions_of(page, "tutorial/src/"))
+        .collect()
+}
+
+/// The sessions of the README, which shows what hostecho prints the same way, and is
+/// checked the same way. Panics as [`sessions`] does.
+pub fn readme_sessions() -> Vec<Session> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let page = Page {
+        name: "README.md".to_owned(),
+        text: fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    };
+    sessions_of(&page, "")
 }
 
 /// The HTML comment on a line, if the line is only one: `<!-- text -->` gives `text`.
@@ -77,9 +93,11 @@ fn comment(line: &str) -> Option<&str> {
         .map(str::trim)
 }
 
-fn sessions_of(page: &Page) -> Vec<Session> {
+/// The sessions of one page, whose path from the repository's root is `dir` + its name.
+fn sessions_of(page: &Page, dir: &str) -> Vec<Session> {
     let lines: Vec<&str> = page.text.lines().collect();
-    let at = |index: usize| format!("tutorial/src/{}:{}", page.name, index + 1);
+    let file = format!("{dir}{}", page.name);
+    let at = |index: usize| format!("{file}:{}", index + 1);
     let mut found = Vec::new();
     // The server blocks that belong to a session, so that a stray one can be reported.
     let mut claimed = BTreeSet::new();
@@ -137,6 +155,7 @@ fn sessions_of(page: &Page) -> Vec<Session> {
         found.push(Session {
             at: at(index),
             page: page.name.clone(),
+            file: file.clone(),
             env,
             program,
             args,
@@ -236,9 +255,25 @@ pub enum Outcome {
 }
 
 impl Session {
+    /// Whether the session binds a wildcard address (`0.0.0.0`, `[::]`, or Python's
+    /// `""` host): then its server and commands run in a private network namespace.
+    ///
+    /// A socket bound to a wildcard takes connections to every address of the machine,
+    /// its network addresses included, so for as long as the session runs anyone on the
+    /// network could reach it. In a fresh namespace the only interface is loopback, so
+    /// the same commands show the same behaviour and nothing outside can connect.
+    pub fn needs_private_network(&self) -> bool {
+        self.args.iter().any(|a| names_wildcard(a))
+            || self.env.iter().any(|(_, v)| names_wildcard(v))
+            || self.steps.iter().any(|s| names_wildcard(&s.command))
+    }
+
     /// The tools its commands name that are not installed here.
     pub fn missing_tools(&self) -> Vec<String> {
         let mut missing = BTreeSet::new();
+        if self.needs_private_network() && !private_network_available() {
+            missing.insert("unshare".to_owned());
+        }
         // Every command runs in a terminal that script(1) (util-linux) provides.
         if !installed("script") {
             missing.insert("script".to_owned());
@@ -271,8 +306,8 @@ impl Session {
             for name in cargo_run_examples(&step.command) {
                 if !examples.contains(&name) {
                     return Err(format!(
-                        "tutorial/src/{}:{}: `cargo run --example {name}`: no such example",
-                        self.page, step.line
+                        "{}:{}: `cargo run --example {name}`: no such example",
+                        self.file, step.line
                     ));
                 }
             }
@@ -285,7 +320,21 @@ impl Session {
         if let Some(tool) = self.missing_tools().into_iter().next() {
             return Outcome::Skipped(tool);
         }
-        let ports = PortMap::for_session(self);
+        let network = if self.needs_private_network() {
+            match Namespace::new() {
+                Ok(network) => Some(network),
+                Err(why) => {
+                    return Outcome::Failed(vec![format!(
+                        "{}: binds a wildcard address, and a private network namespace for it \
+                         could not be made: {why}",
+                        self.at
+                    )]);
+                }
+            }
+        } else {
+            None
+        };
+        let ports = PortMap::for_session(self, network.is_some());
         let dir = TempDir::new();
         let mut failures = Vec::new();
 
@@ -297,7 +346,7 @@ impl Session {
                 } else {
                     build_example(program)
                 };
-                let mut command = Command::new(&executable);
+                let mut command = inside(network.as_ref(), executable.as_os_str());
                 command
                     .args(self.args.iter().map(|a| ports.to_run(a)))
                     .envs(self.env.iter().map(|(k, v)| (k, ports.to_run(v))));
@@ -316,12 +365,12 @@ impl Session {
         };
 
         for step in &self.steps {
-            let at = format!("tutorial/src/{}:{}", self.page, step.line);
+            let at = format!("{}:{}", self.file, step.line);
             let script = ports.to_run(&rewrite_cargo_run(&step.command));
             // script(1) gives the command a terminal, as the learner's has: curl -v
             // then prints the body where a terminal shows it, not `{ [14 bytes data]`
             // after the fact, and shows no progress meter. It runs `$SHELL -c`.
-            let mut command = Command::new("script");
+            let mut command = inside(network.as_ref(), "script".as_ref());
             command
                 .args(["--quiet", "--return", "--command"])
                 .arg(&script)
@@ -367,8 +416,8 @@ impl Session {
                     printed.iter().map(|l| normalise(l, &ports, true)).collect();
                 if !matches(&expected, &actual) {
                     failures.push(format!(
-                        "tutorial/src/{}:{line}: what `{}` printed is not what the book shows (- book, + now):\n{}",
-                        self.page,
+                        "{}:{line}: what `{}` printed is not what the book shows (- book, + now):\n{}",
+                        self.file,
                         self.program,
                         diff(&expected, &actual)
                     ));
@@ -386,9 +435,96 @@ impl Session {
 /// The Debian package that has `tool`, for messages.
 pub fn package_of(tool: &str) -> &str {
     TOOLS.iter().find(|(name, _)| *name == tool).map_or(
-        if tool == "script" { "bsdutils" } else { tool },
+        match tool {
+            "script" => "bsdutils",
+            "unshare" => "util-linux, run as root",
+            other => other,
+        },
         |(_, package)| package,
     )
+}
+
+/// Whether `text` names a wildcard address: `0.0.0.0` (not the end of `10.0.0.0`),
+/// `[::]`, or Python's empty host in `bind(("", …))`.
+fn names_wildcard(text: &str) -> bool {
+    let ipv4 = text.match_indices("0.0.0.0").any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + "0.0.0.0".len()..].chars().next();
+        before.is_none_or(|c| !(c.is_ascii_digit() || c == '.'))
+            && after.is_none_or(|c| !(c.is_ascii_digit() || c == '.' || c == '/'))
+    });
+    ipv4 || text.contains("[::]") || text.contains("bind((\"\"") || text.contains("bind(('',")
+}
+
+/// Whether this machine can make a private network namespace: `unshare -n` (root, or a
+/// user namespace) and `ip` to bring its loopback up.
+fn private_network_available() -> bool {
+    Command::new("unshare")
+        .args(["-n", "ip", "link", "set", "lo", "up"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+        && installed("nsenter")
+}
+
+/// A private network namespace with loopback only, held open by a `sleep` that
+/// `unshare -n` started in it, for as long as a session runs; programs enter it with
+/// `nsenter --net` ([`inside`]). The `sleep` ends by itself after ten minutes if the
+/// test is killed before it can stop it.
+pub struct Namespace {
+    holder: Child,
+}
+
+impl Namespace {
+    fn new() -> Result<Namespace, String> {
+        let mut holder = Command::new("unshare")
+            .args([
+                "-n",
+                "sh",
+                "-c",
+                "ip link set lo up && echo up && exec sleep 600",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("unshare: {e}"))?;
+        // `up` once loopback is up; nothing (and an error on stderr) if it failed.
+        let mut line = String::new();
+        let stdout = holder.stdout.take().expect("stdout is piped");
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        if line.trim() != "up" {
+            let _ = holder.kill();
+            let output = holder.wait_with_output().map_err(|e| e.to_string())?;
+            return Err(String::from_utf8_lossy(&output.stderr).trim().to_owned());
+        }
+        Ok(Namespace { holder })
+    }
+}
+
+impl Drop for Namespace {
+    fn drop(&mut self) {
+        let _ = self.holder.kill();
+        let _ = self.holder.wait();
+    }
+}
+
+/// A command that runs `program` in `network`, or here when there is none. nsenter
+/// enters the namespace and then execs `program`, so the process is `program` itself.
+fn inside(network: Option<&Namespace>, program: &std::ffi::OsStr) -> Command {
+    match network {
+        None => Command::new(program),
+        Some(network) => {
+            let mut command = Command::new("nsenter");
+            command
+                .arg(format!("--net=/proc/{}/ns/net", network.holder.id()))
+                .arg("--")
+                .arg(program);
+            command
+        }
+    }
 }
 
 /// Whether a shell command runs `tool`: the name as a word of its own, where a command
@@ -461,9 +597,10 @@ impl PortMap {
     /// digits, like the book's, so the columns of `ss` line up the same, and are never a
     /// number the session's text contains, so that mapping them back cannot touch a byte
     /// count. A port is free when nothing (a listener, a connection, a socket in
-    /// TIME-WAIT) uses it on any address: it can be bound without `SO_REUSEADDR` on both
-    /// wildcards. (Bound, never listened on: nothing can connect to these probes.)
-    fn for_session(session: &Session) -> PortMap {
+    /// TIME-WAIT) uses it on loopback or a wildcard: it can be bound without
+    /// `SO_REUSEADDR` on both loopback addresses. (Bound, never listened on: nothing can connect to these
+    /// probes.) In a private network namespace every port is free, and nothing is probed.
+    fn for_session(session: &Session, private_network: bool) -> PortMap {
         let mut text = session.args.join(" ");
         for (_, v) in &session.env {
             text.push(' ');
@@ -498,7 +635,7 @@ impl PortMap {
                     !BOOK_PORTS.contains(&p)
                         && !numbers.contains(&u64::from(p))
                         && !pairs.iter().any(|&(_, q)| q == p)
-                        && port_is_free(p)
+                        && (private_network || port_is_free(p))
                 })
                 .expect("a free four-digit port");
             pairs.push((book, port));
@@ -530,10 +667,14 @@ impl PortMap {
     }
 }
 
+/// Whether `port` can be bound on 127.0.0.1 and on ::1 without `SO_REUSEADDR`: Linux
+/// then refuses it if any socket uses it on that address or on a wildcard, TIME-WAIT
+/// included. The probes bind loopback only, never a wildcard: a wildcard bind, even
+/// without `listen`, would claim the port on every address of the machine.
 fn port_is_free(port: u16) -> bool {
     use socket2::{Domain, Socket, Type};
-    let v4 = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port));
-    let v6 = SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::UNSPECIFIED, port, 0, 0));
+    let v4 = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port));
+    let v6 = SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::LOCALHOST, port, 0, 0));
     let probe = |addr: SocketAddr, v6only: bool| {
         let Ok(socket) = Socket::new(Domain::for_address(addr), Type::STREAM, None) else {
             return true; // no IPv6 here: nothing can use the port on it
@@ -1041,6 +1182,65 @@ mod tests {
         // Not volatile: a time of day in prose, a byte count, a timing outside curl.
         assert_eq!(now("at 12:30:45, 1234 bytes"), "at 12:30:45, 1234 bytes");
         assert_eq!(now("took 5 ms"), "took 5 ms");
+    }
+
+    #[test]
+    fn wildcards_are_recognised_and_other_addresses_are_not() {
+        for text in [
+            "0.0.0.0:8091",
+            "--bind 0.0.0.0:0",
+            "[::]:8090",
+            "HOSTECHO_BIND=127.0.0.1:8090,0.0.0.0:8090",
+            "python3 -c 's.bind((\"\", 0))'",
+        ] {
+            assert!(names_wildcard(text), "{text}");
+        }
+        for text in [
+            "10.0.0.0/8",
+            "127.0.0.1:8090",
+            "[::1]:8092",
+            "0.0.0.0/0",
+            "100.0.0.0",
+        ] {
+            assert!(!names_wildcard(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_book_binds_wildcards_only_in_private_networks() {
+        let ch02: Vec<Session> = sessions()
+            .into_iter()
+            .filter(|s| s.page == "ch02-where-you-bind.md")
+            .collect();
+        assert!(
+            ch02.iter()
+                .any(|s| s.args.iter().any(|a| a.starts_with("0.0.0.0:"))
+                    && s.needs_private_network())
+        );
+        assert!(ch02.iter().any(|s| !s.needs_private_network()));
+    }
+
+    #[test]
+    fn a_private_network_has_loopback_and_nothing_else() {
+        if !private_network_available() {
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
+                b"skipped: unshare not available (tests/tutorial/session.rs)\n",
+            );
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true needs unshare -n (util-linux, as root)"
+            );
+            return;
+        }
+        let network = Namespace::new().expect("a private network namespace");
+        let output = inside(Some(&network), "ip".as_ref())
+            .args(["-o", "link"])
+            .output()
+            .expect("run ip link in the namespace");
+        let links = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(links.lines().count(), 1, "{links}");
+        assert!(links.contains(": lo: ") && links.contains("UP"), "{links}");
     }
 
     #[test]
