@@ -98,6 +98,12 @@ pub const NOTES: &[Note] = &[
         "https://www.rfc-editor.org/rfc/rfc9110#section-8.3",
     ),
     note(
+        "Content-Range",
+        "Which part of the resource the body is: curl -r with an upload sends it.",
+        "RFC 9110 §14.4",
+        "https://www.rfc-editor.org/rfc/rfc9110#section-14.4",
+    ),
+    note(
         "Transfer-Encoding",
         "chunked: the body comes in pieces, each with its length, instead of Content-Length.",
         "RFC 9112 §6.1",
@@ -323,6 +329,7 @@ mod tests {
         "Cookie",
         "Referer",
         "Range",
+        "Content-Range",
         "Accept-Encoding",
     ];
 
