@@ -219,7 +219,8 @@ mod tests {
             Some(v.iter().map(|&(n, v)| (n.into(), v.into())).collect())
         };
         let form = "application/x-www-form-urlencoded";
-        let table: &[(Option<&str>, &[u8], Option<Vec<(String, String)>>)] = &[
+        type Pairs = Option<Vec<(String, String)>>;
+        let table: &[(Option<&str>, &[u8], Pairs)] = &[
             (
                 Some(form),
                 b"name=jack&age=18",
