@@ -10,7 +10,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use hostecho::echo::{self, Echo, Format, accept};
 use hostecho::host::syntax::Host;
 use hostecho::host::{HostSource, ValidHost};
-use hostecho::http::{Head, Header, Request, RequestTarget, Version};
+use hostecho::http::{Head, Header, LineEndings, Request, RequestTarget, Version};
 
 /// A request as curl sends it, with a small body.
 fn curl_request() -> Request {
@@ -31,6 +31,7 @@ fn curl_request() -> Request {
                 header("Content-Length", "11"),
                 header("Content-Type", "application/x-www-form-urlencoded"),
             ],
+            line_endings: LineEndings::Crlf,
         },
         body: b"hello=world".to_vec(),
     }
@@ -42,7 +43,11 @@ fn bench_render(c: &mut Criterion) {
         host: Host::Name("localhost".to_owned()),
         port: Some(8090),
         source: HostSource::Host,
+        raw: b"localhost:8090".to_vec(),
+        matched: ".localhost".to_owned(),
+        proxy: None,
     };
+    let form = request.form();
     let query = vec![
         ("name".to_owned(), "jack".to_owned()),
         ("age".to_owned(), "18".to_owned()),
@@ -56,6 +61,7 @@ fn bench_render(c: &mut Criterion) {
         local,
         path: "/index.html",
         query: &query,
+        form: form.as_deref(),
     };
     let mut group = c.benchmark_group("render");
     for format in [Format::Text, Format::Json, Format::Html] {

@@ -28,7 +28,6 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use serde::Serialize;
 
 use crate::compat::{self, Verdict, django, starlette};
-use crate::host::patterns::first_match;
 use crate::host::{Facts, HostPolicy, HostSource, PolicyOptions, Rejection, ValidHost};
 use crate::http::request::{Header, Version};
 use crate::http::target::Target;
@@ -164,10 +163,9 @@ pub struct Checker {
 pub struct Outcome {
     /// The Host value checked; `None` for a request without `Host` (`--no-host`).
     pub value: Option<Vec<u8>>,
-    /// The server's decision.
+    /// The server's decision: an allowed host carries the pattern that matched, a
+    /// refusal where its value came from.
     pub decision: Result<ValidHost, Rejection>,
-    /// The pattern that allowed the host, as given.
-    pub matched: Option<String>,
     /// Django's answer, with `--compare`.
     pub django: Option<Verdict>,
     /// Starlette's answer, with `--compare`.
@@ -205,11 +203,6 @@ impl Checker {
             local: self.request.local,
         };
         let decision = self.policy.decide(&facts);
-        let matched = decision
-            .as_ref()
-            .ok()
-            .and_then(|valid| first_match(self.policy.patterns(), &valid.host))
-            .map(str::to_string);
         let (django, starlette) = if self.compare {
             (Some(self.django(&headers)), Some(self.starlette(&headers)))
         } else {
@@ -218,7 +211,6 @@ impl Checker {
         Outcome {
             value: value.map(<[u8]>::to_vec),
             decision,
-            matched,
             django,
             starlette,
         }
@@ -286,15 +278,9 @@ pub fn exit_status(outcomes: &[Outcome]) -> u8 {
     }
 }
 
-/// The name of a source, as `check` prints it.
+/// The name of a source, as `check` prints it: [`HostSource::name`].
 pub fn source_name(source: HostSource) -> &'static str {
-    match source {
-        HostSource::Host => "Host",
-        HostSource::XForwardedHost => "X-Forwarded-Host",
-        HostSource::Forwarded => "Forwarded",
-        HostSource::AbsoluteForm => "absolute-form",
-        HostSource::LocalAddress => "local-address",
-    }
+    source.name()
 }
 
 /// A value as printed: printable ASCII as it is, every other byte escaped as Rust
@@ -354,7 +340,7 @@ pub fn render_text(outcomes: &[Outcome]) -> String {
                     "host={} port={port} source={} matched={}",
                     valid.host,
                     source_name(valid.source),
-                    outcome.matched.as_deref().unwrap_or("-"),
+                    valid.matched,
                 ));
             }
             Err(rejection) => line.push_str(&rejection.message),
@@ -366,6 +352,8 @@ pub fn render_text(outcomes: &[Outcome]) -> String {
 }
 
 /// One line of `--json`: the keys are fixed, in this order; absent values are `null`.
+/// `source` is where the value came from, for a refusal too (`null` only when there
+/// was no value: HTTP/1.1 without Host).
 #[derive(Serialize)]
 struct JsonLine<'a> {
     value: Option<String>,
@@ -415,8 +403,11 @@ pub fn render_json(outcome: &Outcome) -> String {
         allowed: valid.is_some(),
         host: valid.map(|v| v.host.to_string()),
         port: valid.and_then(|v| v.port),
-        source: valid.map(|v| source_name(v.source)),
-        matched: outcome.matched.as_deref(),
+        source: match &outcome.decision {
+            Ok(valid) => Some(source_name(valid.source)),
+            Err(rejection) => rejection.source.map(source_name),
+        },
+        matched: valid.map(|v| v.matched.as_str()),
         message: outcome.decision.as_ref().err().map(|r| r.message.as_str()),
         django: outcome.django.as_ref().map(JsonVerdict::from),
         starlette: outcome.starlette.as_ref().map(JsonVerdict::from),
@@ -499,7 +490,7 @@ example.net       refused  django=refused  starlette=redirect  Invalid HTTP_HOST
         );
         assert_eq!(
             render_json(&outcomes[1]),
-            r#"{"value":"evil.example","allowed":false,"host":null,"port":null,"source":null,"matched":null,"message":"Invalid HTTP_HOST header: 'evil.example'. You may need to add 'evil.example' to --allowed-hosts."}"#
+            r#"{"value":"evil.example","allowed":false,"host":null,"port":null,"source":"Host","matched":null,"message":"Invalid HTTP_HOST header: 'evil.example'. You may need to add 'evil.example' to --allowed-hosts."}"#
         );
         let c = checker(&["*.example.org"], true);
         let outcome = c.check(Some(b"a.example.org"));

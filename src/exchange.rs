@@ -15,7 +15,8 @@
 //!    request for a host hostecho does not serve is refused at once, without uploading
 //!    anything (and without the `100 Continue` that would invite the upload).
 //! 2. [`respond`] turns an admitted request, body and all, into the echo: it picks the
-//!    format from `Accept`, renders, and carries the persistence framing decided.
+//!    format from `Accept`, renders, and carries the persistence framing decided. A
+//!    browser's `GET /favicon.ico` gets a quiet `204 No Content` instead.
 //! 3. [`refuse`] turns anything a client got wrong, framing or Host, into its error
 //!    response, which always closes the connection.
 //!
@@ -62,7 +63,11 @@ pub fn respond(
     let head = &request.head;
     let target = head.target.view();
     let path = target.decoded_path();
+    if is_favicon(head, &path) {
+        return Response::no_content(persistence);
+    }
     let query = target.query_pairs();
+    let form = request.form();
     let format = echo::accept::negotiate(head.values("accept"));
     let echo = Echo {
         request,
@@ -71,6 +76,7 @@ pub fn respond(
         local: at.local,
         path: &path,
         query: &query,
+        form: form.as_deref(),
     };
     Response::ok(
         format.content_type(),
@@ -78,6 +84,14 @@ pub fn respond(
         persistence,
     )
     .for_head(head.is_head())
+}
+
+/// Whether this is a browser asking for the site's icon: `GET` or `HEAD` of
+/// `/favicon.ico`. Browsers ask on every visit to a new page, unprompted; echoing it
+/// would log a second request for each one the learner made, and show them nothing.
+/// A 204 answers it, and [`Response::quiet`] keeps it out of the access log at info.
+fn is_favicon(head: &Head, path: &str) -> bool {
+    matches!(head.method.as_str(), "GET" | "HEAD") && path == "/favicon.ico"
 }
 
 /// The response to a request hostecho will not echo. `head` is the request's head
@@ -203,6 +217,44 @@ mod tests {
             (refused.status, refused.omit_body),
             (Status::BAD_REQUEST, true)
         );
+    }
+
+    #[test]
+    fn favicon_gets_a_quiet_204_and_other_paths_the_echo() {
+        let icon = exchange(b"GET /favicon.ico HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        assert_eq!((icon.status, icon.quiet), (Status::NO_CONTENT, true));
+        assert!(icon.body.is_empty());
+        let head = exchange(b"HEAD /favicon.ico HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        assert_eq!(head.status, Status::NO_CONTENT);
+        for other in [
+            &b"GET /favicon.ico.bak HTTP/1.1\r\nHost: localhost\r\n\r\n"[..],
+            b"GET /static/favicon.ico HTTP/1.1\r\nHost: localhost\r\n\r\n",
+            b"DELETE /favicon.ico HTTP/1.1\r\nHost: localhost\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        ] {
+            let r = exchange(other);
+            assert_eq!((r.status, r.quiet), (Status::OK, false));
+        }
+        // The Host is checked first, as for any request.
+        let refused = exchange(b"GET /favicon.ico HTTP/1.1\r\nHost: evil.example\r\n\r\n");
+        assert_eq!(refused.status, Status::BAD_REQUEST);
+        assert!(!refused.quiet);
+    }
+
+    #[test]
+    fn a_form_body_is_decoded_for_the_echo() {
+        let framed = framed(
+            b"POST / HTTP/1.1\r\nHost: localhost\r\nAccept: application/json\r\n\
+              Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\n",
+        );
+        let host = admit(&framed.head, at(), &default_policy()).unwrap();
+        let request = Request {
+            head: framed.head,
+            body: b"a=1&b=2".to_vec(),
+        };
+        let response = respond(&request, &host, framed.persistence, at());
+        let json: serde_json::Value = serde_json::from_slice(&response.body).unwrap();
+        assert_eq!(json["form"], serde_json::json!([["a", "1"], ["b", "2"]]));
     }
 
     #[test]

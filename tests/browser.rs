@@ -85,6 +85,15 @@ fn chromium_gets_the_html_echo() {
         dom.contains(&format!("localhost:{}", server.addr().port())),
         "{dom}"
     );
+    // Every header Chromium sent on its own has a note saying what it is for.
+    assert!(
+        dom.matches("<td class=\"note\">").count() >= 5,
+        "no header notes: {dom}"
+    );
+    assert!(
+        !dom.contains("<td class=\"note\"></td>"),
+        "a header Chromium sent has no note: {dom}"
+    );
     let log = server.wait_for_log("\"GET /index.html?name=jack&age=18 HTTP/1.1\" 200");
     assert!(log.contains("host=localhost"), "{log}");
 }

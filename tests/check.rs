@@ -113,7 +113,10 @@ fn reads_values_from_stdin() {
     assert_eq!(lines.len(), 4, "{}", run.stdout);
     assert!(lines[0].starts_with("first.example  refused"));
     assert!(lines[1].starts_with("example.com    allowed"));
-    assert!(lines[2].starts_with("''             refused  empty Host header"));
+    assert!(
+        lines[2]
+            .starts_with("''             refused  Invalid HTTP_HOST header: ''. The host is empty")
+    );
     assert!(lines[3].starts_with("EXAMPLE.COM    allowed  host=example.com"));
 }
 
@@ -238,6 +241,65 @@ fn json_lines_for_scripts() {
         ]
     );
     assert_eq!(lines[1]["starlette"]["message"], "Invalid host header");
+    assert_eq!(lines[1]["source"], "Host");
+}
+
+/// A refusal says where the refused value came from, in `source` and in the message,
+/// unless it was the Host header; `source` is null only when there was no value.
+#[test]
+fn a_refusal_names_its_source() {
+    let json = |args: &[&str]| -> serde_json::Value {
+        let run = check(args);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        serde_json::from_str(run.stdout.trim()).expect("JSON")
+    };
+    let line = json(&[
+        "--json",
+        "--target",
+        "http://evil.example/",
+        "localhost:8090",
+    ]);
+    assert_eq!(line["source"], "absolute-form");
+    assert_eq!(
+        line["message"],
+        "Invalid HTTP_HOST header: 'evil.example' (from the request target). You may need to \
+         add 'evil.example' to --allowed-hosts."
+    );
+    let line = json(&[
+        "--json",
+        "--use-x-forwarded-host",
+        "--header",
+        "X-Forwarded-Host: example.com",
+        "--header",
+        "X-Forwarded-Host:",
+        "localhost",
+    ]);
+    assert_eq!(line["source"], "X-Forwarded-Host");
+    assert_eq!(
+        line["message"],
+        "Invalid HTTP_HOST header: '' (from X-Forwarded-Host). The host is empty, and a \
+         request for an http URI must name one (RFC 9110, section 4.2.1)."
+    );
+    let line = json(&["--json", "--target", "http:///x", "localhost"]);
+    assert_eq!(line["source"], "absolute-form");
+    assert!(
+        line["message"].as_str().is_some_and(|m| m.starts_with(
+            "Invalid HTTP_HOST header: '' (from the request target). The host is empty"
+        )),
+        "{line}"
+    );
+    assert_eq!(
+        json(&["--json", "--no-host"])["source"],
+        serde_json::Value::Null
+    );
+    // The text output carries the same message.
+    let run = check(&["--target", "http://evil.example/", "localhost"]);
+    assert!(
+        run.stdout
+            .contains("'evil.example' (from the request target)."),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod support;
 
 use std::io::Write;
 use std::net::TcpStream;
+use std::process::Command;
 
 use support::{Response, TestServer, read_response};
 
@@ -108,13 +109,17 @@ fn scripts_get_json_with_every_key() {
         "path",
         "query",
         "version",
+        "line_endings",
         "headers",
         "host",
         "port",
+        "host_decision",
         "peer",
         "local",
         "body",
         "body_length",
+        "body_base64",
+        "form",
     ];
     let positions: Vec<usize> = keys
         .iter()
@@ -148,6 +153,19 @@ fn scripts_get_json_with_every_key() {
     assert!(json["peer"].as_str().unwrap().starts_with("127.0.0.1:"));
     assert_eq!(json["body"], "hello");
     assert_eq!(json["body_length"], 5);
+    assert_eq!(json["body_base64"], serde_json::Value::Null);
+    assert_eq!(json["form"], serde_json::Value::Null);
+    assert_eq!(json["line_endings"], "CRLF");
+    assert_eq!(
+        json["host_decision"],
+        serde_json::json!({
+            "source": "Host",
+            "raw": format!("LocalHost.:{}", server.addr().port()),
+            "matched": ".localhost",
+            "peer_trusted": null,
+            "forwarding": [],
+        })
+    );
     insta::assert_snapshot!("json_echo", whole);
 }
 
@@ -205,4 +223,301 @@ fn html_escapes_every_value() {
         html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
         "{html}"
     );
+}
+
+// ---- why the host was allowed, through a proxy ------------------------------------
+
+/// A request as a reverse proxy on 127.0.0.1 would pass it on: the client asked for
+/// `app.example`; the proxy's hop to us says `localhost`.
+fn proxied(accept: &str) -> String {
+    format!(
+        "GET /p HTTP/1.1\r\nHost: localhost:{{port}}\r\nX-Forwarded-For: 192.0.2.7\r\n\
+         X-Forwarded-Host: app.example\r\nX-Forwarded-Proto: https\r\nVia: 1.1 proxy\r\n\
+         Accept: {accept}\r\n\r\n"
+    )
+}
+
+/// hostecho behind a proxy on loopback, trusted or not: the test client is 127.0.0.1.
+fn behind_a_proxy(trusted: bool) -> TestServer {
+    TestServer::start(&[
+        "--allowed-hosts",
+        "app.example,localhost",
+        "--use-x-forwarded-host",
+        "--trusted-proxies",
+        if trusted { "127.0.0.0/8" } else { "10.0.0.0/8" },
+    ])
+}
+
+#[test]
+fn json_host_decision_through_a_trusted_and_an_untrusted_proxy() {
+    let trusted = behind_a_proxy(true);
+    let (r, _) = exchange(&trusted, &proxied("application/json"));
+    let json = r.json();
+    let forwarding = serde_json::json!([
+        ["X-Forwarded-For", "192.0.2.7"],
+        ["X-Forwarded-Host", "app.example"],
+        ["X-Forwarded-Proto", "https"],
+        ["Via", "1.1 proxy"],
+    ]);
+    assert_eq!(json["host"], "app.example");
+    assert_eq!(
+        json["host_decision"],
+        serde_json::json!({
+            "source": "X-Forwarded-Host",
+            "raw": "app.example",
+            "matched": "app.example",
+            "peer_trusted": true,
+            "forwarding": forwarding,
+        })
+    );
+    let untrusted = behind_a_proxy(false);
+    let (r, _) = exchange(&untrusted, &proxied("application/json"));
+    let json = r.json();
+    assert_eq!(json["host"], "localhost");
+    assert_eq!(
+        json["host_decision"],
+        serde_json::json!({
+            "source": "Host",
+            "raw": format!("localhost:{}", untrusted.addr().port()),
+            "matched": "localhost",
+            "peer_trusted": false,
+            "forwarding": forwarding,
+        })
+    );
+}
+
+#[test]
+fn text_host_decision_through_a_trusted_and_an_untrusted_proxy() {
+    let chain = "proxies: X-Forwarded-For: 192.0.2.7\n         \
+                 X-Forwarded-Host: app.example\n         \
+                 X-Forwarded-Proto: https\n         \
+                 Via: 1.1 proxy\n         ";
+    let (r, _) = exchange(&behind_a_proxy(true), &proxied("*/*"));
+    let text = r.text();
+    assert!(
+        text.contains("\nhost:    app.example (from X-Forwarded-Host, allowed by app.example)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "{chain}peer 127.0.0.1 is a trusted proxy: its X-Forwarded-Host and Forwarded host= \
+             are honoured\nlocal:"
+        )),
+        "{text}"
+    );
+    let (r, _) = exchange(&behind_a_proxy(false), &proxied("*/*"));
+    let text = r.text();
+    assert!(
+        text.contains("\nhost:    localhost (from Host, allowed by localhost)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "{chain}peer 127.0.0.1 is not a trusted proxy (not in --trusted-proxies): \
+             forwarding headers ignored\nlocal:"
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn html_host_decision_through_a_trusted_and_an_untrusted_proxy() {
+    let chain = "X-Forwarded-For: 192.0.2.7<br>X-Forwarded-Host: app.example<br>\
+                 X-Forwarded-Proto: https<br>Via: 1.1 proxy<br>";
+    let (r, _) = exchange(&behind_a_proxy(true), &proxied("text/html"));
+    let html = r.text();
+    assert!(
+        html.contains(
+            "<tbody>\n<tr><th>host</th><td>app.example (from X-Forwarded-Host, allowed by \
+             app.example)</td></tr>\n"
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(
+            "<tr><th>proxies</th><td>{chain}peer 127.0.0.1 is a trusted proxy: its \
+             X-Forwarded-Host and Forwarded host= are honoured</td></tr>"
+        )),
+        "{html}"
+    );
+    let (r, _) = exchange(&behind_a_proxy(false), &proxied("text/html"));
+    let html = r.text();
+    assert!(
+        html.contains(
+            "<tbody>\n<tr><th>host</th><td>localhost (from Host, allowed by localhost)</td></tr>\n"
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(
+            "<tr><th>proxies</th><td>{chain}peer 127.0.0.1 is not a trusted proxy (not in \
+             --trusted-proxies): forwarding headers ignored</td></tr>"
+        )),
+        "{html}"
+    );
+}
+
+#[test]
+fn without_forwarding_headers_there_is_no_chain() {
+    let server = TestServer::start(&[]);
+    let (r, _) = exchange(&server, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    assert!(!r.text().contains("proxies:"), "{}", r.text());
+    let (r, _) = exchange(
+        &server,
+        "GET / HTTP/1.1\r\nHost: localhost\r\nAccept: text/html\r\n\r\n",
+    );
+    assert!(!r.text().contains("<th>proxies</th>"), "{}", r.text());
+}
+
+// ---- bodies, line endings, the favicon ------------------------------------------------
+
+#[test]
+fn a_form_body_is_decoded_in_every_format() {
+    let server = TestServer::start(&[]);
+    let form = |accept: &str| {
+        format!(
+            "POST /f HTTP/1.1\r\nHost: localhost\r\nAccept: {accept}\r\n\
+             Content-Type: application/x-www-form-urlencoded; charset=UTF-8\r\n\
+             Content-Length: 26\r\n\r\nname=jack+b&age=18&tag=%3C"
+        )
+    };
+    let (r, _) = exchange(&server, &form("application/json"));
+    assert_eq!(
+        r.json()["form"],
+        serde_json::json!([["name", "jack b"], ["age", "18"], ["tag", "<"]])
+    );
+    let (r, _) = exchange(&server, &form("*/*"));
+    assert!(
+        r.text().contains(
+            "body:    26 bytes\nform:    name = jack b\n         age = 18\n         tag = <\n"
+        ),
+        "{}",
+        r.text()
+    );
+    let (r, _) = exchange(&server, &form("text/html"));
+    assert!(
+        r.text()
+            .contains("<tr><th>form</th><td>name = jack b<br>age = 18<br>tag = &lt;</td></tr>"),
+        "{}",
+        r.text()
+    );
+}
+
+#[test]
+fn a_binary_body_comes_as_base64_and_in_hex() {
+    let server = TestServer::start(&[]);
+    let send = |accept: &str| {
+        let mut request = format!(
+            "POST / HTTP/1.1\r\nHost: localhost\r\nAccept: {accept}\r\nContent-Length: 9\r\n\r\n"
+        )
+        .into_bytes();
+        request.extend_from_slice(b"\xff\xfe\x00binary");
+        server.send(&request)
+    };
+    let json = send("application/json").json();
+    assert_eq!(json["body_base64"], "//4AYmluYXJ5");
+    assert_eq!(json["body_length"], 9);
+    let text = send("*/*").text();
+    assert!(
+        text.ends_with(
+            "body:    9 bytes (not UTF-8: shown in hex)\n\n\
+             0000  ff fe 00 62 69 6e 61 72  79                       |...binary|\n"
+        ),
+        "{text}"
+    );
+    let html = send("text/html").text();
+    assert!(html.contains("<pre>\n0000  ff fe 00 62"), "{html}");
+    assert!(!html.contains('\u{fffd}') && !text.contains('\u{fffd}'));
+}
+
+#[test]
+fn the_text_echo_says_which_line_endings_the_head_used() {
+    let server = TestServer::start(&[]);
+    for (request, endings) in [
+        ("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n", "CRLF"),
+        ("GET / HTTP/1.1\nHost: localhost\n\n", "LF"),
+        (
+            "GET / HTTP/1.1\r\nHost: localhost\n\r\n",
+            "mixed CRLF and LF",
+        ),
+    ] {
+        let (r, _) = exchange(&server, request);
+        assert!(
+            r.text().contains(&format!("\nendings: {endings}\n")),
+            "{request:?}: {}",
+            r.text()
+        );
+    }
+}
+
+#[test]
+fn the_favicon_gets_a_204_logged_at_debug_only() {
+    use std::io::Read;
+    let server = TestServer::start_with(&[], &[("RUST_LOG", "info")]);
+    let mut stream = server.connect();
+    stream
+        .write_all(b"GET /favicon.ico HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut whole = String::new();
+    stream.read_to_string(&mut whole).unwrap();
+    assert!(whole.starts_with("HTTP/1.1 204 No Content\r\n"), "{whole}");
+    // No body, so no Content-Length (RFC 9110 §8.6) and no Content-Type.
+    assert!(!whole.contains("Content-"), "{whole}");
+    assert!(whole.ends_with("Connection: close\r\n\r\n"), "{whole}");
+    // The next request's access line shows the favicon's would have been logged by now.
+    server.send(b"GET /after HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    let log = server.wait_for_log("\"GET /after HTTP/1.1\" 200");
+    assert!(!log.contains("favicon"), "{log}");
+
+    let debug = TestServer::start(&[]);
+    let mut stream = debug.connect();
+    stream
+        .write_all(b"GET /favicon.ico HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    stream.read_to_string(&mut whole).unwrap();
+    debug.wait_for_log("\"GET /favicon.ico HTTP/1.1\" 204 0");
+}
+
+/// What real curl sends, as the HTML echo shows it: every header has a note.
+#[test]
+fn every_header_curl_sends_gets_a_note() {
+    if Command::new("curl").arg("--version").output().is_err() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "curl is required in CI"
+        );
+        eprintln!("skipped: curl not installed");
+        return;
+    }
+    let server = TestServer::start(&[]);
+    let url = format!("http://localhost:{}/n", server.addr().port());
+    for extra in [
+        &[][..],
+        &[
+            "-d",
+            "a=1",
+            "-u",
+            "user:pw",
+            "-e",
+            "http://localhost/",
+            "-b",
+            "c=1",
+        ],
+        &["-r", "0-1", "--compressed", "-T", "-"],
+    ] {
+        let out = Command::new("curl")
+            .args(["-s", "--max-time", "10", "-H", "Accept: text/html"])
+            .args(extra)
+            .arg(&url)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run curl");
+        let html = String::from_utf8_lossy(&out.stdout);
+        let rows = html.matches("<td class=\"note\">").count();
+        assert!(rows >= 3, "{extra:?}: {html}");
+        assert!(
+            !html.contains("<td class=\"note\"></td>"),
+            "{extra:?}: {html}"
+        );
+    }
 }

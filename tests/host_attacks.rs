@@ -140,7 +140,80 @@ fn missing_host_on_http11_is_refused() {
 fn empty_host_is_refused() {
     let server = TestServer::start(&[]);
     let r = send(&server, "GET / HTTP/1.1\r\nHost: \r\n\r\n");
-    assert_refused(&r, "empty Host header");
+    assert_refused(
+        &r,
+        "Invalid HTTP_HOST header: ''. The host is empty, and a request for an http URI \
+         must name one (RFC 9110, section 4.2.1).",
+    );
+}
+
+/// An empty Host, an empty authority and an empty X-Forwarded-Host get one wording,
+/// naming where the empty value came from when it is not Host.
+#[test]
+fn every_empty_host_gets_one_message() {
+    let server = TestServer::start(&["--use-x-forwarded-host"]);
+    let sentence = ". The host is empty, and a request for an http URI must name one \
+                    (RFC 9110, section 4.2.1).";
+    for (request, from) in [
+        ("GET / HTTP/1.1\r\nHost:\r\n\r\n", ""),
+        (
+            "GET http:///x HTTP/1.1\r\nHost: localhost\r\n\r\n",
+            " (from the request target)",
+        ),
+        (
+            "GET / HTTP/1.1\r\nHost: localhost\r\nX-Forwarded-Host: \r\n\r\n",
+            " (from X-Forwarded-Host)",
+        ),
+    ] {
+        let r = send(&server, request);
+        assert_refused(&r, &format!("Invalid HTTP_HOST header: ''{from}{sentence}"));
+    }
+}
+
+#[test]
+fn a_refusal_and_its_log_line_name_the_request_target() {
+    let server = TestServer::start(&[]);
+    let r = send(
+        &server,
+        "GET http://evil.example/ HTTP/1.1\r\nHost: localhost:8090\r\n\r\n",
+    );
+    let message = "Invalid HTTP_HOST header: 'evil.example' (from the request target). You may \
+                   need to add 'evil.example' to --allowed-hosts.";
+    assert_refused(&r, message);
+    server.wait_for_log(message);
+}
+
+/// The nearest proxy's value or none: an empty last X-Forwarded-Host line is refused,
+/// not replaced by the line before it, which the client may have written.
+#[test]
+fn an_empty_last_x_forwarded_host_is_refused() {
+    let server = TestServer::start(&[
+        "--use-x-forwarded-host",
+        "--allowed-hosts",
+        "example.com,localhost",
+    ]);
+    let r = send(
+        &server,
+        "GET / HTTP/1.1\r\nHost: localhost\r\nX-Forwarded-Host: example.com\r\nX-Forwarded-Host:\r\n\r\n",
+    );
+    assert_refused(&r, "Invalid HTTP_HOST header: '' (from X-Forwarded-Host).");
+}
+
+/// The nearest proxy's element has no host=: it forwarded none, so Host decides, not
+/// the client's earlier `host=`.
+#[test]
+fn a_last_forwarded_element_without_host_leaves_host_in_charge() {
+    let server = TestServer::start(&[
+        "--use-x-forwarded-host",
+        "--allowed-hosts",
+        "example.com,localhost",
+    ]);
+    let r = send(
+        &server,
+        "GET / HTTP/1.1\r\nHost: localhost\r\nForwarded: host=example.com, for=192.0.2.1\r\nAccept: application/json\r\n\r\n",
+    );
+    assert_eq!(echoed_host(&r), "localhost");
+    assert_eq!(r.json()["host_decision"]["source"], "Host");
 }
 
 #[test]
@@ -163,7 +236,7 @@ fn absolute_form_authority_wins_over_a_disagreeing_host() {
         &server,
         "GET http://evil.example/ HTTP/1.1\r\nHost: localhost\r\n\r\n",
     );
-    assert_refused(&r, "'evil.example'");
+    assert_refused(&r, "'evil.example' (from the request target)");
     // And the other way round: the Host value is ignored, the target's authority used.
     let r = send(
         &server,

@@ -1,8 +1,17 @@
 //! The HTML echo: the same facts as the text echo, as a page a browser shows.
 //!
-//! The page is self-contained — inline CSS, no scripts, no images, no fonts, no links to
+//! The page is self-contained — inline CSS, no scripts, no images, no fonts, nothing to
 //! fetch — so that loading it makes no second request that would muddle what is being
-//! studied (and so it works offline).
+//! studied (and so it works offline). The only links are the header notes' own
+//! ([`super::notes`]), followed when clicked, never when the page loads.
+//!
+//! # Layout
+//!
+//! What matters comes first, so it fits on the first screen: the summary, host first
+//! (with where it came from and the pattern that allowed it, and the forwarding chain
+//! when there is one), then the request line, then the header table, which a browser
+//! makes long, each well-known header with a note on what it is for and who adds it,
+//! and last the body (in hex when it is not UTF-8).
 //!
 //! # Escaping
 //!
@@ -17,7 +26,8 @@
 //! We write the markup with `push_str` rather than a template crate: the page is small,
 //! and seeing every value pass through `escape_html` is the point.
 
-use super::{Echo, describe_body};
+use super::notes::note_for;
+use super::{Echo, describe_body, forwarding_headers, hex_dump, host_decision, proxy_sentence};
 
 /// The page's style: readable on a phone and a desktop, long values wrap instead of
 /// widening the page.
@@ -31,6 +41,7 @@ pre { background: #f4f4f4; padding: .75rem 1rem; white-space: pre-wrap; overflow
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: .3rem .6rem; border-bottom: 1px solid #ddd; overflow-wrap: anywhere; }
 tbody th { white-space: nowrap; width: 1%; font-weight: 600; }
+td.note { font-family: system-ui, sans-serif; font-size: .85rem; color: #555; }
 .none { color: #888; font-style: italic; font-family: system-ui, sans-serif; }
 footer { margin-top: 2.5rem; font-size: .9rem; color: #555; }
 ";
@@ -54,6 +65,38 @@ pub fn render(echo: &Echo<'_>) -> Vec<u8> {
     out.push_str("<h1>hostecho</h1>\n");
     out.push_str("<p class=\"lead\">The request hostecho received, and what it made of it.</p>\n");
 
+    // What hostecho understood, host first: it is what the page is about.
+    out.push_str("<h2>Summary</h2>\n<table>\n<tbody>\n");
+    row(&mut out, "host", &escape_html(&host_decision(echo.allowed)));
+    let port = echo.allowed.port.map(|p| p.to_string()).unwrap_or_default();
+    row(&mut out, "port", &or_none(port));
+    if let Some(trust) = echo.allowed.proxy {
+        // The forwarding chain: each line as received, then the peer that sent them.
+        let mut chain: Vec<String> = forwarding_headers(request)
+            .map(|h| {
+                format!(
+                    "{}: {}",
+                    escape_html(&h.name),
+                    escape_html(&h.value_lossy())
+                )
+            })
+            .collect();
+        chain.push(escape_html(&proxy_sentence(echo.peer, trust)));
+        row(&mut out, "proxies", &chain.join("<br>"));
+    }
+    row(&mut out, "method", &escape_html(&head.method));
+    row(&mut out, "path", &or_none(escape_html(echo.path)));
+    row(&mut out, "query", &or_none(pairs(echo.query)));
+    row(&mut out, "version", head.version.as_str());
+    row(&mut out, "endings", head.line_endings.as_str());
+    row(&mut out, "peer", &echo.peer.to_string());
+    row(&mut out, "local", &echo.local.to_string());
+    row(&mut out, "body", &describe_body(&request.body));
+    if let Some(form) = echo.form {
+        row(&mut out, "form", &or_none(pairs(form)));
+    }
+    out.push_str("</tbody>\n</table>\n");
+
     // The request as it came in: the request line, then the headers.
     out.push_str("<h2>Request line</h2>\n<pre>");
     out.push_str(&escape_html(&head.request_line));
@@ -63,36 +106,28 @@ pub fn render(echo: &Echo<'_>) -> Vec<u8> {
     if head.headers.is_empty() {
         out.push_str("<p class=\"none\">(none)</p>\n");
     } else {
-        out.push_str("<table>\n<thead><tr><th>Name</th><th>Value</th></tr></thead>\n<tbody>\n");
+        out.push_str(
+            "<table>\n<thead><tr><th>Name</th><th>Value</th><th>What it is</th></tr></thead>\n<tbody>\n",
+        );
         for header in &head.headers {
-            row(&mut out, &header.name, &escape_html(&header.value_lossy()));
+            out.push_str("<tr><th>");
+            out.push_str(&escape_html(&header.name));
+            out.push_str("</th><td>");
+            out.push_str(&escape_html(&header.value_lossy()));
+            out.push_str("</td><td class=\"note\">");
+            if let Some(note) = note_for(&header.name) {
+                // Ours, not the client's; escaped all the same.
+                out.push_str(&escape_html(note.text));
+                out.push_str(" <a href=\"");
+                out.push_str(&escape_html(note.url));
+                out.push_str("\">");
+                out.push_str(&escape_html(note.source));
+                out.push_str("</a>");
+            }
+            out.push_str("</td></tr>\n");
         }
         out.push_str("</tbody>\n</table>\n");
     }
-
-    // What hostecho understood: the same summary, in the same order, as the text echo.
-    out.push_str("<h2>Summary</h2>\n<table>\n<tbody>\n");
-    row(&mut out, "method", &escape_html(&head.method));
-    row(&mut out, "path", &or_none(escape_html(echo.path)));
-    let query = echo
-        .query
-        .iter()
-        .map(|(name, value)| format!("{} = {}", escape_html(name), escape_html(value)))
-        .collect::<Vec<_>>()
-        .join("<br>");
-    row(&mut out, "query", &or_none(query));
-    row(&mut out, "version", head.version.as_str());
-    row(
-        &mut out,
-        "host",
-        &escape_html(&echo.allowed.host.to_string()),
-    );
-    let port = echo.allowed.port.map(|p| p.to_string()).unwrap_or_default();
-    row(&mut out, "port", &or_none(port));
-    row(&mut out, "peer", &echo.peer.to_string());
-    row(&mut out, "local", &echo.local.to_string());
-    row(&mut out, "body", &describe_body(&request.body));
-    out.push_str("</tbody>\n</table>\n");
 
     out.push_str("<h2>Body</h2>\n");
     if request.body.is_empty() {
@@ -101,7 +136,10 @@ pub fn render(echo: &Echo<'_>) -> Vec<u8> {
         // The HTML parser drops a newline straight after `<pre>` (HTML §13.2.6.4.7), so we
         // give it one to drop: a body that starts with a blank line keeps it.
         out.push_str("<pre>\n");
-        out.push_str(&escape_html(&String::from_utf8_lossy(&request.body)));
+        match std::str::from_utf8(&request.body) {
+            Ok(body) => out.push_str(&escape_html(body)),
+            Err(_) => out.push_str(&escape_html(&hex_dump(&request.body))),
+        }
         out.push_str("</pre>\n");
     }
 
@@ -150,6 +188,15 @@ fn row(out: &mut String, label: &str, cell: &str) {
     out.push_str("</th><td>");
     out.push_str(cell);
     out.push_str("</td></tr>\n");
+}
+
+/// `(name, value)` pairs as escaped HTML, `name = value`, one per line.
+fn pairs(pairs: &[(String, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(name, value)| format!("{} = {}", escape_html(name), escape_html(value)))
+        .collect::<Vec<_>>()
+        .join("<br>")
 }
 
 /// Already-escaped HTML, or a grey "(none)" in place of an empty value.
@@ -213,7 +260,7 @@ mod tests {
         assert!(!out.contains("<script"), "{out}");
         let escaped = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;";
         for place in [
-            format!("<th>X-Attack</th><td>{escaped}</td>"),
+            format!("<th>X-Attack</th><td>{escaped}</td><td class=\"note\"></td>"),
             format!("<th>path</th><td>{escaped}</td>"),
             format!("<th>query</th><td>{escaped} = {escaped}</td>"),
             format!("<pre>\n{escaped}</pre>"),
@@ -229,8 +276,18 @@ mod tests {
         assert!(out.contains("<meta charset=\"utf-8\">"));
         assert!(out.contains("<meta name=\"viewport\""));
         // Nothing the browser would fetch or run.
-        for forbidden in ["<script", "<link", "<img", "src=", "href=", "url("] {
+        for forbidden in ["<script", "<link", "<img", "src=", "url(", "@import"] {
             assert!(!out.contains(forbidden), "{forbidden}");
+        }
+        // The only links are the notes', to the pages that define the headers.
+        for (i, _) in out.match_indices("href=") {
+            let link = &out[i..];
+            assert!(
+                link.starts_with("href=\"https://www.rfc-editor.org/")
+                    || link.starts_with("href=\"https://developer.mozilla.org/"),
+                "{}",
+                &link[..60]
+            );
         }
         assert!(out.ends_with("</html>\n"));
     }
@@ -252,6 +309,70 @@ mod tests {
             &[],
         );
         assert!(page(&f).contains("<th>X-Latin1</th><td>caf\u{fffd}</td>"));
+    }
+
+    #[test]
+    fn the_summary_comes_first_with_the_host_on_top() {
+        let out = page(&fixtures::get());
+        let summary = out.find("<h2>Summary</h2>").expect("a summary");
+        let headers = out.find("<h2>Headers</h2>").expect("headers");
+        let request_line = out.find("<h2>Request line</h2>").expect("a request line");
+        assert!(summary < request_line && request_line < headers, "{out}");
+        assert!(
+            out.contains(
+                "<h2>Summary</h2>\n<table>\n<tbody>\n\
+                 <tr><th>host</th><td>localhost (from Host, allowed by .localhost)</td></tr>\n"
+            ),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn well_known_headers_get_a_note_with_a_link_and_others_none() {
+        let out = page(&fixtures::post());
+        assert!(
+            out.contains(
+                "<tr><th>Host</th><td>[::1]:8090</td><td class=\"note\">The host and port the client \
+                 asked for; hostecho checks it against --allowed-hosts. \
+                 <a href=\"https://www.rfc-editor.org/rfc/rfc9110#section-7.2\">RFC 9110 §7.2</a></td></tr>"
+            ),
+            "{out}"
+        );
+        // Names are case-insensitive: `user-agent` gets User-Agent's note.
+        assert!(out.contains("<tr><th>user-agent</th><td>curl/8.5.0</td><td class=\"note\">Names"));
+        assert!(out.contains("<tr><th>X-Trace</th><td>one</td><td class=\"note\"></td></tr>"));
+    }
+
+    #[test]
+    fn shows_a_form_the_chain_and_a_binary_body_in_hex() {
+        use crate::host::ProxyTrust;
+        let out = page(&fixtures::post());
+        assert!(
+            out.contains("<tr><th>form</th><td>name = jack<br>age = 18</td></tr>"),
+            "{out}"
+        );
+        let mut f = fixture(
+            "POST",
+            "/",
+            vec![header("X-Forwarded-For", b"<192.0.2.7>")],
+            b"\xff<\x00",
+            "/",
+            &[],
+        );
+        f.host.proxy = Some(ProxyTrust::Untrusted);
+        let out = page(&f);
+        assert!(
+            out.contains(
+                "<tr><th>proxies</th><td>X-Forwarded-For: &lt;192.0.2.7&gt;<br>peer 127.0.0.1 \
+                 is not a trusted proxy (not in --trusted-proxies): forwarding headers ignored</td></tr>"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("<pre>\n0000  ff 3c 00 ") && out.contains("|.&lt;.|\n</pre>"),
+            "{out}"
+        );
+        assert!(!out.contains('\u{fffd}'), "{out}");
     }
 
     #[test]

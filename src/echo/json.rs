@@ -9,21 +9,38 @@
 //! | `path` | string | the path, percent-decoded |
 //! | `query` | array of `[name, value]` | the query pairs, decoded, in order, duplicates kept |
 //! | `version` | string | `"HTTP/1.1"` or `"HTTP/1.0"` |
+//! | `line_endings` | string | what ended the head's lines: `"CRLF"`, `"LF"` or `"mixed CRLF and LF"` |
 //! | `headers` | array of `[name, value]` | every field line, wire order, original case |
 //! | `host` | string | the validated host, normalised (IPv6 in brackets) |
 //! | `port` | number or null | the port the Host named, if it named one |
+//! | `host_decision` | object | why the host was allowed: see below |
 //! | `peer` | string | the client's `ip:port` (IPv6 as `[::1]:5000`) |
 //! | `local` | string | the accepting socket's `ip:port` |
-//! | `body` | string | the body |
+//! | `body` | string | the body, with U+FFFD for bytes that are not UTF-8 |
 //! | `body_length` | number | the body's length in bytes, before any lossy decoding |
+//! | `body_base64` | string or null | every byte of the body in base64, when it is not UTF-8 |
+//! | `form` | array of `[name, value]`, or null | a form body's pairs, decoded as the query's |
+//!
+//! `host_decision` has these keys:
+//!
+//! | key | type | holds |
+//! |---|---|---|
+//! | `source` | string | `"Host"`, `"X-Forwarded-Host"`, `"Forwarded"`, `"absolute-form"` or `"local-address"` |
+//! | `raw` | string | the value as received, e.g. `"LocalHost.:8090"` |
+//! | `matched` | string | the `--allowed-hosts` pattern that allowed it |
+//! | `peer_trusted` | bool or null | with forwarding headers, whether the peer is a proxy whose `X-Forwarded-Host` and `Forwarded` are honoured; `null` without any |
+//! | `forwarding` | array of `[name, value]` | the forwarding field lines (`X-Forwarded-For`, `Via`, …), honoured or not |
 //!
 //! Pairs are arrays rather than an object because query names and header names repeat,
 //! and a JSON object with duplicate keys is one most parsers silently collapse.
 //!
 //! Decisions:
 //! - JSON strings are Unicode, so header values and the body are decoded as UTF-8 with
-//!   U+FFFD for any byte that is not; `body_length` counts the bytes actually received, so
-//!   a script can tell a lossy body from an exact one.
+//!   U+FFFD for any byte that is not; `body_length` counts the bytes actually received,
+//!   and a body that is not UTF-8 also comes whole in `body_base64`, so a script can
+//!   always get the exact bytes.
+//! - Every key is always there, with `null` where it does not apply, so a script can
+//!   rely on one shape.
 //! - Control characters are escaped by JSON itself (`"\u001b"`), so this echo needs none of
 //!   the text echo's terminal protection and shows every string exactly.
 //! - The output is pretty-printed and ends with a newline: learners read it in a terminal,
@@ -37,7 +54,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde_json::ser::Formatter;
 
-use super::Echo;
+use super::{Echo, forwarding_headers};
 
 /// The shape of the JSON echo. Field order is key order: serde writes a struct's fields in
 /// declaration order.
@@ -49,13 +66,27 @@ struct JsonEcho<'a> {
     /// A `(String, String)` tuple serialises as a two-element array.
     query: &'a [(String, String)],
     version: &'static str,
+    line_endings: &'static str,
     headers: Vec<(&'a str, Cow<'a, str>)>,
     host: String,
     port: Option<u16>,
+    host_decision: HostDecision<'a>,
     peer: String,
     local: String,
     body: Cow<'a, str>,
     body_length: usize,
+    body_base64: Option<String>,
+    form: Option<&'a [(String, String)]>,
+}
+
+/// Why the host was allowed.
+#[derive(Serialize)]
+struct HostDecision<'a> {
+    source: &'static str,
+    raw: Cow<'a, str>,
+    matched: &'a str,
+    peer_trusted: Option<bool>,
+    forwarding: Vec<(&'a str, Cow<'a, str>)>,
 }
 
 /// Renders the echo as pretty-printed JSON, ending with a newline.
@@ -68,6 +99,7 @@ pub fn render(echo: &Echo<'_>) -> Vec<u8> {
         path: echo.path,
         query: echo.query,
         version: head.version.as_str(),
+        line_endings: head.line_endings.as_str(),
         headers: head
             .headers
             .iter()
@@ -75,10 +107,22 @@ pub fn render(echo: &Echo<'_>) -> Vec<u8> {
             .collect(),
         host: echo.allowed.host.to_string(),
         port: echo.allowed.port,
+        host_decision: HostDecision {
+            source: echo.allowed.source.name(),
+            // An allowed value passed the host grammar, so it is ASCII: never lossy.
+            raw: String::from_utf8_lossy(&echo.allowed.raw),
+            matched: &echo.allowed.matched,
+            peer_trusted: echo.allowed.proxy.map(|trust| trust.is_trusted()),
+            forwarding: forwarding_headers(echo.request)
+                .map(|h| (h.name.as_str(), h.value_lossy()))
+                .collect(),
+        },
         peer: echo.peer.to_string(),
         local: echo.local.to_string(),
         body: String::from_utf8_lossy(body),
         body_length: body.len(),
+        body_base64: std::str::from_utf8(body).is_err().then(|| base64(body)),
+        form: echo.form,
     };
     let mut out = Vec::new();
     let mut serializer = serde_json::Serializer::with_formatter(&mut out, PairsInline::default());
@@ -88,6 +132,31 @@ pub fn render(echo: &Echo<'_>) -> Vec<u8> {
     json.serialize(&mut serializer)
         .expect("the echo always serialises");
     out.push(b'\n');
+    out
+}
+
+/// Standard base64 with padding (RFC 4648 §4), for `body_base64`.
+///
+/// Written out rather than taken from the `base64` crate: it is a dozen lines, used in
+/// this one place, checked against the RFC's own test vectors (§10) below, and a
+/// learner can read the whole of it here — three bytes make 24 bits, four 6-bit
+/// letters — instead of looking up a crate's engine and configuration types.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let byte = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
+        let bits = (byte(0) << 16) | (byte(1) << 8) | byte(2);
+        // A chunk of n bytes fills n + 1 letters; `=` pads the group to four.
+        for letter in 0..4 {
+            if letter <= chunk.len() {
+                let index = (bits >> (18 - 6 * letter)) & 0x3f;
+                out.push(char::from(ALPHABET[index as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
     out
 }
 
@@ -242,19 +311,23 @@ mod tests {
         serde_json::from_slice(&render(&f.echo())).expect("the echo is valid JSON")
     }
 
-    const KEYS: [&str; 12] = [
+    const KEYS: [&str; 16] = [
         "method",
         "target",
         "path",
         "query",
         "version",
+        "line_endings",
         "headers",
         "host",
         "port",
+        "host_decision",
         "peer",
         "local",
         "body",
         "body_length",
+        "body_base64",
+        "form",
     ];
 
     #[test]
@@ -285,6 +358,7 @@ mod tests {
                 "path": "/index.html",
                 "query": [["name", "jack"], ["age", "18"]],
                 "version": "HTTP/1.1",
+                "line_endings": "CRLF",
                 "headers": [
                     ["Host", "localhost:8090"],
                     ["User-Agent", "curl/8.5.0"],
@@ -292,10 +366,19 @@ mod tests {
                 ],
                 "host": "localhost",
                 "port": 8090,
+                "host_decision": {
+                    "source": "Host",
+                    "raw": "localhost:8090",
+                    "matched": ".localhost",
+                    "peer_trusted": null,
+                    "forwarding": [],
+                },
                 "peer": "127.0.0.1:54321",
                 "local": "127.0.0.1:8090",
                 "body": "",
                 "body_length": 0,
+                "body_base64": null,
+                "form": null,
             })
         );
     }
@@ -362,6 +445,77 @@ mod tests {
         assert_eq!(v["headers"][0], json!(["X-Latin1", "caf\u{fffd}"]));
         assert_eq!(v["body"], "\u{fffd}\u{fffd}ok");
         assert_eq!(v["body_length"], 4);
+        assert_eq!(v["body_base64"], "//5vaw==");
+    }
+
+    #[test]
+    fn base64_matches_rfc_4648_test_vectors() {
+        // RFC 4648 §10.
+        for (input, want) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(input.as_bytes()), want, "{input:?}");
+        }
+        // Every letter of the alphabet, and the two at its end.
+        assert_eq!(base64(&[0x00, 0x10, 0x83, 0xff, 0xfb, 0xff]), "ABCD//v/");
+    }
+
+    #[test]
+    fn a_utf8_body_has_no_base64() {
+        assert_eq!(value(&fixtures::post())["body_base64"], Value::Null);
+    }
+
+    #[test]
+    fn a_form_body_comes_as_pairs() {
+        assert_eq!(
+            value(&fixtures::post())["form"],
+            json!([["name", "jack"], ["age", "18"]])
+        );
+        assert_eq!(value(&fixtures::get())["form"], Value::Null);
+    }
+
+    #[test]
+    fn host_decision_names_source_raw_pattern_trust_and_chain() {
+        use crate::host::{HostSource, ProxyTrust};
+        let mut f = fixture(
+            "GET",
+            "/",
+            vec![
+                header("Host", b"127.0.0.1:8090"),
+                header("X-Forwarded-For", b"192.0.2.7"),
+                header("X-Forwarded-Host", b"App.example"),
+            ],
+            b"",
+            "/",
+            &[],
+        );
+        f.host.source = HostSource::XForwardedHost;
+        f.host.raw = b"App.example".to_vec();
+        f.host.matched = "app.example".into();
+        f.host.proxy = Some(ProxyTrust::Trusted);
+        assert_eq!(
+            value(&f)["host_decision"],
+            json!({
+                "source": "X-Forwarded-Host",
+                "raw": "App.example",
+                "matched": "app.example",
+                "peer_trusted": true,
+                "forwarding": [["X-Forwarded-For", "192.0.2.7"], ["X-Forwarded-Host", "App.example"]],
+            })
+        );
+        for (trust, want) in [
+            (ProxyTrust::Untrusted, json!(false)),
+            (ProxyTrust::ForwardingOff, json!(false)),
+        ] {
+            f.host.proxy = Some(trust);
+            assert_eq!(value(&f)["host_decision"]["peer_trusted"], want);
+        }
     }
 
     #[test]

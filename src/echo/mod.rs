@@ -9,25 +9,46 @@
 //! | [`accept`] | — | reads `Accept` (with its q-values) and picks a [`Format`] |
 //! | [`text`] | `text/plain; charset=utf-8` | curl, and the default for everyone else |
 //! | [`json`] | `application/json` | scripts: `curl -H 'Accept: application/json'` |
-//! | [`html`] | `text/html; charset=utf-8` | browsers |
+//! | [`html`] | `text/html; charset=utf-8` | browsers; [`notes`] says what each well-known header is for |
 //!
 //! Everything here is a pure function from an [`Echo`] to bytes: no I/O, no clock, no
 //! randomness. That is what lets each renderer be pinned by a snapshot test.
 //!
 //! The renderers do not parse the request target themselves. Framing parsed it, and
 //! [`crate::exchange::respond`] decodes the path and the query pairs from those parts
-//! and hands them over in [`Echo::path`] and [`Echo::query`]; so parsing lives in one
-//! place and the renderers only show its result.
+//! and hands them over in [`Echo::path`] and [`Echo::query`], and a form body's pairs
+//! in [`Echo::form`]; so parsing lives in one place and the renderers only show its
+//! result.
+//!
+//! # What every format shows
+//!
+//! * The request as received, and the parsed summary: method, path, query, version,
+//!   which line endings the head used, the host and its port, the peer and the local
+//!   address, the body's length, and a form body's pairs.
+//! * **Why the host was allowed**, from [`ValidHost`]: where the value came from
+//!   (`Host`, `X-Forwarded-Host`, `Forwarded`, the request target or the local
+//!   address), the value as received, and the pattern that matched. The text and HTML
+//!   echoes say it in one line, `localhost (from Host, allowed by .localhost)`; the
+//!   JSON echo has a `host_decision` object.
+//! * **The forwarding chain**, when the request carries any of
+//!   [`FORWARDING_HEADERS`](crate::host::forwarded::FORWARDING_HEADERS), honoured or
+//!   not: those field lines in wire order, and whether the peer is a proxy hostecho
+//!   trusts. Beside the peer's own address, that shows what each proxy added.
+//! * **A body that is not UTF-8** is not shown with replacement characters, which
+//!   would hide what was sent: the text and HTML echoes show a hex dump of its first
+//!   [`HEX_DUMP_BYTES`] bytes, and the JSON echo adds every byte in `body_base64`.
 
 pub mod accept;
 pub mod html;
 pub mod json;
+pub mod notes;
 pub mod text;
 
 use std::net::SocketAddr;
 
-use crate::host::ValidHost;
-use crate::http::request::Request;
+use crate::host::forwarded::is_forwarding_header;
+use crate::host::{ProxyTrust, ValidHost};
+use crate::http::request::{Header, Request};
 
 /// The three renderings, chosen from `Accept`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,6 +95,10 @@ pub struct Echo<'a> {
     /// The caller computes them with `head.target.view().query_pairs()`, for the same
     /// reason as [`Echo::path`].
     pub query: &'a [(String, String)],
+    /// The body's `(name, value)` pairs when it is a form
+    /// (`application/x-www-form-urlencoded`), decoded as the query is; `None` when it
+    /// is not a form. The caller computes them with [`Request::form`].
+    pub form: Option<&'a [(String, String)]>,
 }
 
 /// Renders the echo in the given format.
@@ -94,14 +119,102 @@ fn byte_count(n: usize) -> String {
     }
 }
 
-/// The body's length for the text and HTML summaries, with a warning when the body is not
-/// UTF-8: those echoes show it with U+FFFD, so what the learner sees is not what was sent.
+/// How many bytes of a body that is not UTF-8 the text and HTML echoes show in hex.
+/// Eight lines of sixteen: enough to recognise a file's magic number or a stray
+/// Latin-1 byte, short enough to leave the summary on the screen.
+pub const HEX_DUMP_BYTES: usize = 128;
+
+/// The body's length for the text and HTML summaries, saying how a body that is not
+/// UTF-8 is shown: those echoes show its first bytes in hex instead of as text.
 fn describe_body(body: &[u8]) -> String {
     let mut length = byte_count(body.len());
     if std::str::from_utf8(body).is_err() {
-        length.push_str(" (not UTF-8: shown with U+FFFD)");
+        if body.len() > HEX_DUMP_BYTES {
+            length.push_str(&format!(
+                " (not UTF-8: the first {HEX_DUMP_BYTES} shown in hex)"
+            ));
+        } else {
+            length.push_str(" (not UTF-8: shown in hex)");
+        }
     }
     length
+}
+
+/// The first [`HEX_DUMP_BYTES`] of `body` as `xxd` and `hexdump -C` lay them out:
+/// the offset, sixteen bytes in hex, and the same bytes as ASCII with `.` for
+/// anything that is not printable, so no control byte reaches the terminal. A last
+/// line says how many bytes were left out.
+///
+/// ```text
+/// 0000  ff fe 00 62 69 6e 61 72  79 0a                    |...binary.|
+/// ```
+pub fn hex_dump(body: &[u8]) -> String {
+    let shown = &body[..body.len().min(HEX_DUMP_BYTES)];
+    let mut out = String::new();
+    for (line, chunk) in shown.chunks(16).enumerate() {
+        out.push_str(&format!("{:04x} ", line * 16));
+        for i in 0..16 {
+            if i == 8 {
+                out.push(' ');
+            }
+            match chunk.get(i) {
+                Some(b) => out.push_str(&format!(" {b:02x}")),
+                None => out.push_str("   "),
+            }
+        }
+        out.push_str("  |");
+        for &b in chunk {
+            out.push(if b.is_ascii_graphic() || b == b' ' {
+                char::from(b)
+            } else {
+                '.'
+            });
+        }
+        out.push_str("|\n");
+    }
+    let left_out = body.len() - shown.len();
+    if left_out > 0 {
+        let unit = if left_out == 1 { "byte" } else { "bytes" };
+        out.push_str(&format!("... {left_out} more {unit}\n"));
+    }
+    out
+}
+
+/// The host line of the text and HTML summaries: the host, where it came from and the
+/// pattern that allowed it, e.g. `localhost (from Host, allowed by .localhost)`.
+fn host_decision(allowed: &ValidHost) -> String {
+    format!(
+        "{} (from {}, allowed by {})",
+        allowed.host,
+        allowed.source.describe(),
+        allowed.matched
+    )
+}
+
+/// The request's forwarding field lines, in wire order: what the proxies on the way
+/// added, whether or not hostecho honoured them.
+fn forwarding_headers(request: &Request) -> impl Iterator<Item = &Header> {
+    request
+        .head
+        .headers
+        .iter()
+        .filter(|h| is_forwarding_header(&h.name))
+}
+
+/// One sentence on the peer as a proxy, for the end of the forwarding chain.
+fn proxy_sentence(peer: SocketAddr, trust: ProxyTrust) -> String {
+    let ip = peer.ip().to_canonical();
+    match trust {
+        ProxyTrust::Trusted => format!(
+            "peer {ip} is a trusted proxy: its X-Forwarded-Host and Forwarded host= are honoured"
+        ),
+        ProxyTrust::Untrusted => format!(
+            "peer {ip} is not a trusted proxy (not in --trusted-proxies): forwarding headers ignored"
+        ),
+        ProxyTrust::ForwardingOff => format!(
+            "peer {ip} is not a trusted proxy (--use-x-forwarded-host is off): forwarding headers ignored"
+        ),
+    }
 }
 
 /// Two requests built by hand, shared by every renderer's tests and snapshots, so the three
@@ -113,7 +226,7 @@ pub(crate) mod fixtures {
     use super::Echo;
     use crate::host::syntax::Host;
     use crate::host::{HostSource, ValidHost};
-    use crate::http::request::{Head, Header, Request, Version};
+    use crate::http::request::{Head, Header, LineEndings, Request, Version};
     use crate::http::target::RequestTarget;
 
     /// The owned parts an [`Echo`] borrows.
@@ -124,6 +237,7 @@ pub(crate) mod fixtures {
         pub(crate) local: SocketAddr,
         pub(crate) path: String,
         pub(crate) query: Vec<(String, String)>,
+        pub(crate) form: Option<Vec<(String, String)>>,
     }
 
     impl Fixture {
@@ -136,6 +250,7 @@ pub(crate) mod fixtures {
                 local: self.local,
                 path: &self.path,
                 query: &self.query,
+                form: self.form.as_deref(),
             }
         }
     }
@@ -157,21 +272,27 @@ pub(crate) mod fixtures {
         path: &str,
         query: &[(&str, &str)],
     ) -> Fixture {
-        Fixture {
-            request: Request {
-                head: Head {
-                    request_line: format!("{method} {target} HTTP/1.1"),
-                    method: method.to_owned(),
-                    target: RequestTarget::parse(target.to_owned()),
-                    version: Version::Http11,
-                    headers,
-                },
-                body: body.to_vec(),
+        let request = Request {
+            head: Head {
+                request_line: format!("{method} {target} HTTP/1.1"),
+                method: method.to_owned(),
+                target: RequestTarget::parse(target.to_owned()),
+                version: Version::Http11,
+                headers,
+                line_endings: LineEndings::Crlf,
             },
+            body: body.to_vec(),
+        };
+        Fixture {
+            form: request.form(),
+            request,
             host: ValidHost {
                 host: Host::Name("localhost".to_owned()),
                 port: Some(8090),
                 source: HostSource::Host,
+                raw: b"localhost:8090".to_vec(),
+                matched: ".localhost".to_owned(),
+                proxy: None,
             },
             peer: "127.0.0.1:54321".parse().expect("a literal address"),
             local: "127.0.0.1:8090".parse().expect("a literal address"),
@@ -222,6 +343,9 @@ pub(crate) mod fixtures {
             host: Host::Ipv6(std::net::Ipv6Addr::LOCALHOST),
             port: Some(8090),
             source: HostSource::Host,
+            raw: b"[::1]:8090".to_vec(),
+            matched: "[::1]".to_owned(),
+            proxy: None,
         };
         f.peer = "[::1]:5000".parse().expect("a literal address");
         f.local = "[::1]:8090".parse().expect("a literal address");
@@ -247,16 +371,54 @@ mod tests {
     }
 
     #[test]
-    fn describe_body_warns_when_the_body_is_not_utf8() {
+    fn describe_body_says_a_body_that_is_not_utf8_is_shown_in_hex() {
+        let long = [0xffu8; HEX_DUMP_BYTES + 1];
         let table: &[(&[u8], &str)] = &[
             (b"", "0 bytes"),
             (b"ok", "2 bytes"),
             ("é".as_bytes(), "2 bytes"),
-            (b"\xe9", "1 byte (not UTF-8: shown with U+FFFD)"),
+            (b"\xe9", "1 byte (not UTF-8: shown in hex)"),
+            (&long, "129 bytes (not UTF-8: the first 128 shown in hex)"),
         ];
         for (body, expected) in table {
             assert_eq!(describe_body(body), *expected, "{body:?}");
         }
+    }
+
+    #[test]
+    fn hex_dump_lays_out_offset_hex_and_ascii() {
+        assert_eq!(
+            hex_dump(b"\xff\xfe\x00binary\n"),
+            "0000  ff fe 00 62 69 6e 61 72  79 0a                    |...binary.|\n"
+        );
+        let bytes: Vec<u8> = (0u8..=40).collect();
+        assert_eq!(
+            hex_dump(&bytes),
+            "\
+0000  00 01 02 03 04 05 06 07  08 09 0a 0b 0c 0d 0e 0f  |................|
+0010  10 11 12 13 14 15 16 17  18 19 1a 1b 1c 1d 1e 1f  |................|
+0020  20 21 22 23 24 25 26 27  28                       | !\"#$%&'(|
+"
+        );
+        let long = vec![b'\x1b'; HEX_DUMP_BYTES + 2];
+        let dump = hex_dump(&long);
+        assert_eq!(dump.lines().count(), HEX_DUMP_BYTES / 16 + 1);
+        assert!(dump.ends_with("\n... 2 more bytes\n"), "{dump}");
+        assert!(!dump.contains('\x1b'));
+    }
+
+    #[test]
+    fn the_host_line_says_where_from_and_which_pattern() {
+        let mut f = fixtures::get();
+        assert_eq!(
+            host_decision(&f.host),
+            "localhost (from Host, allowed by .localhost)"
+        );
+        f.host.source = crate::host::HostSource::AbsoluteForm;
+        assert_eq!(
+            host_decision(&f.host),
+            "localhost (from the request target, allowed by .localhost)"
+        );
     }
 
     #[test]

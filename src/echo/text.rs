@@ -13,17 +13,24 @@
 //! query:   name = jack
 //!          age = 18
 //! version: HTTP/1.1
-//! host:    localhost
+//! endings: CRLF                                 ← CRLF, LF, or mixed CRLF and LF
+//! host:    localhost (from Host, allowed by .localhost)
 //! port:    8090
 //! peer:    127.0.0.1:54321
+//! proxies: X-Forwarded-For: 192.0.2.7           ← only with forwarding headers:
+//!          peer 127.0.0.1 is not a trusted …      the chain, and the peer's trust
 //! local:   127.0.0.1:8090
 //! body:    0 bytes
+//! form:    name = jack                          ← only for a form body
 //!
-//! (the body, when there is one)
+//! (the body, when there is one; in hex when it is not UTF-8)
 //! ```
 //!
 //! The first part looks like the request on the wire, so a learner can hold the two side by
 //! side; the second shows the parsing — percent-decoding, query splitting, Host validation.
+//! The first part shows every line ending as a newline, whatever the client sent, so
+//! `endings:` says what the head really used: a request typed with bare LF in `nc` would
+//! otherwise look just like curl's CRLF.
 //!
 //! # Terminal safety
 //!
@@ -36,9 +43,10 @@
 //! summary; the body also keeps its line breaks. Backslashes are not doubled: this output
 //! is for reading, and the JSON echo is the exact one.
 //!
-//! Everything that is not UTF-8 is shown with U+FFFD, the replacement character.
+//! A header value that is not UTF-8 is shown with U+FFFD, the replacement character; a
+//! body that is not UTF-8 is shown as a hex dump, which makes every byte visible.
 
-use super::{Echo, describe_body};
+use super::{Echo, describe_body, forwarding_headers, hex_dump, host_decision, proxy_sentence};
 
 /// The width of the summary's labels, `"version: "` being the longest, so values line up.
 const LABEL_WIDTH: usize = 9;
@@ -72,38 +80,63 @@ pub fn render(echo: &Echo<'_>) -> Vec<u8> {
     // Part 2: what hostecho understood.
     field(&mut out, "method", &head.method);
     field(&mut out, "path", or_none(echo.path));
-    if echo.query.is_empty() {
-        field(&mut out, "query", "(none)");
-    }
-    for (i, (name, value)) in echo.query.iter().enumerate() {
-        // The label on the first pair only; the others line up beneath it.
-        push_label(&mut out, if i == 0 { "query" } else { "" });
-        push_escaped(&mut out, name, Layout::Line);
-        // No trailing space after `=` for an empty value (`?flag`, `?flag=`).
-        out.push_str(if value.is_empty() { " =" } else { " = " });
-        push_escaped(&mut out, value, Layout::Line);
-        out.push('\n');
-    }
+    pairs(&mut out, "query", echo.query);
     field(&mut out, "version", head.version.as_str());
-    field(&mut out, "host", &echo.allowed.host.to_string());
+    field(&mut out, "endings", head.line_endings.as_str());
+    field(&mut out, "host", &host_decision(echo.allowed));
     let port = echo.allowed.port.map(|port| port.to_string());
     field(&mut out, "port", port.as_deref().unwrap_or("(none)"));
     field(&mut out, "peer", &echo.peer.to_string());
+    if let Some(trust) = echo.allowed.proxy {
+        // The chain: each forwarding line as received, then the peer that sent them.
+        for (i, header) in forwarding_headers(request).enumerate() {
+            push_label(&mut out, if i == 0 { "proxies" } else { "" });
+            push_escaped(&mut out, &header.name, Layout::Line);
+            out.push_str(": ");
+            push_escaped(&mut out, &header.value_lossy(), Layout::Line);
+            out.push('\n');
+        }
+        field(&mut out, "", &proxy_sentence(echo.peer, trust));
+    }
     field(&mut out, "local", &echo.local.to_string());
-    let body = String::from_utf8_lossy(&request.body);
     field(&mut out, "body", &describe_body(&request.body));
+    if let Some(form) = echo.form {
+        pairs(&mut out, "form", form);
+    }
 
     // Part 3: the body, if any, ending with exactly one newline so the prompt comes back
     // on a line of its own. Whether the body itself ended with one, `body:` tells by its
-    // length, and the JSON echo shows exactly.
-    if !body.is_empty() {
+    // length, and the JSON echo shows exactly. A body that is not UTF-8 is dumped in hex.
+    if !request.body.is_empty() {
         out.push('\n');
-        push_escaped(&mut out, &body, Layout::Block);
-        if !body.ends_with('\n') {
-            out.push('\n');
+        match std::str::from_utf8(&request.body) {
+            Ok(body) => {
+                push_escaped(&mut out, body, Layout::Block);
+                if !body.ends_with('\n') {
+                    out.push('\n');
+                }
+            }
+            Err(_) => out.push_str(&hex_dump(&request.body)),
         }
     }
     out.into_bytes()
+}
+
+/// Writes `(name, value)` pairs under one label, `name = value`, one per line, lined
+/// up; `(none)` when there are none.
+fn pairs(out: &mut String, label: &str, pairs: &[(String, String)]) {
+    if pairs.is_empty() {
+        field(out, label, "(none)");
+    }
+    for (i, (name, value)) in pairs.iter().enumerate() {
+        // The label on the first pair only; the others line up beneath it.
+        push_label(out, if i == 0 { label } else { "" });
+        push_escaped(out, name, Layout::Line);
+        // No trailing space after `=` for an empty value (`?flag`, `?flag=`).
+        out.push_str(if value.is_empty() { " =" } else { " = " });
+        push_escaped(out, value, Layout::Line);
+        out.push('\n');
+    }
 }
 
 /// `"(none)"` in place of an empty value, so an empty field never looks like a mistake.
@@ -236,10 +269,7 @@ mod tests {
             (b"", "body:    0 bytes"),
             (b"x", "body:    1 byte"),
             (b"hello", "body:    5 bytes"),
-            (
-                b"\xff\xfe",
-                "body:    2 bytes (not UTF-8: shown with U+FFFD)",
-            ),
+            (b"\xff\xfe", "body:    2 bytes (not UTF-8: shown in hex)"),
         ];
         for (body, line) in table {
             let out = text(&fixture("POST", "/", vec![], body, "/", &[]));
@@ -265,6 +295,113 @@ mod tests {
     #[test]
     fn ends_without_a_body_part_when_there_is_no_body() {
         assert!(text(&fixtures::get()).ends_with("body:    0 bytes\n"));
+    }
+
+    #[test]
+    fn a_body_that_is_not_utf8_is_dumped_in_hex() {
+        let f = fixture("POST", "/", vec![], b"\xff\xfe\x00binary\n", "/", &[]);
+        let out = text(&f);
+        assert!(
+            out.ends_with(
+                "body:    10 bytes (not UTF-8: shown in hex)\n\n\
+                 0000  ff fe 00 62 69 6e 61 72  79 0a                    |...binary.|\n"
+            ),
+            "{out}"
+        );
+        assert!(!out.contains('\u{fffd}'), "{out}");
+    }
+
+    #[test]
+    fn a_form_body_gets_a_block_of_pairs() {
+        let out = text(&fixtures::post());
+        assert!(
+            out.contains("body:    16 bytes\nform:    name = jack\n         age = 18\n"),
+            "{out}"
+        );
+        let f = fixture(
+            "POST",
+            "/",
+            vec![header("Content-Type", b"application/x-www-form-urlencoded")],
+            b"",
+            "/",
+            &[],
+        );
+        assert!(text(&f).ends_with("body:    0 bytes\nform:    (none)\n"));
+        // Not a form: no block.
+        let f = fixture("POST", "/", vec![], b"a=1", "/", &[]);
+        assert!(!text(&f).contains("form:"));
+    }
+
+    #[test]
+    fn says_which_line_endings_the_head_used() {
+        let mut f = fixtures::get();
+        assert!(text(&f).contains("\nversion: HTTP/1.1\nendings: CRLF\n"));
+        f.request.head.line_endings = crate::http::request::LineEndings::Lf;
+        assert!(text(&f).contains("\nendings: LF\n"));
+        f.request.head.line_endings = crate::http::request::LineEndings::Mixed;
+        assert!(text(&f).contains("\nendings: mixed CRLF and LF\n"));
+    }
+
+    #[test]
+    fn says_where_the_host_came_from_and_what_allowed_it() {
+        let out = text(&fixtures::get());
+        assert!(
+            out.contains(
+                "\nhost:    localhost (from Host, allowed by .localhost)\nport:    8090\n"
+            ),
+            "{out}"
+        );
+        assert!(!out.contains("proxies:"), "{out}");
+    }
+
+    #[test]
+    fn shows_the_forwarding_chain_and_the_peer_s_trust() {
+        use crate::host::{HostSource, ProxyTrust};
+        let mut f = fixture(
+            "GET",
+            "/",
+            vec![
+                header("Host", b"127.0.0.1:8090"),
+                header("X-Forwarded-For", b"192.0.2.7"),
+                header("Accept", b"*/*"),
+                header("X-Forwarded-Host", b"app.example"),
+                header("Via", b"1.1 nginx"),
+            ],
+            b"",
+            "/",
+            &[],
+        );
+        f.host.source = HostSource::XForwardedHost;
+        f.host.proxy = Some(ProxyTrust::Trusted);
+        let out = text(&f);
+        assert!(
+            out.contains(
+                "peer:    127.0.0.1:54321\n\
+                 proxies: X-Forwarded-For: 192.0.2.7\n         \
+                 X-Forwarded-Host: app.example\n         \
+                 Via: 1.1 nginx\n         \
+                 peer 127.0.0.1 is a trusted proxy: its X-Forwarded-Host and Forwarded host= are honoured\n\
+                 local:   127.0.0.1:8090\n"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("(from X-Forwarded-Host, allowed by .localhost)"),
+            "{out}"
+        );
+        for (trust, says) in [
+            (
+                ProxyTrust::Untrusted,
+                "is not a trusted proxy (not in --trusted-proxies)",
+            ),
+            (
+                ProxyTrust::ForwardingOff,
+                "is not a trusted proxy (--use-x-forwarded-host is off)",
+            ),
+        ] {
+            f.host.proxy = Some(trust);
+            assert!(text(&f).contains(says), "{trust:?}");
+        }
     }
 
     #[test]

@@ -6,14 +6,26 @@
 //! (`--use-x-forwarded-host`) and only from a trusted peer (`--trusted-proxies`); this
 //! module only reads them.
 //!
-//! Each proxy on the way *appends* what it saw, so the last value is the one added
-//! by the proxy nearest to us, the only one we can trust; earlier values may be
+//! Each proxy on the way *appends* what it saw, so the last element is the one added
+//! by the proxy nearest to us, the only one we can trust; earlier elements may be
 //! whatever the client typed ("X-Forwarded-Host: evil.com" sent to the first proxy).
-//! Both readers therefore return the **last** host, as Rails does.
+//! Both readers therefore read the **last element and nothing else**: the nearest
+//! proxy's value, or none. When that element is empty, or (in `Forwarded`) carries no
+//! `host=`, they never reach back to an earlier one, since that could be the client's:
+//!
+//! * `X-Forwarded-Host: example.com` followed by an empty `X-Forwarded-Host:` line is
+//!   one list whose last element is empty (RFC 9110 §5.3 joins the lines with
+//!   commas). The nearest proxy forwarded an empty host, and the policy refuses it,
+//!   naming the header.
+//! * `Forwarded: host=example.com, for=192.0.2.1`: the nearest proxy's element has no
+//!   `host=`, so it did not forward a host, and the policy falls back to `Host`.
+//!
+//! RFC 9110 §5.6.1 lets a recipient ignore empty list elements; here that would let
+//! a trailing `,` hand the decision to the element before it, so an empty last
+//! element counts as the nearest proxy's (empty) value.
 //!
 //! * `X-Forwarded-Host` is a de-facto header: a comma-separated list of `host[:port]`
-//!   values. Several field lines are one list (RFC 9110 §5.3), and empty elements are
-//!   skipped (RFC 9110 §5.6.1).
+//!   values. Several field lines are one list (RFC 9110 §5.3).
 //! * `Forwarded` (RFC 7239 §4) has a grammar, parsed here in full:
 //!
 //! ```text
@@ -42,38 +54,50 @@ pub struct ForwardedError<'a> {
     pub reason: &'static str,
 }
 
-/// The last non-empty element of the `X-Forwarded-Host` field lines, trimmed.
-///
-/// `None` when there are no lines. `Some(b"")` when there are lines but every
-/// element is empty: the header is present and says nothing, which the policy
-/// refuses rather than falling back to `Host`.
-pub fn last_x_forwarded_host<'a>(lines: impl IntoIterator<Item = &'a [u8]>) -> Option<&'a [u8]> {
-    let mut seen_line = false;
-    let mut last: Option<&[u8]> = None;
-    for line in lines {
-        seen_line = true;
-        if let Some(element) = list_elements(line).filter(|e| !e.is_empty()).last() {
-            last = Some(element);
-        }
-    }
-    if seen_line {
-        Some(last.unwrap_or(b""))
-    } else {
-        None
-    }
+/// The forwarding headers the echo shows, whether or not the policy reads them: the
+/// host ones the policy honours from a trusted proxy, and the others a proxy adds
+/// (the client's address, scheme and port, and the hops it went through), which
+/// hostecho only shows.
+pub const FORWARDING_HEADERS: &[&str] = &[
+    "X-Forwarded-Host",
+    "Forwarded",
+    "X-Forwarded-For",
+    "X-Forwarded-Proto",
+    "X-Forwarded-Port",
+    "X-Real-IP",
+    "Via",
+];
+
+/// Whether a header is one of the [`FORWARDING_HEADERS`].
+pub fn is_forwarding_header(name: &str) -> bool {
+    FORWARDING_HEADERS
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case(name))
 }
 
-/// The value of the last `host=` parameter across the `Forwarded` field lines,
-/// unquoted. `Ok(None)` when no element carries `host=` (e.g. only `for=`).
+/// The last element of the `X-Forwarded-Host` field lines, read as one list, trimmed:
+/// the nearest proxy's value.
+///
+/// `None` when there are no lines. `Some(b"")` when the last element is empty (an
+/// empty last line, a trailing comma): the nearest proxy sent nothing, and the policy
+/// refuses that rather than use an earlier element or fall back to `Host`.
+pub fn last_x_forwarded_host<'a>(lines: impl IntoIterator<Item = &'a [u8]>) -> Option<&'a [u8]> {
+    lines
+        .into_iter()
+        .last()
+        .map(|line| list_elements(line).last().unwrap_or_default())
+}
+
+/// The `host=` of the last element across the `Forwarded` field lines, unquoted:
+/// the nearest proxy's. `Ok(None)` when that element has no `host=` (e.g. only
+/// `for=`), or is empty: that proxy forwarded no host. Every line is parsed, so a
+/// malformed earlier line is still refused.
 pub fn last_forwarded_host<'a>(
     lines: impl IntoIterator<Item = &'a [u8]>,
 ) -> Result<Option<Cow<'a, [u8]>>, ForwardedError<'a>> {
     let mut last = None;
     for line in lines {
-        let found = host_in_line(line).map_err(|reason| ForwardedError { line, reason })?;
-        if found.is_some() {
-            last = found;
-        }
+        last = host_in_line(line).map_err(|reason| ForwardedError { line, reason })?;
     }
     Ok(last)
 }
@@ -152,9 +176,10 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// The last `host=` of one field line.
+/// The `host=` of the last element of one field line, after checking the whole line.
 fn host_in_line(line: &[u8]) -> Result<Option<Cow<'_, [u8]>>, &'static str> {
     let mut cur = Cursor { bytes: line, at: 0 };
+    // The host= of the element being read; a ',' starts a new element without one.
     let mut last = None;
     // Whether the current element already had a host= (RFC 7239 §4: "Each parameter
     // MUST NOT occur more than once per forwarded-element").
@@ -171,6 +196,7 @@ fn host_in_line(line: &[u8]) -> Result<Option<Cow<'_, [u8]>>, &'static str> {
             Some(b',') => {
                 cur.bump();
                 host_in_element = false;
+                last = None;
                 continue;
             }
             Some(_) => {}
@@ -198,7 +224,10 @@ fn host_in_line(line: &[u8]) -> Result<Option<Cow<'_, [u8]>>, &'static str> {
         match cur.bump() {
             None => return Ok(last),
             Some(b';') => {}
-            Some(b',') => host_in_element = false,
+            Some(b',') => {
+                host_in_element = false;
+                last = None;
+            }
             Some(_) => {
                 return Err(
                     "a value holds a character that must be quoted (such as ':' or '['), \
@@ -225,11 +254,12 @@ mod tests {
             (&[b"a.com,b.com ,  c.com:8080 "], Some(b"c.com:8080")),
             (&[b"a.com", b"b.com"], Some(b"b.com")),
             (&[b"a.com, b.com", b"c.com, d.com"], Some(b"d.com")),
-            // Empty elements are skipped (RFC 9110 §5.6.1) ...
-            (&[b"a.com, "], Some(b"a.com")),
-            (&[b"a.com", b""], Some(b"a.com")),
-            (&[b", ,a.com,,"], Some(b"a.com")),
-            // ... but a header with nothing in it is reported as empty, not absent.
+            (&[b", ,a.com"], Some(b"a.com")),
+            // The nearest proxy's element is empty: reported as empty, never replaced
+            // by an earlier element, which the client may have written.
+            (&[b"a.com, "], Some(b"")),
+            (&[b"a.com", b""], Some(b"")),
+            (&[b", ,a.com,,"], Some(b"")),
             (&[b""], Some(b"")),
             (&[b" , "], Some(b"")),
         ];
@@ -256,9 +286,13 @@ mod tests {
             (&[b"for=192.0.2.60;proto=http;by=203.0.113.43"], None),
             (&[b"for=192.0.2.43, for=198.51.100.17;by=203.0.113.60;proto=http;host=example.com"], Some(b"example.com")),
             (&[b"host=a.com, host=b.com"], Some(b"b.com")),
-            (&[b"host=a.com, for=x"], Some(b"a.com")),
+            // The nearest proxy's element has no host=: it forwarded none, and an
+            // earlier element (perhaps the client's) does not count.
+            (&[b"host=a.com, for=x"], None),
             (&[b"host=a.com", b"host=b.com"], Some(b"b.com")),
-            (&[b"host=a.com", b"for=x"], Some(b"a.com")),
+            (&[b"host=a.com", b"for=x"], None),
+            (&[b"host=a.com", b""], None),
+            (&[b"host=a.com,"], None),
             (&[b"host=\"[::1]:8080\""], Some(b"[::1]:8080")),
             (&[b"host=\"example.com:8080\";proto=https"], Some(b"example.com:8080")),
             (&[b"host=\"a\\\"b\""], Some(b"a\"b")),
@@ -266,7 +300,8 @@ mod tests {
             (&[b"for=x; host=example.com ; proto=http"], Some(b"example.com")),
             (&[b"for=\"a,b;host=evil.com\";host=good.com"], Some(b"good.com")),
             (&[b"for=x;;host=a.com;"], Some(b"a.com")),
-            (&[b",,host=a.com,,"], Some(b"a.com")),
+            (&[b",,host=a.com"], Some(b"a.com")),
+            (&[b",,host=a.com,,"], None),
             (&[b""], None),
         ];
         for &(lines, want) in table {

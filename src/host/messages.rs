@@ -6,6 +6,7 @@
 //! [`MAX_ECHOED_BYTES`], because Host can be 8 KiB of a client's choosing and the
 //! message goes into a response and a log line (log injection, response splitting).
 
+use super::HostSource;
 use super::syntax::Host;
 
 /// How much of a client's raw value a rejection message echoes before `...`.
@@ -18,7 +19,8 @@ pub enum RejectionKind {
     Missing,
     /// More than one Host field line.
     Duplicate,
-    /// A Host header with an empty value.
+    /// An empty value: `Host:`, `GET http:///x`, an empty `X-Forwarded-Host` or
+    /// `Forwarded: host=""`.
     Empty,
     /// A value that is not `host[:port]`.
     InvalidSyntax,
@@ -32,14 +34,28 @@ pub enum RejectionKind {
 pub struct Rejection {
     /// The kind of refusal.
     pub kind: RejectionKind,
+    /// Where the refused value came from; `None` when there was no value to read
+    /// (HTTP/1.1 without Host).
+    pub source: Option<HostSource>,
     /// The sentence sent back and logged, Django-style.
     pub message: String,
+}
+
+/// Names the value's source after the quoted value, when it is not the Host header:
+/// a newcomer who sees `Invalid HTTP_HOST header: 'evil.example'` while their Host
+/// says `localhost` needs to be told the value came from somewhere else.
+fn from(source: HostSource) -> String {
+    match source {
+        HostSource::Host => String::new(),
+        other => format!(" (from {})", other.describe()),
+    }
 }
 
 impl Rejection {
     pub(super) fn missing() -> Rejection {
         Rejection {
             kind: RejectionKind::Missing,
+            source: None,
             message: "missing Host header: HTTP/1.1 requests must carry exactly one Host \
                       header (RFC 9112, section 3.2)."
                 .to_string(),
@@ -49,6 +65,7 @@ impl Rejection {
     pub(super) fn duplicate(count: usize) -> Rejection {
         Rejection {
             kind: RejectionKind::Duplicate,
+            source: Some(HostSource::Host),
             message: format!(
                 "duplicate Host header: the request has {count} Host field lines, and a \
                  request may carry only one, even when the values are equal \
@@ -57,22 +74,29 @@ impl Rejection {
         }
     }
 
-    pub(super) fn empty() -> Rejection {
+    /// One wording for every empty value, wherever it came from: Django's sentence,
+    /// which people search for, and the rule it breaks.
+    pub(super) fn empty(source: HostSource) -> Rejection {
         Rejection {
             kind: RejectionKind::Empty,
-            message: "empty Host header: a request for an http URI must name a host \
-                      (RFC 9110, section 4.2.1)."
-                .to_string(),
+            source: Some(source),
+            message: format!(
+                "Invalid HTTP_HOST header: ''{}. The host is empty, and a request for an \
+                 http URI must name one (RFC 9110, section 4.2.1).",
+                from(source)
+            ),
         }
     }
 
-    pub(super) fn invalid(raw: &[u8]) -> Rejection {
+    pub(super) fn invalid(raw: &[u8], source: HostSource) -> Rejection {
         Rejection {
             kind: RejectionKind::InvalidSyntax,
+            source: Some(source),
             message: format!(
-                "Invalid HTTP_HOST header: '{}'. The domain name provided is not valid \
+                "Invalid HTTP_HOST header: '{}'{}. The domain name provided is not valid \
                  according to RFC 1034/1035.",
-                escape_for_message(raw)
+                escape_for_message(raw),
+                from(source)
             ),
         }
     }
@@ -80,6 +104,7 @@ impl Rejection {
     pub(super) fn invalid_forwarded(line: &[u8], reason: &str) -> Rejection {
         Rejection {
             kind: RejectionKind::InvalidSyntax,
+            source: Some(HostSource::Forwarded),
             message: format!(
                 "Invalid Forwarded header: '{}'. It does not follow RFC 7239, section 4: \
                  {reason}.",
@@ -88,13 +113,15 @@ impl Rejection {
         }
     }
 
-    pub(super) fn not_allowed(raw: &[u8], host: &Host) -> Rejection {
+    pub(super) fn not_allowed(raw: &[u8], host: &Host, source: HostSource) -> Rejection {
         Rejection {
             kind: RejectionKind::NotAllowed,
+            source: Some(source),
             message: format!(
-                "Invalid HTTP_HOST header: '{}'. You may need to add '{host}' to \
+                "Invalid HTTP_HOST header: '{}'{}. You may need to add '{host}' to \
                  --allowed-hosts.",
-                escape_for_message(raw)
+                escape_for_message(raw),
+                from(source)
             ),
         }
     }

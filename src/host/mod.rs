@@ -27,17 +27,28 @@
 //!      below because it reports what the *client* asked the proxy for; Host and the
 //!      target describe the proxy's hop to us. `X-Forwarded-Host` wins over
 //!      `Forwarded`, as in Django (which reads only the former), so a proxy that
-//!      sets both behaves as it would in front of Django. Look-alikes such as
-//!      `X-Host`, `X-Forwarded-Server` and `X-HTTP-Host-Override` are never read.
+//!      sets both behaves as it would in front of Django. Only the nearest proxy's
+//!      element counts ([`forwarded`]): an empty one is refused, and a `Forwarded`
+//!      element without `host=` leaves the decision to the items below. Look-alikes
+//!      such as `X-Host`, `X-Forwarded-Server` and `X-HTTP-Host-Override` are never
+//!      read.
 //!    * the authority of an absolute-form target (`GET http://a.example/ HTTP/1.1`):
 //!      RFC 9112 §3.2.2 says the server "MUST ignore the received Host header field"
 //!      then, so Host's *value* is not even checked (its count still is, above);
-//!    * the Host header; an empty one is refused (RFC 9110 §4.2.1: an `http` URI
-//!      with an empty host "MUST" be rejected as invalid);
+//!    * the Host header;
 //!    * for HTTP/1.0 without Host, the address of the socket that accepted the
 //!      connection, as Django falls back to `SERVER_NAME`.
-//! 3. **Check its grammar** ([`syntax`]): `host[:port]`, normalised.
-//! 4. **Match it** against the patterns ([`patterns`]), ignoring the port.
+//! 3. **Refuse an empty value**, wherever it came from (`Host:`, `GET http:///x`,
+//!    an empty `X-Forwarded-Host`), with one message: RFC 9110 §4.2.1 says an `http`
+//!    URI with an empty host "MUST" be rejected as invalid.
+//! 4. **Check its grammar** ([`syntax`]): `host[:port]`, normalised.
+//! 5. **Match it** against the patterns ([`patterns`]), ignoring the port, and
+//!    remember which pattern allowed it.
+//!
+//! A refusal names where its value came from when that is not the Host header
+//! (`… 'evil.example' (from the request target) …`), and an allowed host carries its
+//! source, the raw value, the pattern that matched, and whether forwarding headers
+//! came from a trusted proxy: the echo shows all of it (`host_decision`).
 //!
 //! # Where things are
 //!
@@ -69,7 +80,8 @@ pub struct HostPolicy {
     options: PolicyOptions,
     /// The patterns in force, as given: `options.allowed_hosts` or the defaults.
     patterns: Vec<String>,
-    /// The same patterns compiled for matching.
+    /// The same patterns compiled for matching; it answers with an index into
+    /// `patterns`.
     compiled: PatternSet,
 }
 
@@ -93,7 +105,6 @@ impl HostPolicy {
                     Cow::Borrowed(authority.as_bytes()),
                     HostSource::AbsoluteForm,
                 ),
-                (None, Some(line)) if line.value.is_empty() => return Err(Rejection::empty()),
                 (None, Some(line)) => (Cow::Borrowed(line.value.as_slice()), HostSource::Host),
                 // Only HTTP/1.0 gets here: 1.1 without Host was refused above.
                 (None, None) => (
@@ -103,21 +114,46 @@ impl HostPolicy {
             },
         };
 
+        // `Host:`, `GET http:///x` and an empty X-Forwarded-Host all get one message.
+        if raw.is_empty() {
+            return Err(Rejection::empty(source));
+        }
         let parsed = syntax::parse_host_port(&raw).map_err(|why| {
             log::debug!(
                 "refusing {source:?} value {:?}: {why}",
                 escape_for_message(&raw)
             );
-            Rejection::invalid(&raw)
+            Rejection::invalid(&raw, source)
         })?;
-        if !self.compiled.matches(&parsed.host) {
-            return Err(Rejection::not_allowed(&raw, &parsed.host));
-        }
+        let Some(index) = self.compiled.matching(&parsed.host) else {
+            return Err(Rejection::not_allowed(&raw, &parsed.host, source));
+        };
         Ok(ValidHost {
             host: parsed.host,
             port: parsed.port,
             source,
+            raw: raw.into_owned(),
+            matched: self.patterns[index].clone(),
+            proxy: self.proxy_trust(facts),
         })
+    }
+
+    /// Whether the request carries forwarding headers and, if so, whether the policy
+    /// honours them from this peer: `None` when it carries none.
+    fn proxy_trust(&self, facts: &Facts<'_>) -> Option<ProxyTrust> {
+        let forwarding = facts
+            .headers
+            .iter()
+            .any(|h| forwarded::is_forwarding_header(&h.name));
+        if !forwarding {
+            None
+        } else if !self.options.use_x_forwarded_host {
+            Some(ProxyTrust::ForwardingOff)
+        } else if self.is_trusted_proxy(facts.peer.ip()) {
+            Some(ProxyTrust::Trusted)
+        } else {
+            Some(ProxyTrust::Untrusted)
+        }
     }
 
     /// The value a trusted proxy forwarded, if the policy reads forwarding headers,
@@ -150,6 +186,8 @@ impl HostPolicy {
         if let Some(value) = xfh {
             return Ok(Some((Cow::Borrowed(value), HostSource::XForwardedHost)));
         }
+        // No host= in the nearest proxy's element: it forwarded no host, so the
+        // request's own Host (or target) decides, as if no proxy had written any.
         match forwarded::last_forwarded_host(lines("forwarded")) {
             Ok(Some(value)) => Ok(Some((value, HostSource::Forwarded))),
             Ok(None) => Ok(None),
@@ -271,7 +309,52 @@ pub enum HostSource {
     LocalAddress,
 }
 
-/// A host the policy allowed, normalised.
+impl HostSource {
+    /// The name `hostecho check` and the JSON echo print: `Host`, `X-Forwarded-Host`,
+    /// `Forwarded`, `absolute-form` or `local-address`.
+    pub fn name(self) -> &'static str {
+        match self {
+            HostSource::Host => "Host",
+            HostSource::XForwardedHost => "X-Forwarded-Host",
+            HostSource::Forwarded => "Forwarded",
+            HostSource::AbsoluteForm => "absolute-form",
+            HostSource::LocalAddress => "local-address",
+        }
+    }
+
+    /// The source as a sentence names it, after "from": `Host`, `X-Forwarded-Host`,
+    /// `Forwarded`, `the request target` or `the local address`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            HostSource::AbsoluteForm => "the request target",
+            HostSource::LocalAddress => "the local address",
+            other => other.name(),
+        }
+    }
+}
+
+/// What the policy made of a request's forwarding headers ([`forwarded::FORWARDING_HEADERS`]),
+/// for the echo to say whether the peer is a proxy hostecho trusts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProxyTrust {
+    /// `--use-x-forwarded-host` is on and the peer is in `--trusted-proxies` (or that
+    /// list is empty): its `X-Forwarded-Host` and `Forwarded: host=` are read.
+    Trusted,
+    /// `--use-x-forwarded-host` is on, but the peer is not in `--trusted-proxies`: its
+    /// forwarding headers are a client's claim, and ignored.
+    Untrusted,
+    /// `--use-x-forwarded-host` is off: no peer's forwarding headers are read.
+    ForwardingOff,
+}
+
+impl ProxyTrust {
+    /// Whether the peer's forwarding headers are honoured.
+    pub fn is_trusted(self) -> bool {
+        self == ProxyTrust::Trusted
+    }
+}
+
+/// A host the policy allowed, normalised, and why it was allowed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ValidHost {
     /// The host in normal form: a lowercase name without a trailing dot, or an IP
@@ -281,6 +364,15 @@ pub struct ValidHost {
     pub port: Option<u16>,
     /// Which header (or address) it came from.
     pub source: HostSource,
+    /// The value as received (trimmed of the whitespace around a header value), e.g.
+    /// `LocalHost.:8090`.
+    pub raw: Vec<u8>,
+    /// The pattern that allowed the host, as given: the most specific one when several
+    /// do ([`PatternSet::matching`]).
+    pub matched: String,
+    /// Whether forwarding headers came from a trusted proxy; `None` when the request
+    /// carries none.
+    pub proxy: Option<ProxyTrust>,
 }
 
 /// The patterns in force when `--allowed-hosts` is not given: Django's DEBUG list.
@@ -364,7 +456,8 @@ mod tests {
             });
             self
         }
-        pub(super) fn decide(&self, policy: &HostPolicy) -> Result<ValidHost, Rejection> {
+        /// The decision, with everything it carries.
+        pub(super) fn decide_full(&self, policy: &HostPolicy) -> Result<ValidHost, Rejection> {
             policy.decide(&Facts {
                 version: self.version,
                 absolute_authority: self.authority,
@@ -373,21 +466,31 @@ mod tests {
                 local: self.local,
             })
         }
+
+        /// The decision, reduced to what most tests compare: host, port and source.
+        pub(super) fn decide(&self, policy: &HostPolicy) -> Result<Got, Rejection> {
+            self.decide_full(policy)
+                .map(|v| Got(v.host, v.port, v.source))
+        }
     }
+
+    /// An allowed host, port and source.
+    #[derive(Debug, PartialEq, Eq)]
+    pub(super) struct Got(Host, Option<u16>, HostSource);
 
     pub(super) fn allowed(
         host: &str,
         port: Option<u16>,
         source: HostSource,
-    ) -> Result<ValidHost, Rejection> {
-        Ok(ValidHost {
-            host: syntax::parse_host(host.as_bytes()).expect("a valid host in a test"),
+    ) -> Result<Got, Rejection> {
+        Ok(Got(
+            syntax::parse_host(host.as_bytes()).expect("a valid host in a test"),
             port,
             source,
-        })
+        ))
     }
 
-    pub(super) fn kind(result: Result<ValidHost, Rejection>) -> Option<RejectionKind> {
+    pub(super) fn kind(result: Result<Got, Rejection>) -> Option<RejectionKind> {
         result.err().map(|r| r.kind)
     }
 
@@ -520,7 +623,6 @@ mod tests {
             "user@target.example",
             "user:pass@target.example:80",
             "target.example@evil.example",
-            "",
         ] {
             let r = host(b"target.example").absolute(authority).decide(&p);
             assert_eq!(kind(r), Some(RejectionKind::InvalidSyntax), "{authority:?}");
@@ -552,7 +654,7 @@ mod tests {
         assert_eq!(r.kind, RejectionKind::NotAllowed);
         assert_eq!(
             r.message,
-            "Invalid HTTP_HOST header: '10.1.2.3:8090'. You may need to add '10.1.2.3' to --allowed-hosts."
+            "Invalid HTTP_HOST header: '10.1.2.3:8090' (from the local address). You may need to add '10.1.2.3' to --allowed-hosts."
         );
     }
 
@@ -594,7 +696,7 @@ mod tests {
         let p = policy_with(&["app.example"], true, &[]);
         for r in [
             host(b"h").with("X-Forwarded-Host", b"evil.example, app.example"),
-            host(b"h").with("X-Forwarded-Host", b"evil.example,app.example ,"),
+            host(b"h").with("X-Forwarded-Host", b"evil.example,  app.example "),
             host(b"h")
                 .with("X-Forwarded-Host", b"evil.example")
                 .with("x-forwarded-host", b" app.example "),
@@ -613,12 +715,173 @@ mod tests {
     #[test]
     fn invalid_or_empty_x_forwarded_host_is_refused_not_skipped() {
         let p = policy_with(&["*"], true, &[]);
-        for value in [&b""[..], b" , ", b"app.example/x", b"app.example@evil"] {
+        for value in [
+            &b"app.example/x"[..],
+            b"app.example@evil",
+            b"a.example, b/c",
+        ] {
+            let r = host(b"app.example")
+                .with("X-Forwarded-Host", value)
+                .decide_full(&p)
+                .unwrap_err();
+            assert_eq!(r.kind, RejectionKind::InvalidSyntax, "{value:?}");
+            assert_eq!(r.source, Some(HostSource::XForwardedHost));
+            assert!(
+                r.message.contains("' (from X-Forwarded-Host). The domain"),
+                "{}",
+                r.message
+            );
+        }
+        for value in [&b""[..], b" , ", b"app.example, "] {
             let r = host(b"app.example")
                 .with("X-Forwarded-Host", value)
                 .decide(&p);
-            assert_eq!(kind(r), Some(RejectionKind::InvalidSyntax), "{value:?}");
+            assert_eq!(kind(r), Some(RejectionKind::Empty), "{value:?}");
         }
+    }
+
+    /// Issue: an empty last X-Forwarded-Host line let an earlier element, perhaps the
+    /// client's, decide.
+    #[test]
+    fn an_empty_last_x_forwarded_host_is_refused_not_replaced_by_an_earlier_one() {
+        let p = policy_with(&["example.com", "h.example"], true, &[]);
+        let r = host(b"h.example")
+            .with("X-Forwarded-Host", b"example.com")
+            .with("X-Forwarded-Host", b"")
+            .decide_full(&p)
+            .unwrap_err();
+        assert_eq!(r.kind, RejectionKind::Empty);
+        assert_eq!(r.source, Some(HostSource::XForwardedHost));
+        assert_eq!(
+            r.message,
+            "Invalid HTTP_HOST header: '' (from X-Forwarded-Host). The host is empty, and a \
+             request for an http URI must name one (RFC 9110, section 4.2.1)."
+        );
+    }
+
+    /// Issue: a last Forwarded element without host= let an earlier element decide.
+    #[test]
+    fn a_last_forwarded_element_without_host_falls_back_to_host() {
+        let p = policy_with(&["example.com", "h.example"], true, &[]);
+        let r = host(b"h.example")
+            .with("Forwarded", b"host=example.com, for=192.0.2.1")
+            .decide(&p);
+        assert_eq!(r, allowed("h.example", None, HostSource::Host));
+        let r = host(b"h.example")
+            .with("Forwarded", b"host=example.com")
+            .with("Forwarded", b"for=192.0.2.1;proto=https")
+            .decide(&p);
+        assert_eq!(r, allowed("h.example", None, HostSource::Host));
+    }
+
+    #[test]
+    fn every_empty_value_gets_one_message_naming_its_source() {
+        let p = policy_with(&["*"], true, &[]);
+        let cases = [
+            (host(b""), HostSource::Host, ""),
+            (host(b"").http10(), HostSource::Host, ""),
+            (
+                host(b"h").absolute(""),
+                HostSource::AbsoluteForm,
+                " (from the request target)",
+            ),
+            (
+                host(b"h").with("X-Forwarded-Host", b""),
+                HostSource::XForwardedHost,
+                " (from X-Forwarded-Host)",
+            ),
+            (
+                host(b"h").with("Forwarded", b"host=\"\""),
+                HostSource::Forwarded,
+                " (from Forwarded)",
+            ),
+        ];
+        for (case, source, from) in cases {
+            let r = case.decide_full(&p).unwrap_err();
+            assert_eq!((r.kind, r.source), (RejectionKind::Empty, Some(source)));
+            assert_eq!(
+                r.message,
+                format!(
+                    "Invalid HTTP_HOST header: ''{from}. The host is empty, and a request for an \
+                     http URI must name one (RFC 9110, section 4.2.1)."
+                )
+            );
+        }
+    }
+
+    /// Issue: `GET http://evil.example/` with `Host: localhost:8090` was refused naming
+    /// only 'evil.example', and the newcomer looked for it in the Host header.
+    #[test]
+    fn a_refusal_names_where_its_value_came_from_unless_it_is_host() {
+        let p = policy_with(&["localhost"], true, &["10.0.0.0/8"]);
+        let r = host(b"localhost:8090")
+            .absolute("evil.example")
+            .decide_full(&p)
+            .unwrap_err();
+        assert_eq!(r.source, Some(HostSource::AbsoluteForm));
+        assert_eq!(
+            r.message,
+            "Invalid HTTP_HOST header: 'evil.example' (from the request target). You may need \
+             to add 'evil.example' to --allowed-hosts."
+        );
+        let r = host(b"localhost")
+            .with("Forwarded", b"host=evil.example")
+            .via_peer("10.0.0.1:1")
+            .decide_full(&p)
+            .unwrap_err();
+        assert!(
+            r.message
+                .contains("'evil.example' (from Forwarded). You may"),
+            "{}",
+            r.message
+        );
+        let r = host(b"evil.example").decide_full(&p).unwrap_err();
+        assert_eq!(r.source, Some(HostSource::Host));
+        assert!(
+            r.message
+                .starts_with("Invalid HTTP_HOST header: 'evil.example'. You may")
+        );
+        assert_eq!(req(&[]).decide_full(&p).unwrap_err().source, None);
+    }
+
+    #[test]
+    fn an_allowed_host_carries_its_raw_value_pattern_and_proxy_trust() {
+        let p = policy_with(
+            &["*", ".example.com", "www.example.com"],
+            true,
+            &["10.0.0.0/8"],
+        );
+        let v = host(b"WWW.Example.com.:8080").decide_full(&p).unwrap();
+        assert_eq!(v.raw, b"WWW.Example.com.:8080");
+        // The most specific pattern is named, not the first.
+        assert_eq!(v.matched, "www.example.com");
+        assert_eq!(v.proxy, None);
+        assert_eq!(
+            host(b"a.example.com").decide_full(&p).unwrap().matched,
+            ".example.com"
+        );
+        assert_eq!(host(b"other.example").decide_full(&p).unwrap().matched, "*");
+        let proxied = host(b"h.example").with("X-Forwarded-For", b"192.0.2.1");
+        let trust = |r: Req, p: &HostPolicy| r.decide_full(p).unwrap().proxy;
+        assert_eq!(
+            trust(proxied.clone().via_peer("10.0.0.1:1"), &p),
+            Some(ProxyTrust::Trusted)
+        );
+        assert_eq!(trust(proxied.clone(), &p), Some(ProxyTrust::Untrusted));
+        let off = policy_with(&["*"], false, &[]);
+        assert_eq!(
+            trust(proxied.clone(), &off),
+            Some(ProxyTrust::ForwardingOff)
+        );
+        let v = host(b"h")
+            .with("X-Forwarded-Host", b" App.example ")
+            .via_peer("10.0.0.1:1")
+            .decide_full(&p)
+            .unwrap();
+        assert_eq!(
+            (v.raw.as_slice(), v.source),
+            (&b"App.example"[..], HostSource::XForwardedHost)
+        );
     }
 
     #[test]

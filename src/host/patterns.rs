@@ -25,11 +25,11 @@
 //! the number of labels in the request (at most 127), not with the number of patterns,
 //! so 10,000 tenants cost what 1 does (`benches/host_policy.rs` measures it).
 //!
-//! IP patterns are a hash set too. CIDR ranges are the exception: they are a linear
+//! IP patterns are a hash map too. CIDR ranges are the exception: they are a linear
 //! list, because operators list a handful of them and a prefix trie is not worth its
 //! code in a teaching server.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fmt;
 use std::net::{IpAddr, Ipv6Addr};
 
@@ -239,44 +239,51 @@ fn parse_pattern_host(pattern: &str) -> Result<Host, PatternError> {
     }
 }
 
-/// A list of patterns compiled for matching: hash sets looked up by the request
+/// A list of patterns compiled for matching: hash maps looked up by the request
 /// host's own suffixes, so the cost does not grow with the number of patterns.
+///
+/// Each map holds the *index* of the pattern, in the order given, so a match can say
+/// which pattern allowed the host (the echo's `host_decision.matched`) at no extra
+/// cost. When two given patterns are the same after normalisation (`Example.com` and
+/// `example.com`), the first one is the one named.
 #[derive(Clone, Debug, Default)]
 pub struct PatternSet {
-    /// Whether `*` is among the patterns.
-    any: bool,
+    /// The index of `*`, if it is among the patterns.
+    any: Option<usize>,
     /// `example.com` patterns.
-    exact: HashSet<String>,
+    exact: HashMap<String, usize>,
     /// `.example.com` patterns, without the dot: this name and below.
-    and_below: HashSet<String>,
+    and_below: HashMap<String, usize>,
     /// `*.example.com` patterns, without `*.`: strictly below this name.
-    strictly_below: HashSet<String>,
+    strictly_below: HashMap<String, usize>,
     /// IP literal patterns.
-    ips: HashSet<IpAddr>,
+    ips: HashMap<IpAddr, usize>,
     /// CIDR patterns. A linear list: see the module documentation.
-    nets: Vec<IpNet>,
+    nets: Vec<(IpNet, usize)>,
 }
 
 impl PatternSet {
-    /// Compiles parsed patterns into lookup sets.
+    /// Compiles parsed patterns into lookup maps; each remembers its position.
     pub fn new(patterns: impl IntoIterator<Item = Pattern>) -> PatternSet {
         let mut set = PatternSet::default();
-        for pattern in patterns {
+        for (index, pattern) in patterns.into_iter().enumerate() {
             match pattern {
-                Pattern::Any => set.any = true,
+                Pattern::Any => {
+                    set.any.get_or_insert(index);
+                }
                 Pattern::Exact(name) => {
-                    set.exact.insert(name);
+                    set.exact.entry(name).or_insert(index);
                 }
                 Pattern::DomainAndBelow(name) => {
-                    set.and_below.insert(name);
+                    set.and_below.entry(name).or_insert(index);
                 }
                 Pattern::StrictlyBelow(name) => {
-                    set.strictly_below.insert(name);
+                    set.strictly_below.entry(name).or_insert(index);
                 }
                 Pattern::Ip(ip) => {
-                    set.ips.insert(ip);
+                    set.ips.entry(ip).or_insert(index);
                 }
-                Pattern::Cidr(net) => set.nets.push(net),
+                Pattern::Cidr(net) => set.nets.push((net, index)),
             }
         }
         set
@@ -284,43 +291,59 @@ impl PatternSet {
 
     /// Whether `*` is among the patterns.
     pub fn allows_any(&self) -> bool {
-        self.any
+        self.any.is_some()
     }
 
     /// Whether any pattern matches the host.
     pub fn matches(&self, host: &Host) -> bool {
-        if self.any {
-            return true;
-        }
-        match host {
-            Host::Name(name) => self.matches_name(name),
-            Host::Ipv4(v4) => self.matches_ip(IpAddr::V4(*v4)),
-            Host::Ipv6(v6) => self.matches_ip(IpAddr::V6(*v6)),
-        }
+        self.matching(host).is_some()
+    }
+
+    /// The index (in the order given) of the most specific pattern that matches the
+    /// host, or `None`: an exact name, then `.x` and `*.x` from the longest suffix
+    /// down, then an IP literal, then the first CIDR range that holds it, and `*`
+    /// last. The most specific one is the one worth naming: `www.example.com` tells
+    /// more about why a host got in than the `*` also in the list.
+    pub fn matching(&self, host: &Host) -> Option<usize> {
+        let specific = match host {
+            Host::Name(name) => self.matching_name(name),
+            Host::Ipv4(v4) => self.matching_ip(IpAddr::V4(*v4)),
+            Host::Ipv6(v6) => self.matching_ip(IpAddr::V6(*v6)),
+        };
+        specific.or(self.any)
     }
 
     /// Walks the name's suffixes: `a.b.c`, then `b.c`, then `c`. The whole name may
     /// match an exact or a `.x` pattern; a shorter suffix may match `.x` or `*.x`.
-    fn matches_name(&self, name: &str) -> bool {
-        if self.exact.contains(name) || self.and_below.contains(name) {
-            return true;
+    fn matching_name(&self, name: &str) -> Option<usize> {
+        if let Some(&i) = self.exact.get(name).or_else(|| self.and_below.get(name)) {
+            return Some(i);
         }
         let dots = name.bytes().enumerate().filter(|&(_, b)| b == b'.');
         for (dot, _) in dots {
             let suffix = &name[dot + 1..];
-            if self.and_below.contains(suffix) || self.strictly_below.contains(suffix) {
-                return true;
+            let found = self
+                .and_below
+                .get(suffix)
+                .or_else(|| self.strictly_below.get(suffix));
+            if let Some(&i) = found {
+                return Some(i);
             }
         }
-        false
+        None
     }
 
     /// An address matches an IP pattern equal to it (as an address, so `[0:0::1]`
     /// is `[::1]`) or a CIDR range that holds it. IPv4 and IPv6 stay apart: the
     /// Host `[::ffff:127.0.0.1]` is another spelling that no browser produces, and it
     /// needs its own pattern (as in Django's tests).
-    fn matches_ip(&self, ip: IpAddr) -> bool {
-        self.ips.contains(&ip) || self.nets.iter().any(|net| net.contains(&ip))
+    fn matching_ip(&self, ip: IpAddr) -> Option<usize> {
+        self.ips.get(&ip).copied().or_else(|| {
+            self.nets
+                .iter()
+                .find(|(net, _)| net.contains(&ip))
+                .map(|&(_, i)| i)
+        })
     }
 }
 

@@ -63,6 +63,54 @@ pub struct Head {
     pub version: Version,
     /// Every header field line, in wire order, duplicates kept.
     pub headers: Vec<Header>,
+    /// Which line endings the head used, so the echo can say so: it shows every line
+    /// ending the same way, and a head typed in `nc` with bare LF looks like curl's.
+    pub line_endings: LineEndings,
+}
+
+/// The line endings of a head: HTTP's CRLF, a bare LF, or both.
+///
+/// RFC 9112 §2.2 lets a recipient accept a bare LF as a line terminator, and httparse
+/// does; hostecho answers either, and records which it got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineEndings {
+    /// Every line ended in CR LF, as RFC 9112 requires of a sender.
+    Crlf,
+    /// Every line ended in a bare LF (`printf 'GET / HTTP/1.1\nHost: …\n\n'`).
+    Lf,
+    /// Some lines ended one way, some the other.
+    Mixed,
+}
+
+impl LineEndings {
+    /// The line endings of `head`: the bytes from the request line to the empty line
+    /// that ends the head, inclusive. A head with no LF at all counts as CRLF.
+    pub fn of(head: &[u8]) -> LineEndings {
+        let (mut crlf, mut lf) = (false, false);
+        for (i, &b) in head.iter().enumerate() {
+            if b == b'\n' {
+                if i > 0 && head[i - 1] == b'\r' {
+                    crlf = true;
+                } else {
+                    lf = true;
+                }
+            }
+        }
+        match (crlf, lf) {
+            (_, false) => LineEndings::Crlf,
+            (false, true) => LineEndings::Lf,
+            (true, true) => LineEndings::Mixed,
+        }
+    }
+
+    /// How the echo names them: `CRLF`, `LF`, or `mixed CRLF and LF`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LineEndings::Crlf => "CRLF",
+            LineEndings::Lf => "LF",
+            LineEndings::Mixed => "mixed CRLF and LF",
+        }
+    }
 }
 
 impl Head {
@@ -95,4 +143,115 @@ pub struct Request {
     pub head: Head,
     /// The body after any transfer coding was removed; empty when there is none.
     pub body: Vec<u8>,
+}
+
+impl Request {
+    /// The body's `(name, value)` pairs when it is a form, `None` when it is not.
+    ///
+    /// A body is a form when its (first) `Content-Type` is
+    /// `application/x-www-form-urlencoded`, what an HTML `<form method=post>` and
+    /// `curl -d` send; the media type is case-insensitive and its parameters (such as
+    /// `charset`) are ignored (RFC 9110 §8.3.1). The pairs are decoded as the query's
+    /// are (the WHATWG URL standard's `application/x-www-form-urlencoded` parser: `+`
+    /// is a space, `%XX` a byte, anything not UTF-8 replaced by U+FFFD), in order,
+    /// duplicates kept. An empty form has no pairs.
+    pub fn form(&self) -> Option<Vec<(String, String)>> {
+        let content_type = self.head.first("content-type")?;
+        let media_type = content_type
+            .split(|&b| b == b';')
+            .next()
+            .unwrap_or_default();
+        let media_type = crate::http::grammar::trim_ows(media_type);
+        if !media_type.eq_ignore_ascii_case(b"application/x-www-form-urlencoded") {
+            return None;
+        }
+        Some(form_urlencoded::parse(&self.body).into_owned().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_endings_say_which_the_head_used() {
+        let table: &[(&[u8], LineEndings)] = &[
+            (b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", LineEndings::Crlf),
+            (b"GET / HTTP/1.1\nHost: a\n\n", LineEndings::Lf),
+            (b"GET / HTTP/1.1\r\nHost: a\n\r\n", LineEndings::Mixed),
+            (b"GET / HTTP/1.1\nHost: a\r\n\r\n", LineEndings::Mixed),
+            (b"GET / HTTP/1.1\r\n\n", LineEndings::Mixed),
+            (b"", LineEndings::Crlf),
+        ];
+        for &(head, want) in table {
+            assert_eq!(
+                LineEndings::of(head),
+                want,
+                "{:?}",
+                head.escape_ascii().to_string()
+            );
+        }
+    }
+
+    fn request(content_type: Option<&str>, body: &[u8]) -> Request {
+        Request {
+            head: Head {
+                request_line: "POST / HTTP/1.1".into(),
+                method: "POST".into(),
+                target: RequestTarget::parse("/".into()),
+                version: Version::Http11,
+                headers: content_type
+                    .map(|v| Header {
+                        name: "Content-Type".into(),
+                        value: v.as_bytes().to_vec(),
+                    })
+                    .into_iter()
+                    .collect(),
+                line_endings: LineEndings::Crlf,
+            },
+            body: body.to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_form_body_is_decoded_into_pairs() {
+        let pairs = |v: &[(&str, &str)]| -> Option<Vec<(String, String)>> {
+            Some(v.iter().map(|&(n, v)| (n.into(), v.into())).collect())
+        };
+        let form = "application/x-www-form-urlencoded";
+        type Pairs = Option<Vec<(String, String)>>;
+        let table: &[(Option<&str>, &[u8], Pairs)] = &[
+            (
+                Some(form),
+                b"name=jack&age=18",
+                pairs(&[("name", "jack"), ("age", "18")]),
+            ),
+            (
+                Some(form),
+                b"a=1&a=2&flag",
+                pairs(&[("a", "1"), ("a", "2"), ("flag", "")]),
+            ),
+            (
+                Some(form),
+                b"q=a+b%26c&%C3%A9=%FF",
+                pairs(&[("q", "a b&c"), ("\u{e9}", "\u{fffd}")]),
+            ),
+            (Some(form), b"", pairs(&[])),
+            (
+                Some("Application/X-WWW-Form-URLEncoded ; charset=utf-8"),
+                b"x=1",
+                pairs(&[("x", "1")]),
+            ),
+            (Some("text/plain"), b"name=jack", None),
+            (Some("multipart/form-data; boundary=x"), b"name=jack", None),
+            (None, b"name=jack", None),
+        ];
+        for (content_type, body, want) in table {
+            assert_eq!(
+                &request(*content_type, body).form(),
+                want,
+                "{content_type:?}"
+            );
+        }
+    }
 }

@@ -17,6 +17,8 @@ impl Status {
     pub const CONTINUE: Status = Status(100);
     /// 200 OK: the echo.
     pub const OK: Status = Status(200);
+    /// 204 No Content: the answer to `/favicon.ico`.
+    pub const NO_CONTENT: Status = Status(204);
     /// 400 Bad Request: malformed syntax, or a Host that is refused.
     pub const BAD_REQUEST: Status = Status(400);
     /// 408 Request Timeout: the head did not arrive in time.
@@ -37,6 +39,7 @@ impl Status {
         match self.0 {
             100 => "Continue",
             200 => "OK",
+            204 => "No Content",
             400 => "Bad Request",
             408 => "Request Timeout",
             413 => "Content Too Large",
@@ -89,6 +92,10 @@ pub struct Response {
     /// Whether the body is left out: the response to a `HEAD` carries the headers a
     /// `GET` would have, `Content-Length` included, but no body (RFC 9110 §9.3.2).
     pub omit_body: bool,
+    /// Whether the access log records this response at debug rather than info: the
+    /// `/favicon.ico` a browser asks for on every visit is noise next to the request
+    /// being studied.
+    pub quiet: bool,
 }
 
 /// The content type of every text body hostecho writes.
@@ -103,6 +110,21 @@ impl Response {
             body,
             persistence,
             omit_body: false,
+            quiet: false,
+        }
+    }
+
+    /// A 204 with no body and no representation headers, logged at debug: the answer
+    /// to a browser's `/favicon.ico`, which it asks for on every visit. A 204 tells it
+    /// there is no icon without an error in its console.
+    pub fn no_content(persistence: Persistence) -> Response {
+        Response {
+            status: Status::NO_CONTENT,
+            content_type: "",
+            body: Vec::new(),
+            persistence,
+            omit_body: false,
+            quiet: true,
         }
     }
 
@@ -116,6 +138,7 @@ impl Response {
             body,
             persistence: Persistence::Close,
             omit_body: false,
+            quiet: false,
         }
     }
 
@@ -143,14 +166,23 @@ impl Response {
         // Writing into a Vec cannot fail, so the results are ignored.
         let _ = write!(
             out,
-            "HTTP/1.1 {} {}\r\nDate: {}\r\nServer: hostecho/{}\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
+            "HTTP/1.1 {} {}\r\nDate: {}\r\nServer: hostecho/{}\r\n",
             self.status.0,
             self.status.reason(),
             date,
             env!("CARGO_PKG_VERSION"),
-            self.content_type,
-            self.body.len(),
         );
+        // A 204 has no content, so no Content-Type, and "A server MUST NOT send a
+        // Content-Length header field in any response with a status code of … 204"
+        // (RFC 9110 §8.6).
+        if self.status != Status::NO_CONTENT {
+            let _ = write!(
+                out,
+                "Content-Type: {}\r\nContent-Length: {}\r\n",
+                self.content_type,
+                self.body.len(),
+            );
+        }
         match self.persistence {
             Persistence::Close => out.extend_from_slice(b"Connection: close\r\n"),
             Persistence::KeepAlive => out.extend_from_slice(b"Connection: keep-alive\r\n"),
@@ -213,6 +245,23 @@ mod tests {
                 "{persistence:?}"
             );
         }
+    }
+
+    #[test]
+    fn no_content_has_no_length_nor_type_and_is_quiet() {
+        let response = Response::no_content(Persistence::Implied);
+        assert!(response.quiet);
+        let mut out = Vec::new();
+        response.write_to(&mut out, DATE);
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text,
+            format!(
+                "HTTP/1.1 204 No Content\r\nDate: {DATE}\r\nServer: hostecho/{}\r\n\r\n",
+                env!("CARGO_PKG_VERSION")
+            )
+        );
+        assert!(!Response::ok(TEXT_PLAIN, Vec::new(), Persistence::Implied).quiet);
     }
 
     #[test]

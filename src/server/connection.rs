@@ -34,7 +34,7 @@ use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use log::{Level, debug, info, log_enabled, trace, warn};
+use log::{Level, debug, log, log_enabled, trace, warn};
 use mio::net::TcpStream;
 
 use crate::error::RequestError;
@@ -493,10 +493,17 @@ impl<S: Read + Write> Connection<S> {
         response.write_to(&mut self.write_buf, ctx.date);
     }
 
-    /// The access log: one line per response, at info.
+    /// The access log: one line per response, at info (at debug for a response the
+    /// exchange marked [`quiet`](Response::quiet), such as the favicon's).
     fn log_access(&self, request_line: &str, response: &Response, host: Option<&ValidHost>) {
         let host = host.map_or_else(|| "-".to_owned(), |h| h.host.to_string());
-        info!(
+        let level = if response.quiet {
+            Level::Debug
+        } else {
+            Level::Info
+        };
+        log!(
+            level,
             "{} \"{}\" {} {} host={}",
             self.at.peer,
             request_line.escape_debug(),

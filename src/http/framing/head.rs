@@ -10,7 +10,7 @@ use std::mem::MaybeUninit;
 
 use super::{FramedHead, Limits, body};
 use crate::error::{Malformed, RequestError};
-use crate::http::request::{Head, Header, Version};
+use crate::http::request::{Head, Header, LineEndings, Version};
 use crate::http::target::{RequestTarget, Target};
 
 /// How many header slots [`parse_head`] keeps on the stack before it allocates.
@@ -86,7 +86,7 @@ pub fn parse_head(
         Err(e) => return Err(RequestError::Malformed(malformed(e))),
     };
 
-    let head = owned_head(&request, window)?;
+    let head = owned_head(&request, &window[..used])?;
     check_target_form(&head)?;
     let body = body::kind(&head, limits)?;
     let framed = FramedHead {
@@ -209,7 +209,8 @@ fn strip_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-/// Copies what httparse found out of the read buffer into an owned [`Head`].
+/// Copies what httparse found out of the read buffer into an owned [`Head`]; `buf`
+/// holds the whole head and nothing after it.
 fn owned_head(request: &httparse::Request<'_, '_>, buf: &[u8]) -> Result<Head, RequestError> {
     // After `Complete` httparse has filled in method, path and version; the defaults
     // are never used, they only spare an `unwrap`.
@@ -236,6 +237,7 @@ fn owned_head(request: &httparse::Request<'_, '_>, buf: &[u8]) -> Result<Head, R
                 value: h.value.to_vec(),
             })
             .collect(),
+        line_endings: LineEndings::of(&buf[start..]),
     })
 }
 
