@@ -50,6 +50,8 @@ pub enum RequestError {
     MethodNotImplemented(String),
     /// The head did not arrive completely within `--header-timeout`.
     HeadTimeout,
+    /// The body did not arrive completely within `--body-timeout` of its head.
+    BodyTimeout,
     /// The Host policy refused the request: no Host, two, an invalid one, or one that no
     /// `--allowed-hosts` pattern allows.
     Host(Rejection),
@@ -68,7 +70,7 @@ impl RequestError {
             RequestError::VersionNotSupported(_) => Status::HTTP_VERSION_NOT_SUPPORTED,
             RequestError::TransferCodingNotImplemented(_)
             | RequestError::MethodNotImplemented(_) => Status::NOT_IMPLEMENTED,
-            RequestError::HeadTimeout => Status::REQUEST_TIMEOUT,
+            RequestError::HeadTimeout | RequestError::BodyTimeout => Status::REQUEST_TIMEOUT,
         }
     }
 }
@@ -108,6 +110,7 @@ impl fmt::Display for RequestError {
             RequestError::HeadTimeout => {
                 write!(f, "request header section was not received in time")
             }
+            RequestError::BodyTimeout => write!(f, "request body was not received in time"),
             RequestError::Host(rejection) => f.write_str(&rejection.message),
         }
     }
