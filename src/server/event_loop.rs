@@ -509,14 +509,29 @@ fn accept_all(
                     continue;
                 }
                 let accepted = listener.socket.accept();
-                if let Ok((stream, peer)) = accepted {
-                    conns.turned_away(peer, Refusal::NoDescriptors);
-                    listeners::turn_away(stream, Refusal::NoDescriptors, ctx.date);
-                }
+                let outcome = match accepted {
+                    Ok((stream, peer)) => {
+                        conns.turned_away(peer, Refusal::NoDescriptors);
+                        listeners::turn_away(stream, Refusal::NoDescriptors, ctx.date);
+                        None
+                    }
+                    // Linux takes a descriptor before it looks at the queue, so an
+                    // empty backlog says EMFILE, not WouldBlock, until one is free:
+                    // only this accept, with the spare freed, can tell them apart.
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => Some(Accepted::Drained),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => None,
+                    Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => None,
+                    // Another thread took the freed slot first (workers share the
+                    // process's descriptor table), or something else failed.
+                    Err(_) => Some(Accepted::Starved),
+                };
                 if !reserve.restore() {
                     warn!("out of file descriptors: the spare one could not be re-opened");
                 }
-                continue;
+                match outcome {
+                    Some(done) => return done,
+                    None => continue,
+                }
             }
             Err(e) => {
                 // Something else (ENOBUFS, ENOMEM): the connection may stay queued, so
