@@ -155,15 +155,16 @@ impl TestServer {
         }
     }
 
-    /// Resident memory of the server, in KiB (`VmRSS` in `/proc/PID/status`).
-    pub fn rss_kib(&self) -> u64 {
+    /// Resident memory of the server, in KiB: `VmRSS` (now) or `VmHWM` (the peak so
+    /// far), from `/proc/PID/status`.
+    pub fn memory_kib(&self, field: &str) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
             .expect("read /proc/PID/status");
         status
             .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("a VmRSS line")
+            .expect("a memory line")
     }
 
     /// CPU time the server has used (user + system), from `/proc/PID/stat`.
