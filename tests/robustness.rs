@@ -607,3 +607,31 @@ fn two_workers_with_port_0_share_one_port() {
     }
     eprintln!("--workers 2 on {:?}", server.addrs);
 }
+
+#[test]
+fn help_names_each_robustness_flag_with_its_default_and_env_var() {
+    let (code, out, _) = support::run_cli(&["--help"], &[]);
+    assert_eq!(code, 0);
+    for (flag, env, default) in [
+        ("--body-timeout", "HOSTECHO_BODY_TIMEOUT", "[default: 30]"),
+        (
+            "--max-connections",
+            "HOSTECHO_MAX_CONNECTIONS",
+            "[default: 10000]",
+        ),
+        (
+            "--shutdown-grace",
+            "HOSTECHO_SHUTDOWN_GRACE",
+            "[default: 10]",
+        ),
+        ("--workers", "HOSTECHO_WORKERS", "[default: 1]"),
+    ] {
+        // One line per flag: clap does not wrap when stdout is not a terminal.
+        let entry = out
+            .lines()
+            .find(|l| l.trim_start().starts_with(flag))
+            .unwrap_or_else(|| panic!("--help lacks {flag}:\n{out}"));
+        assert!(entry.contains(env), "{flag} lacks {env}:\n{entry}");
+        assert!(entry.contains(default), "{flag} lacks {default}:\n{entry}");
+    }
+}
