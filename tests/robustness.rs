@@ -563,8 +563,10 @@ fn two_workers_both_answer_and_both_drain() {
         assert_eq!(server.send(request).status, 200);
     }
     let log = server.log();
+    let suffix = |w: usize| format!(" worker={w}");
     let on = |w: usize| {
-        log.contains(&format!("\"GET /w HTTP/1.1\" 200 ")) && log.contains(&format!("worker={w}"))
+        log.lines()
+            .any(|l| l.contains("\"GET /w HTTP/1.1\" 200 ") && l.ends_with(&suffix(w)))
     };
     eprintln!(
         "--workers 2: {} answers by worker 1, {} by worker 2",
