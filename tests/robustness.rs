@@ -197,9 +197,12 @@ fn sigterm_while_a_body_is_half_in_answers_it_and_closes_idle_ones_at_once() {
 #[test]
 fn a_second_sigterm_exits_at_once() {
     let mut server = TestServer::start(&[]);
-    // A head that never ends holds the drain open (for the header time-out, 10 s).
+    // A body that never ends holds the drain open (for the 10 s grace).
     let mut stuck = server.connect();
-    stuck.write_all(b"GET / HTTP/1.1\r\nHost: loc").unwrap();
+    stuck
+        .write_all(b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\n12")
+        .unwrap();
+    server.wait_for_log("> Content-Length: 10");
     server.signal("TERM");
     server.wait_for_log("shutting down");
     assert_eq!(
@@ -555,7 +558,7 @@ fn memory_stays_bounded_for_a_client_that_sends_and_never_reads() {
 
 #[test]
 fn two_workers_both_answer_and_both_drain() {
-    let mut server = TestServer::start_with(&["--workers", "2"], &[("RUST_LOG", "info")]);
+    let mut server = TestServer::start(&["--workers", "2"]);
     let request = b"GET /w HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
     // SO_REUSEPORT spreads connections by a hash of their addresses: 40 connections
     // all landing on one worker would be a 1 in 2^39 chance.
@@ -580,7 +583,7 @@ fn two_workers_both_answer_and_both_drain() {
     upload
         .write_all(b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 4\r\n\r\nab")
         .unwrap();
-    thread::sleep(Duration::from_millis(200));
+    server.wait_for_log("> Content-Length: 4");
     server.signal("TERM");
     server.wait_for_log("shutting down");
     upload.write_all(b"cd").unwrap();
