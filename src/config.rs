@@ -25,6 +25,19 @@ pub struct Config {
     pub header_timeout: Duration,
     /// How long a connection may sit with no request in progress before it is closed.
     pub idle_timeout: Duration,
+    /// How long a whole request body may take to arrive, from the end of its head (408).
+    /// A deadline for the whole body, not for each read: a client that trickles one byte
+    /// just before every idle time-out would otherwise hold the connection for ever.
+    pub body_timeout: Duration,
+    /// After SIGINT or SIGTERM, how long requests in flight may take to finish before
+    /// the server exits anyway.
+    pub shutdown_grace: Duration,
+    /// Most connections open at once, all workers together. Past it a new connection is
+    /// answered 503 and closed.
+    pub max_connections: usize,
+    /// How many event loops (threads) serve, each with its own `mio::Poll`, sharing
+    /// each address through `SO_REUSEPORT`.
+    pub workers: usize,
 }
 
 impl Default for Config {
@@ -36,6 +49,10 @@ impl Default for Config {
             limits: Limits::default(),
             header_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(10),
+            max_connections: 10_000,
+            workers: 1,
         }
     }
 }

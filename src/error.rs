@@ -54,6 +54,11 @@ pub enum RequestError {
         /// learns what to change.
         limit: std::time::Duration,
     },
+    /// The body did not arrive completely within `--body-timeout` of its head.
+    BodyTimeout {
+        /// The configured limit, named in the message.
+        limit: std::time::Duration,
+    },
     /// The Host policy refused the request: no Host, two, an invalid one, or one that no
     /// `--allowed-hosts` pattern allows.
     Host(Rejection),
@@ -72,7 +77,9 @@ impl RequestError {
             RequestError::VersionNotSupported(_) => Status::HTTP_VERSION_NOT_SUPPORTED,
             RequestError::TransferCodingNotImplemented(_)
             | RequestError::MethodNotImplemented(_) => Status::NOT_IMPLEMENTED,
-            RequestError::HeadTimeout { .. } => Status::REQUEST_TIMEOUT,
+            RequestError::HeadTimeout { .. } | RequestError::BodyTimeout { .. } => {
+                Status::REQUEST_TIMEOUT
+            }
         }
     }
 }
@@ -112,6 +119,11 @@ impl fmt::Display for RequestError {
             RequestError::HeadTimeout { limit } => write!(
                 f,
                 "request header section was not received within {} (--header-timeout)",
+                seconds(*limit)
+            ),
+            RequestError::BodyTimeout { limit } => write!(
+                f,
+                "request body was not received within {} (--body-timeout)",
                 seconds(*limit)
             ),
             RequestError::Host(rejection) => f.write_str(&rejection.message),

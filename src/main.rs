@@ -122,6 +122,32 @@ struct Args {
         allow_negative_numbers = true, default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     idle_timeout: u64,
+
+    /// Seconds a whole request body may take to arrive once its head is complete,
+    /// however it trickles in; then 408.
+    #[arg(long, value_name = "SECONDS", env = "HOSTECHO_BODY_TIMEOUT",
+        allow_negative_numbers = true, default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    body_timeout: u64,
+
+    /// Most connections open at once; past it a new one is answered 503 and closed.
+    #[arg(long, value_name = "COUNT", env = "HOSTECHO_MAX_CONNECTIONS",
+        allow_negative_numbers = true, default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    max_connections: u64,
+
+    /// On SIGINT or SIGTERM, seconds to let requests in flight finish before exiting
+    /// anyway (a second signal exits at once).
+    #[arg(long, value_name = "SECONDS", env = "HOSTECHO_SHUTDOWN_GRACE",
+        allow_negative_numbers = true, default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    shutdown_grace: u64,
+
+    /// Event loops to run, one thread each, sharing every address with SO_REUSEPORT.
+    #[arg(long, value_name = "N", env = "HOSTECHO_WORKERS",
+        allow_negative_numbers = true, default_value_t = 1,
+          value_parser = clap::value_parser!(u64).range(1..=256))]
+    workers: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -322,6 +348,11 @@ impl Args {
             },
             header_timeout: Duration::from_secs(self.header_timeout),
             idle_timeout: Duration::from_secs(self.idle_timeout),
+            body_timeout: Duration::from_secs(self.body_timeout),
+            shutdown_grace: Duration::from_secs(self.shutdown_grace),
+            // Range-checked by clap, so they fit in usize.
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+            workers: usize::try_from(self.workers).unwrap_or(1),
         }
     }
 }
@@ -463,6 +494,9 @@ fn exit_status_of(e: &anyhow::Error) -> ExitCode {
 
 fn serve(config: Config) -> anyhow::Result<()> {
     let server = Server::bind(config)?;
+    // Before the `listening on` lines: a signal sent as soon as they appear must drain.
+    hostecho::server::shutdown::drain_on_signals(server.shutdown_handle())
+        .context("setting up SIGINT and SIGTERM")?;
     // Scripts and tests wait for these lines, so they go to stdout, flushed, before
     // anything is served: first one `listening on` line per socket, then a line for
     // each wildcard that says what to connect to instead.

@@ -24,6 +24,25 @@ fn info_logs_one_access_line_per_response() {
 }
 
 #[test]
+fn access_line_counts_the_body_bytes_sent_so_none_for_head() {
+    // The size in the access line is what went on the wire: a HEAD response carries
+    // the GET's Content-Length but no body, so it logs 0.
+    let server = TestServer::start_with(&[], &[("RUST_LOG", "info")]);
+    let mut stream = server.connect();
+    std::io::Write::write_all(
+        &mut stream,
+        b"HEAD /head HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    )
+    .unwrap();
+    let r = support::read_head_response(&mut stream);
+    let length: usize = r.header("content-length").unwrap().parse().unwrap();
+    assert!(length > 0);
+    let log = server.wait_for_log("\"HEAD /head HTTP/1.1\" 200");
+    let line = log.lines().find(|l| l.contains("\"HEAD /head")).unwrap();
+    assert!(line.contains("\" 200 0 host=localhost"), "{line}");
+}
+
+#[test]
 fn debug_logs_every_header_of_every_request() {
     let server = TestServer::start_with(&[], &[("RUST_LOG", "debug")]);
     server.send(GET);

@@ -31,6 +31,9 @@ impl Status {
     pub const REQUEST_HEADER_FIELDS_TOO_LARGE: Status = Status(431);
     /// 501 Not Implemented: a transfer coding other than chunked, or `CONNECT`.
     pub const NOT_IMPLEMENTED: Status = Status(501);
+    /// 503 Service Unavailable: the server is at its connection limit, or out of
+    /// file descriptors, and cannot take this connection now (RFC 9110 §15.6.4).
+    pub const SERVICE_UNAVAILABLE: Status = Status(503);
     /// 505 HTTP Version Not Supported.
     pub const HTTP_VERSION_NOT_SUPPORTED: Status = Status(505);
 
@@ -46,6 +49,7 @@ impl Status {
             414 => "URI Too Long",
             431 => "Request Header Fields Too Large",
             501 => "Not Implemented",
+            503 => "Service Unavailable",
             505 => "HTTP Version Not Supported",
             _ => "Unknown",
         }

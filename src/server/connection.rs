@@ -14,11 +14,26 @@
 //!           ┌──────────────────────────────────────────────┬───────────────────┐
 //!           │                                              │                   ▼
 //!   Idle ──first byte──▶ Head ──complete, no body──────────┼──▶ (answer) ──▶ Closing
-//!     ▲                    │                               │       │           │
+//!     ▲                    │                               │       │           │ flushed
 //!     │                    └──complete, Host allowed──▶ Body ──────┤           ▼
-//!     │                                         body complete      │        (closed)
-//!     └───────────────── keep-alive ───────────────────────────────┘
+//!     │                                         body complete      │       Lingering
+//!     └───────────────── keep-alive ───────────────────────────────┘           │
+//!                                                         EOF, time or bytes up ▼
+//!                                                                          (closed)
 //! ```
+//!
+//! **Lingering close** (RFC 9112 §9.6). Closing a socket that still has unread bytes
+//! in it makes the kernel send a reset instead of a FIN, and a reset can destroy the
+//! response the client has not read yet: a 413 while the body is on its way, a 431
+//! for a huge head, a refused Host with an upload behind it. So once its last response
+//! is flushed, a connection whose client may still be sending shuts down its write
+//! side (the client sees the end of the response) and reads and discards for at most
+//! [`LINGER_TIME`] and [`LINGER_BYTES`] before it closes, as nginx's `lingering_close`.
+//!
+//! **Draining** ([`Connection::begin_drain`]). When the server shuts down, a
+//! connection finishes the request it is in (a head or a body still arriving) and the
+//! pipelined requests already in its buffer, and its last response says
+//! `Connection: close`. An idle one is closed at once.
 //!
 //! mio is edge-triggered: a readiness event is reported once, when the socket *becomes*
 //! ready, not for as long as it *is* ready. So `drive` reads until the OS says
@@ -41,7 +56,7 @@ use crate::error::RequestError;
 use crate::exchange::{self, Endpoints};
 use crate::host::{HostPolicy, ValidHost};
 use crate::http::framing::{self, BodyDecoder, BodyKind, FramedHead, Limits, Preamble};
-use crate::http::response::{self, Response};
+use crate::http::response::{self, Persistence, Response};
 use crate::http::{Head, Request};
 
 /// How much one `read` call asks for. Reads land in the loop's scratch buffer first, so
@@ -51,6 +66,13 @@ pub const READ_CHUNK: usize = 16 * 1024;
 /// Stop answering pipelined requests while this much output waits to be written: the
 /// client is not reading, so reading (and answering) more would only grow memory.
 const OUTPUT_HIGH_WATER: usize = 64 * 1024;
+
+/// The longest a lingering close reads and discards before closing anyway.
+pub const LINGER_TIME: Duration = Duration::from_secs(5);
+
+/// The most bytes a lingering close discards before closing anyway: enough for a body
+/// over the default `--max-body-bytes` or a 1 MB head, not enough to be a sink for ever.
+pub const LINGER_BYTES: usize = 4 * 1024 * 1024;
 
 /// What the connection needs from its event loop: read-only settings and the clock.
 #[derive(Clone, Copy, Debug)]
@@ -63,6 +85,11 @@ pub struct Context<'a> {
     pub header_timeout: Duration,
     /// How long a connection may sit idle, or stalled, before it is closed.
     pub idle_timeout: Duration,
+    /// How long a whole body may take to arrive once its head is complete.
+    pub body_timeout: Duration,
+    /// Which worker (event loop) this is, named in the access log when there are
+    /// several; `None` with one, so the default log stays as it was.
+    pub worker: Option<usize>,
     /// The current time, read once per loop iteration.
     pub now: Instant,
     /// The current `Date` header value (IMF-fixdate), cached per second by the loop.
@@ -105,6 +132,10 @@ enum State {
     },
     /// A response that ends the connection is queued: write it, then close.
     Closing,
+    /// The last response is flushed and the write side shut down; what the client
+    /// still sends is read and thrown away until it closes, `until` passes, or
+    /// [`LINGER_BYTES`] have been discarded.
+    Lingering { until: Instant, discarded: usize },
 }
 
 /// What a state change does to the deadline's clock (see [`Connection::enter`]).
@@ -137,6 +168,13 @@ pub struct Connection<S = TcpStream> {
     read_closed: bool,
     /// Whether WRITABLE interest is currently registered.
     wants_write: bool,
+    /// The server is shutting down: finish what is in flight, then close.
+    draining: bool,
+    /// Responses queued since draining began.
+    drained_requests: usize,
+    /// The write side should be shut down (by the loop, which knows the stream is a
+    /// socket) before lingering.
+    half_close: bool,
 }
 
 impl<S: Read + Write> Connection<S> {
@@ -152,6 +190,9 @@ impl<S: Read + Write> Connection<S> {
             since: now,
             read_closed: false,
             wants_write: false,
+            draining: false,
+            drained_requests: 0,
+            half_close: false,
         }
     }
 
@@ -175,6 +216,41 @@ impl<S: Read + Write> Connection<S> {
         self.wants_write = wants;
     }
 
+    /// Whether the loop should shut down the socket's write side now: the last
+    /// response is flushed and the connection starts lingering. Reading it clears it.
+    pub fn take_half_close(&mut self) -> bool {
+        std::mem::take(&mut self.half_close)
+    }
+
+    /// The server is shutting down. The connection finishes the request it is in and
+    /// those already buffered, says `Connection: close` on its last response, and
+    /// closes. Returns `true` when nothing is in flight, so it can be closed now: an
+    /// idle keep-alive connection owes nobody anything.
+    pub fn begin_drain(&mut self) -> bool {
+        self.draining = true;
+        matches!(self.state, State::Idle)
+            && self.read_buf.is_empty()
+            && self.written == self.write_buf.len()
+    }
+
+    /// How many responses were queued since [`begin_drain`](Self::begin_drain).
+    pub fn drained_requests(&self) -> usize {
+        self.drained_requests
+    }
+
+    /// A word for what the connection is doing, for the log of a shutdown that had to
+    /// cut it off.
+    pub fn doing(&self) -> &'static str {
+        match self.state {
+            State::Idle if self.written < self.write_buf.len() => "writing",
+            State::Idle => "idle",
+            State::Head => "reading a head",
+            State::Body { .. } => "reading a body",
+            State::Closing => "writing its last response",
+            State::Lingering { .. } => "lingering",
+        }
+    }
+
     /// The moment this connection gives up waiting, given its state. There is exactly
     /// one deadline per connection, and the event loop keeps it in its timer heap.
     pub fn deadline(&self, ctx: &Context<'_>) -> Instant {
@@ -182,7 +258,11 @@ impl<S: Read + Write> Connection<S> {
             // Slowloris sends a head one byte at a time to hold a connection open; the
             // head deadline runs from its *first* byte, so trickling does not extend it.
             State::Head => self.since + ctx.header_timeout,
-            State::Idle | State::Body { .. } | State::Closing => self.since + ctx.idle_timeout,
+            // The same for a body: its deadline runs from the end of its head, and
+            // bytes that keep trickling in do not move it.
+            State::Body { .. } => self.since + ctx.body_timeout,
+            State::Lingering { until, .. } => until,
+            State::Idle | State::Closing => self.since + ctx.idle_timeout,
         }
     }
 
@@ -191,10 +271,15 @@ impl<S: Read + Write> Connection<S> {
     /// is done. `scratch` is the loop's read buffer, lent for the call.
     pub fn drive(&mut self, ctx: &Context<'_>, scratch: &mut [u8]) -> Next {
         loop {
+            if matches!(self.state, State::Lingering { .. }) {
+                return self.discard(scratch);
+            }
             let processed = self.process(ctx);
             let pending = self.write_buf.len() - self.written;
             let flushed = self.flush();
-            if self.write_buf.len() - self.written < pending && !matches!(self.state, State::Head) {
+            if self.write_buf.len() - self.written < pending
+                && !matches!(self.state, State::Head | State::Body { .. })
+            {
                 // A client that reads its answer, however slowly, is making progress:
                 // its idle deadline runs from the last byte it took.
                 let state = self.take_state();
@@ -208,8 +293,18 @@ impl<S: Read + Write> Connection<S> {
                     return Next::Close;
                 }
             }
+            if self.draining && matches!(self.state, State::Idle) && self.read_buf.is_empty() {
+                // Shutting down, and every request this connection had begun is
+                // answered and flushed.
+                self.enter(State::Closing, Clock::Keep, ctx.now);
+            }
             if matches!(self.state, State::Closing) {
-                return Next::Close;
+                if self.read_closed {
+                    // The client has sent all it will: nothing unread can cause a reset.
+                    return Next::Close;
+                }
+                self.linger(ctx.now);
+                continue;
             }
             if processed == Processed::BackedUp {
                 // The output has drained; answer what is still buffered before reading
@@ -235,29 +330,96 @@ impl<S: Read + Write> Connection<S> {
         }
     }
 
-    /// The deadline passed. A client part-way through a head gets a 408 (RFC 9110
-    /// §15.5.9); an idle or stalled connection is simply closed.
+    /// The deadline passed. A client part-way through a head or a body gets a 408
+    /// (RFC 9110 §15.5.9), then a lingering close, since it may still be sending; an
+    /// idle or stalled connection is simply closed.
     pub fn on_timeout(&mut self, ctx: &Context<'_>) -> Next {
-        match self.state {
+        match self.take_state() {
             State::Head => {
-                self.refuse(
-                    ctx,
-                    None,
-                    &RequestError::HeadTimeout {
-                        limit: ctx.header_timeout,
-                    },
-                );
-                match self.flush() {
-                    Ok(true) | Err(_) => Next::Close,
-                    Ok(false) => Next::Write,
-                }
+                let err = RequestError::HeadTimeout {
+                    limit: ctx.header_timeout,
+                };
+                self.refuse(ctx, None, &err);
+                self.after_timeout_refusal(ctx)
             }
-            _ => {
+            State::Body { framed, .. } => {
+                let err = RequestError::BodyTimeout {
+                    limit: ctx.body_timeout,
+                };
+                self.refuse(ctx, Some(&framed.head), &err);
+                self.after_timeout_refusal(ctx)
+            }
+            State::Lingering { discarded, .. } => {
+                debug!(
+                    "{} lingering close: {discarded} bytes discarded in {LINGER_TIME:?}, closing",
+                    self.at.peer
+                );
+                Next::Close
+            }
+            state => {
+                self.enter(state, Clock::Keep, ctx.now);
                 debug!(
                     "{} closed after {:?} without progress",
                     self.at.peer, ctx.idle_timeout
                 );
                 Next::Close
+            }
+        }
+    }
+
+    /// The 408 of a time-out is queued: send it, then linger, or wait to send it.
+    fn after_timeout_refusal(&mut self, ctx: &Context<'_>) -> Next {
+        match self.flush() {
+            Err(_) => Next::Close,
+            Ok(false) => Next::Write,
+            Ok(true) if self.read_closed => Next::Close,
+            // The socket was read until `WouldBlock` before the deadline passed, so
+            // anything the client sends from now on comes with a new event.
+            Ok(true) => {
+                self.linger(ctx.now);
+                Next::Read
+            }
+        }
+    }
+
+    /// The last response is flushed: ask the loop to shut down the write side, and
+    /// start reading and discarding (see the module's note on lingering close).
+    fn linger(&mut self, now: Instant) {
+        self.half_close = true;
+        self.read_buf = Vec::new();
+        self.write_buf = Vec::new();
+        self.written = 0;
+        let until = now + LINGER_TIME;
+        self.enter(
+            State::Lingering {
+                until,
+                discarded: 0,
+            },
+            Clock::Restart,
+            now,
+        );
+    }
+
+    /// Lingering: reads and throws away until `WouldBlock` (wait for more), the end of
+    /// the stream, an error, or [`LINGER_BYTES`] (close).
+    fn discard(&mut self, scratch: &mut [u8]) -> Next {
+        loop {
+            let n = match self.stream.read(scratch) {
+                Ok(0) => return Next::Close,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Next::Read,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return Next::Close,
+            };
+            if let State::Lingering { discarded, .. } = &mut self.state {
+                *discarded = discarded.saturating_add(n);
+                if *discarded >= LINGER_BYTES {
+                    debug!(
+                        "{} lingering close: {LINGER_BYTES} bytes discarded, closing",
+                        self.at.peer
+                    );
+                    return Next::Close;
+                }
             }
         }
     }
@@ -346,7 +508,10 @@ impl<S: Read + Write> Connection<S> {
                 return Processed::BackedUp;
             }
             match self.take_state() {
-                State::Closing => return Processed::Done,
+                state @ (State::Closing | State::Lingering { .. }) => {
+                    self.enter(state, Clock::Keep, ctx.now);
+                    return Processed::Done;
+                }
                 State::Idle => match framing::skip_empty_lines(&self.read_buf) {
                     // Empty lines between requests are not a request: they start no
                     // head clock and do not extend the idle one.
@@ -392,19 +557,15 @@ impl<S: Read + Write> Connection<S> {
                     }
                     Ok(progress) => {
                         self.read_buf.drain(..progress.consumed);
-                        // A body that keeps arriving is progress: its deadline moves.
-                        let clock = if progress.consumed > 0 {
-                            Clock::Restart
-                        } else {
-                            Clock::Keep
-                        };
+                        // The body's deadline runs from the end of its head, however
+                        // the bytes trickle in, so the clock is kept.
                         let state = State::Body {
                             framed,
                             host,
                             decoder,
                             body,
                         };
-                        self.enter(state, clock, ctx.now);
+                        self.enter(state, Clock::Keep, ctx.now);
                         return Processed::Done;
                     }
                     Err(err) => {
@@ -458,7 +619,19 @@ impl<S: Read + Write> Connection<S> {
             head: framed.head,
             body,
         };
-        let response = exchange::respond(&request, host, framed.persistence, self.at);
+        let last_before_shutdown = self.draining
+            && matches!(
+                framing::skip_empty_lines(&self.read_buf),
+                Ok(Preamble::Empty(_))
+            );
+        // Shutting down, and no further request is buffered: this response is the
+        // connection's last, and says so.
+        let persistence = if last_before_shutdown {
+            Persistence::Close
+        } else {
+            framed.persistence
+        };
+        let response = exchange::respond(&request, host, persistence, self.at);
         self.queue(ctx, &request.head.request_line, &response, Some(host));
         let next = if response.persistence.closes() {
             State::Closing
@@ -489,28 +662,47 @@ impl<S: Read + Write> Connection<S> {
         response: &Response,
         host: Option<&ValidHost>,
     ) {
-        self.log_access(request_line, response, host);
+        self.log_access(ctx, request_line, response, host);
+        if self.draining {
+            self.drained_requests += 1;
+        }
         response.write_to(&mut self.write_buf, ctx.date);
     }
 
     /// The access log: one line per response, at info (at debug for a response the
-    /// exchange marked [`quiet`](Response::quiet), such as the favicon's).
-    fn log_access(&self, request_line: &str, response: &Response, host: Option<&ValidHost>) {
-        let host = host.map_or_else(|| "-".to_owned(), |h| h.host.to_string());
+    /// exchange marked [`quiet`](Response::quiet), such as the favicon's). The size is
+    /// the body bytes actually sent: none for a `HEAD`.
+    fn log_access(
+        &self,
+        ctx: &Context<'_>,
+        request_line: &str,
+        response: &Response,
+        host: Option<&ValidHost>,
+    ) {
         let level = if response.quiet {
             Level::Debug
         } else {
             Level::Info
         };
-        log!(
-            level,
-            "{} \"{}\" {} {} host={}",
-            self.at.peer,
-            request_line.escape_debug(),
-            response.status.0,
-            response.body.len(),
-            host
-        );
+        if !log_enabled!(level) {
+            return;
+        }
+        let host = host.map_or_else(|| "-".to_owned(), |h| h.host.to_string());
+        let sent = response.body_bytes_sent();
+        let line = request_line.escape_debug();
+        let status = response.status.0;
+        match ctx.worker {
+            None => log!(
+                level,
+                "{} \"{line}\" {status} {sent} host={host}",
+                self.at.peer
+            ),
+            Some(w) => log!(
+                level,
+                "{} \"{line}\" {status} {sent} host={host} worker={w}",
+                self.at.peer
+            ),
+        }
     }
 
     /// Gives buffer memory back while the connection waits for its next request.
@@ -550,6 +742,8 @@ mod tests {
             limits: Limits::default(),
             header_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(30),
+            worker: None,
             now: Instant::now(),
             date: "Sat, 21 Nov 2026 16:00:00 GMT",
         };
@@ -633,8 +827,12 @@ mod tests {
             .write_all(b"\rGET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
             .unwrap();
         wait_until_readable(&conn);
-        assert_eq!(drive_until_waiting(&mut conn, &policy), Next::Close);
-        drop(conn); // as the event loop does on `Close`
+        // Refused: the 400 is flushed, and the connection lingers, reading what the
+        // client may still send, after asking the loop to shut down its write side.
+        assert_eq!(drive_until_waiting(&mut conn, &policy), Next::Read);
+        assert!(conn.take_half_close());
+        assert!(matches!(conn.state, State::Lingering { .. }));
+        drop(conn); // as the event loop does once lingering ends
         let mut answer = String::new();
         client.read_to_string(&mut answer).unwrap();
         assert!(

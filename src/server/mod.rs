@@ -1,7 +1,12 @@
-//! The I/O half of hostecho: listening sockets, the event loop, connections, timers.
+//! The I/O half of hostecho: listening sockets, the event loop, connections, timers,
+//! and shutting down.
 
 pub mod connection;
 pub mod event_loop;
+pub mod listeners;
+pub mod reserve;
+pub mod shutdown;
 pub mod timers;
 
 pub use event_loop::Server;
+pub use shutdown::ShutdownHandle;

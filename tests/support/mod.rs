@@ -24,6 +24,11 @@ pub struct TestServer {
     log: Arc<Mutex<String>>,
 }
 
+/// The hostecho binary, as a command to start.
+fn hostecho() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_hostecho"))
+}
+
 impl TestServer {
     /// Starts the server on `127.0.0.1:0` with extra arguments, at log level `debug`.
     pub fn start(args: &[&str]) -> TestServer {
@@ -33,6 +38,24 @@ impl TestServer {
     /// Starts the server with extra arguments and environment. `--bind 127.0.0.1:0` is
     /// added unless `args` binds something itself.
     pub fn start_with(args: &[&str], env: &[(&str, &str)]) -> TestServer {
+        TestServer::start_in(hostecho(), args, env)
+    }
+
+    /// Starts the server under a lowered descriptor limit (`ulimit -n`, soft and hard),
+    /// set by `sh` for the child alone before it `exec`s hostecho (same process id).
+    pub fn start_with_nofile(limit: u32, args: &[&str], env: &[(&str, &str)]) -> TestServer {
+        let mut cmd = Command::new("sh");
+        cmd.args([
+            "-c",
+            &format!("ulimit -n {limit} && exec \"$0\" \"$@\""),
+            env!("CARGO_BIN_EXE_hostecho"),
+        ]);
+        TestServer::start_in(cmd, args, env)
+    }
+
+    /// Starts `cmd` (hostecho, or a wrapper that execs it) with the arguments and env,
+    /// adding `--bind 127.0.0.1:0` unless they bind something themselves.
+    fn start_in(cmd: Command, args: &[&str], env: &[(&str, &str)]) -> TestServer {
         // How many `listening on` lines to wait for: one per address bound.
         let from_args: usize = args
             .windows(2)
@@ -44,20 +67,29 @@ impl TestServer {
             .find(|(k, _)| *k == "HOSTECHO_BIND")
             .map(|(_, v)| v.split(',').count());
         match (from_args, from_env) {
-            (0, Some(n)) => TestServer::start_expecting(args, env, n),
+            (0, Some(n)) => TestServer::start_expecting_in(cmd, args, env, n),
             (0, None) => {
                 let mut args = args.to_vec();
                 args.extend(["--bind", "127.0.0.1:0"]);
-                TestServer::start_expecting(&args, env, 1)
+                TestServer::start_expecting_in(cmd, &args, env, 1)
             }
-            (n, _) => TestServer::start_expecting(args, env, n),
+            (n, _) => TestServer::start_expecting_in(cmd, args, env, n),
         }
     }
 
     /// Starts the server with exactly these arguments and environment, and waits for
     /// `expected` `listening on` lines (a name in `--bind` may stand for several).
     pub fn start_expecting(args: &[&str], env: &[(&str, &str)], expected: usize) -> TestServer {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hostecho"));
+        TestServer::start_expecting_in(hostecho(), args, env, expected)
+    }
+
+    /// [`TestServer::start_expecting`], running `cmd` (hostecho, or a wrapper that execs it).
+    fn start_expecting_in(
+        mut cmd: Command,
+        args: &[&str],
+        env: &[(&str, &str)],
+        expected: usize,
+    ) -> TestServer {
         cmd.args(args)
             .env_remove("RUST_LOG")
             .env("RUST_LOG_STYLE", "never")
@@ -108,6 +140,64 @@ impl TestServer {
             addrs.push(url.parse().expect("an address"));
         }
         TestServer { child, addrs, log }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends a signal by name (`TERM`, `INT`) with `kill(1)`.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &self.pid().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{name} failed");
+    }
+
+    /// Waits at most `limit` for the server to exit; its exit code (`128 + n` for a
+    /// death by signal n), or `None` if it is still running.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<i32> {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for hostecho") {
+                use std::os::unix::process::ExitStatusExt;
+                return Some(
+                    status
+                        .code()
+                        .or_else(|| status.signal().map(|s| 128 + s))
+                        .unwrap_or(-1),
+                );
+            }
+            if start.elapsed() > limit {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Resident memory of the server, in KiB: `VmRSS` (now) or `VmHWM` (the peak so
+    /// far), from `/proc/PID/status`.
+    pub fn memory_kib(&self, field: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .expect("read /proc/PID/status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("a memory line")
+    }
+
+    /// CPU time the server has used (user + system), from `/proc/PID/stat`.
+    pub fn cpu_time(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))
+            .expect("read /proc/PID/stat");
+        // Fields after the command name (which is in parentheses and may hold spaces):
+        // utime and stime are the 14th and 15th fields, in clock ticks (USER_HZ, 100).
+        let after = &stat[stat.rfind(')').expect("a command name") + 2..];
+        let fields: Vec<u64> = after.split(' ').map(|f| f.parse().unwrap_or(0)).collect();
+        Duration::from_millis((fields[11] + fields[12]) * 10)
     }
 
     /// The first bound address.
