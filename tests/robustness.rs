@@ -637,11 +637,17 @@ fn help_names_each_robustness_flag_with_its_default_and_env_var() {
         ),
         ("--workers", "HOSTECHO_WORKERS", "[default: 1]"),
     ] {
-        // One line per flag: clap does not wrap when stdout is not a terminal.
-        let entry = out
-            .lines()
-            .find(|l| l.trim_start().starts_with(flag))
+        // A flag's entry runs from its line to the next flag's (clap wraps long help).
+        let lines: Vec<&str> = out.lines().collect();
+        let start = lines
+            .iter()
+            .position(|l| l.trim_start().starts_with(flag))
             .unwrap_or_else(|| panic!("--help lacks {flag}:\n{out}"));
+        let end = lines[start + 1..]
+            .iter()
+            .position(|l| l.trim_start().starts_with('-'))
+            .map_or(lines.len(), |i| start + 1 + i);
+        let entry = lines[start..end].join(" ");
         assert!(entry.contains(env), "{flag} lacks {env}:\n{entry}");
         assert!(entry.contains(default), "{flag} lacks {default}:\n{entry}");
     }
