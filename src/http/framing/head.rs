@@ -74,13 +74,16 @@ pub fn parse_head(
         // request; 1.0 and 1.1 never get here. The request line is still kept as sent.
         Parsed::LaterMinor { digit_at } => {
             let mut patched = window.to_vec();
+            // `digit_at` is the last byte of a request line found in `window`, so it
+            // is in bounds.
             patched[digit_at] = b'1';
             match frame(&patched, window, slots, limits)? {
                 Parsed::Done(done) => Ok(done),
-                // The patched copy says `HTTP/1.1`, which httparse accepts.
-                Parsed::LaterMinor { .. } => Err(RequestError::Malformed(Malformed::Version(
-                    "HTTP/1.1".to_owned(),
-                ))),
+                // Cannot happen: the copy says `HTTP/1.1`, which httparse accepts. Were
+                // it to, refusing the version is the safe answer; looping is not.
+                Parsed::LaterMinor { .. } => {
+                    Err(RequestError::Malformed(Malformed::Version(String::new())))
+                }
             }
         }
     }
