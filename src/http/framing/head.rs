@@ -221,18 +221,25 @@ fn version_error(window: &[u8], limits: &Limits) -> Result<Parsed, RequestError>
 /// Whether the request line's version starts as `HTTP/1.0` or `HTTP/1.1` but goes on
 /// (`HTTP/1.10`, `HTTP/1.1x`, `HTTP/1.1 x`), rather than ending with a line ending.
 ///
-/// Only called after httparse's `NewLine` error, which means the method and target
-/// were valid (no spaces in either), so the version is what follows the second space.
-/// It looks only at the byte after the version, which httparse has seen, so the answer
-/// does not depend on how much of the line has arrived.
+/// Only called after httparse's `NewLine` error. That error has two other causes: a
+/// CR not followed by LF before the request line (`\rGET …`), and one in a field line,
+/// after a request line that ended properly. Neither is a version running on, so the
+/// version looked at is the one on the first line, and only when no CR comes first.
+/// It looks only at the byte after the version, which httparse has seen, so the
+/// answer does not depend on how much of the line has arrived.
 fn version_runs_on(window: &[u8]) -> bool {
     let start = request_line_start(window);
-    let Some(version) = window[start..].splitn(3, |&b| b == b' ').nth(2) else {
+    let rest = &window[start..];
+    if rest.first() == Some(&b'\r') {
+        return false;
+    }
+    let line = rest.split(|&b| b == b'\n').next().unwrap_or_default();
+    let Some(version) = line.splitn(3, |&b| b == b' ').nth(2) else {
         return false;
     };
     matches!(
         version,
-        [b'H', b'T', b'T', b'P', b'/', b'1', b'.', b'0' | b'1', next, ..] if *next != b'\r' && *next != b'\n'
+        [b'H', b'T', b'T', b'P', b'/', b'1', b'.', b'0' | b'1', next, ..] if *next != b'\r'
     )
 }
 
@@ -685,6 +692,33 @@ mod tests {
         assert_eq!(
             parse(b"GET / HTTP/1.1\r\r\n\r\n"),
             Err(RequestError::Malformed(Malformed::LineEnding))
+        );
+    }
+
+    #[test]
+    fn a_lone_cr_before_a_request_line_with_a_run_on_version_is_a_line_ending() {
+        // Found by the framing fuzz target: httparse's `NewLine` error for the CR at
+        // the start was taken for a version running on (`HTTP/1.1x`), so the whole
+        // input was named a bad version while any shorter prefix of it was a bad line
+        // ending: the answer depended on how much had been read.
+        let cases: &[&[u8]] = &[
+            b"\rGET / HTTP/1.1x\r\n\r\n",
+            // The fuzzer's input: the version is on the second line.
+            b"\rHo\0\0@\0b\0\0\x14\xc1GET /F\xa2\xdf\xb7\xab\xab\xaf\xd0\xcf.0\r\n\
+              \x9c\x9etio HTTP/1.1n\0\x14\r\nHos\nt:&age=18 HTTP/1.1n\0\x14\r\nHos\nt: local\0",
+        ];
+        for bytes in cases {
+            let want = Err(RequestError::Malformed(Malformed::LineEnding));
+            assert_eq!(parse(bytes), want);
+            for cut in 0..bytes.len() {
+                let early = parse(&bytes[..cut]);
+                assert!(early == Ok(None) || early == want, "{cut}: {early:?}");
+            }
+        }
+        // A version running on is only looked for on the request line.
+        assert_eq!(
+            parse(b"GET / HTTP/1.1\r\nX: HTTP/1.1x\rY\r\n\r\n"),
+            Err(RequestError::Malformed(Malformed::HeaderValue))
         );
     }
 
