@@ -154,11 +154,11 @@ pub enum Malformed {
     HeaderName,
     /// A field value with a control character (RFC 9110 §5.5).
     HeaderValue,
-    /// A CR not followed by LF, before or inside the head, or bytes after the version.
+    /// A CR not followed by LF, before or inside the head.
     LineEnding,
     /// The request line is not `method SP target SP version` (RFC 9112 §3).
     RequestLine,
-    /// The version is not `HTTP/` digits `.` digits (RFC 9112 §2.3).
+    /// The version is not `HTTP/` DIGIT `.` DIGIT (RFC 9112 §2.3).
     Version(String),
     /// More than two spaces in the request line: usually a space inside the target.
     SpaceInTarget(String),
@@ -208,9 +208,7 @@ impl fmt::Display for Malformed {
                  whitespace before the colon, or a line folded onto the previous one)",
             ),
             Malformed::HeaderValue => f.write_str("invalid header value (a control character)"),
-            Malformed::LineEnding => f.write_str(
-                "invalid line ending (a CR not followed by LF, or bytes after the HTTP version)",
-            ),
+            Malformed::LineEnding => f.write_str("invalid line ending (a CR not followed by LF)"),
             Malformed::RequestLine => f.write_str(
                 "invalid token in request line (it must be method SP target SP version, \
                  separated by single spaces, with no control characters)",

@@ -336,14 +336,53 @@ fn chunked_body_over_the_limit_is_413() {
 }
 
 #[test]
-fn unsupported_version_is_505() {
+fn another_major_version_is_505() {
     let server = TestServer::start(&[]);
-    assert_rejected(
-        &server,
-        b"GET / HTTP/2.0\r\nHost: localhost\r\n\r\n",
-        505,
-        "HTTP/2.0",
-    );
+    for version in ["HTTP/2.0", "HTTP/3.0", "HTTP/0.9"] {
+        let request = format!("GET / {version}\r\nHost: localhost\r\n\r\n");
+        assert_rejected(&server, request.as_bytes(), 505, version);
+    }
+}
+
+#[test]
+fn http_1_2_is_answered_as_http_1_1() {
+    // RFC 9110 §2.5: a later minor version of HTTP/1 gets the highest we speak, and its
+    // rules: the connection stays open for the next request.
+    let server = TestServer::start(&[]);
+    let mut stream = server.connect();
+    for minor in ["2", "9"] {
+        let request = format!(
+            "POST /v HTTP/1.{minor}\r\nHost: localhost\r\nAccept: application/json\r\n\
+             Content-Length: 2\r\n\r\nhi"
+        );
+        stream.write_all(request.as_bytes()).unwrap();
+        let r = read_response(&mut stream);
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.header("connection"), None);
+        let echo = r.json();
+        assert_eq!(echo["version"], "HTTP/1.1");
+        assert_eq!(echo["target"], "/v");
+        assert_eq!(echo["body"], "hi");
+    }
+    // The text echo shows the request line as it was sent.
+    stream
+        .write_all(b"GET /t HTTP/1.2\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let r = read_response(&mut stream);
+    assert_eq!(r.status, 200);
+    assert!(r.text().starts_with("GET /t HTTP/1.2\n"), "{}", r.text());
+    assert_eq!(r.header("connection"), Some("close"));
+    assert!(is_closed(&mut stream));
+}
+
+#[test]
+fn a_version_that_is_not_http_digit_dot_digit_is_400_naming_it() {
+    let server = TestServer::start(&[]);
+    for version in ["HTTP/1.10", "HTTP/01.1", "HTTP/2", "HTTP/1.1x"] {
+        let request = format!("GET / {version}\r\nHost: localhost\r\n\r\n");
+        let needle = format!("invalid HTTP version \"{version}\"");
+        assert_rejected(&server, request.as_bytes(), 400, &needle);
+    }
 }
 
 #[test]

@@ -150,6 +150,8 @@ impl<'a> Cursor<'a> {
             };
             match b {
                 b'"' => {
+                    // `at` is just past this quote, which is at or after `start`: the
+                    // slice below cannot be out of bounds or reversed.
                     return Ok(match unescaped {
                         Some(owned) => Cow::Owned(owned),
                         None => Cow::Borrowed(&self.bytes[start..self.at - 1]),
@@ -160,7 +162,8 @@ impl<'a> Cursor<'a> {
                         Some(e @ (b'\t' | b' ' | 0x21..=0x7e | 0x80..=0xff)) => e,
                         _ => return Err("a quoted string has a bad escape"),
                     };
-                    // First escape: copy what came before it, then go on owned.
+                    // First escape: copy what came before it, then go on owned. `at` is
+                    // past the `\` and the escaped byte, both at or after `start`.
                     let owned =
                         unescaped.get_or_insert_with(|| self.bytes[start..self.at - 2].to_vec());
                     owned.push(escaped);

@@ -65,19 +65,64 @@ pub fn parse_head(
         &mut on_heap
     };
 
-    // The slots are handed over at parse time; `request.headers` only holds the filled
-    // ones once the head is complete.
+    match frame(window, window, slots, limits)? {
+        Parsed::Done(done) => Ok(done),
+        // RFC 9110 §2.5: a request in a later minor version of HTTP/1 (`HTTP/1.2`) is
+        // answered as the highest one we speak, HTTP/1.1, whose rules it must be
+        // compatible with. httparse knows only 1.0 and 1.1, so parse a copy whose
+        // version says `HTTP/1.1`. The copy costs an allocation, but only for such a
+        // request; 1.0 and 1.1 never get here. The request line is still kept as sent.
+        Parsed::LaterMinor { digit_at } => {
+            let mut patched = window.to_vec();
+            // `digit_at` is the last byte of a request line found in `window`, so it
+            // is in bounds.
+            patched[digit_at] = b'1';
+            match frame(&patched, window, slots, limits)? {
+                Parsed::Done(done) => Ok(done),
+                // Cannot happen: the copy says `HTTP/1.1`, which httparse accepts. Were
+                // it to, refusing the version is the safe answer; looping is not.
+                Parsed::LaterMinor { .. } => {
+                    Err(RequestError::Malformed(Malformed::Version(String::new())))
+                }
+            }
+        }
+    }
+}
+
+/// What [`frame`] made of a head.
+enum Parsed {
+    /// What [`parse_head`] returns.
+    Done(Option<(FramedHead, usize)>),
+    /// The request line is whole and its version is `HTTP/1.2` to `HTTP/1.9`, whose
+    /// minor digit is at `digit_at`: parse again as HTTP/1.1.
+    LaterMinor { digit_at: usize },
+}
+
+/// Parses and frames the head at the start of `window`, with httparse writing into
+/// `slots`. `sent` is the window as received: the same bytes, unless `window` is a
+/// copy whose version was rewritten, and the request line is copied from it.
+fn frame<'b>(
+    window: &'b [u8],
+    sent: &[u8],
+    slots: &mut [MaybeUninit<httparse::Header<'b>>],
+    limits: &Limits,
+) -> Result<Parsed, RequestError> {
     let mut request = httparse::Request::new(&mut []);
     let used = match request.parse_with_uninit_headers(window, slots) {
         // `used` can exceed the limit by one only when the head ends exactly on the
         // window's last byte: complete, but one byte too long.
         Ok(httparse::Status::Complete(used)) if used <= limits.max_header_bytes => used,
         Ok(httparse::Status::Complete(_)) => return Err(too_large(window, limits)),
-        Ok(httparse::Status::Partial) if window_len > limits.max_header_bytes => {
+        Ok(httparse::Status::Partial) if window.len() > limits.max_header_bytes => {
             return Err(too_large(window, limits));
         }
-        Ok(httparse::Status::Partial) => return Ok(None),
+        Ok(httparse::Status::Partial) => return Ok(Parsed::Done(None)),
         Err(httparse::Error::Version) => return version_error(window, limits),
+        // httparse reads `HTTP/1.1` and then wants the line to end, so `HTTP/1.10` and
+        // `HTTP/1.1x` come out as a bad line ending; they are bad versions.
+        Err(httparse::Error::NewLine) if version_runs_on(window) => {
+            return version_error(window, limits);
+        }
         Err(httparse::Error::TooManyHeaders) => {
             return Err(RequestError::TooManyHeaders {
                 limit: limits.max_headers,
@@ -86,7 +131,8 @@ pub fn parse_head(
         Err(e) => return Err(RequestError::Malformed(malformed(e))),
     };
 
-    let head = owned_head(&request, &window[..used])?;
+    // `sent` and `window` differ at most in one version digit, so they are equally long.
+    let head = owned_head(&request, &sent[..used])?;
     check_target_form(&head)?;
     let body = body::kind(&head, limits)?;
     let framed = FramedHead {
@@ -95,7 +141,7 @@ pub fn parse_head(
         body,
         head,
     };
-    Ok(Some((framed, used)))
+    Ok(Parsed::Done(Some((framed, used))))
 }
 
 /// The error for a head that does not fit in `max_header_bytes`: 414 when the request
@@ -122,18 +168,17 @@ fn too_large(window: &[u8], limits: &Limits) -> RequestError {
     }
 }
 
-/// The error for a request line whose version httparse refused: 505 for a well-formed
-/// version we do not speak, 400 for anything else.
+/// What to do with a request line whose version httparse refused: parse it as HTTP/1.1
+/// if it is a later HTTP/1 minor version, 505 for another major version, 400 for
+/// anything that is not a version.
 ///
 /// httparse knows only `HTTP/1.0` and `HTTP/1.1` and stops at the first byte that
 /// cannot lead to one of them, so `HTTP/2.0` fails at the `2`. To name the version in
-/// the message, and to tell `HTTP/2.0` (505) from `HTTX/1.1` (400), this waits for the
-/// whole request line; until its line ending arrives the answer is `Ok(None)`, like any
-/// other partial head, and 414 if it does not arrive within the limit.
-fn version_error(
-    window: &[u8],
-    limits: &Limits,
-) -> Result<Option<(FramedHead, usize)>, RequestError> {
+/// the message, and to tell `HTTP/2.0` (505) from `HTTP/1.2` (answered) and `HTTX/1.1`
+/// (400), this waits for the whole request line; until its line ending arrives the
+/// answer is "partial", like any other partial head, and 414 if it does not arrive
+/// within the limit.
+fn version_error(window: &[u8], limits: &Limits) -> Result<Parsed, RequestError> {
     let start = request_line_start(window);
     let Some(lf) = window[start..].iter().position(|&b| b == b'\n') else {
         return if window.len() > limits.max_header_bytes {
@@ -141,36 +186,62 @@ fn version_error(
                 limit: limits.max_header_bytes,
             })
         } else {
-            Ok(None)
+            Ok(Parsed::Done(None))
         };
     };
     let line = strip_cr(&window[start..start + lf]);
     // request-line = method SP request-target SP HTTP-version (RFC 9112 §3). httparse
-    // got as far as the version, so there are at least two spaces before it.
+    // got as far as the version, so there are at least two spaces before it, and the
+    // version is the end of the line.
     let version = line.splitn(3, |&b| b == b' ').nth(2).unwrap_or_default();
     let shown = String::from_utf8_lossy(version).into_owned();
-    if is_http_version(version) {
-        Err(RequestError::VersionNotSupported(shown))
-    } else if version.contains(&b' ') {
+    match version {
+        // HTTP-version = HTTP-name "/" DIGIT "." DIGIT (RFC 9112 §2.3); `HTTP` is
+        // case-sensitive. A later minor version of HTTP/1: its digit is the line's last
+        // byte.
+        [b'H', b'T', b'T', b'P', b'/', b'1', b'.', b'2'..=b'9'] => Ok(Parsed::LaterMinor {
+            digit_at: start + line.len() - 1,
+        }),
+        // Another major version (`HTTP/2.0`, `HTTP/0.9`): well-formed, but not one we
+        // speak.
+        [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
+            if major.is_ascii_digit() && minor.is_ascii_digit() =>
+        {
+            Err(RequestError::VersionNotSupported(shown))
+        }
         // A space inside the target (RFC 9112 §3.2 forbids whitespace there) pushes part
         // of it into the version's place.
-        Err(RequestError::Malformed(Malformed::SpaceInTarget(shown)))
-    } else {
-        Err(RequestError::Malformed(Malformed::Version(shown)))
+        _ if version.contains(&b' ') => {
+            Err(RequestError::Malformed(Malformed::SpaceInTarget(shown)))
+        }
+        // `HTTP/1.10`, `HTTP/01.1`, `HTTP/3`, `HTTX/1.1`: not a version at all.
+        _ => Err(RequestError::Malformed(Malformed::Version(shown))),
     }
 }
 
-/// Whether `v` looks like an HTTP version, `HTTP/` DIGITs [`.` DIGITs], even one we do
-/// not speak (`HTTP/2.0`, `HTTP/1.2`, `HTTP/3`). `HTTP` is case-sensitive (RFC 9112 §2.3).
-fn is_http_version(v: &[u8]) -> bool {
-    let Some(number) = v.strip_prefix(b"HTTP/") else {
+/// Whether the request line's version starts as `HTTP/1.0` or `HTTP/1.1` but goes on
+/// (`HTTP/1.10`, `HTTP/1.1x`, `HTTP/1.1 x`), rather than ending with a line ending.
+///
+/// Only called after httparse's `NewLine` error. That error has two other causes: a
+/// CR not followed by LF before the request line (`\rGET …`), and one in a field line,
+/// after a request line that ended properly. Neither is a version running on, so the
+/// version looked at is the one on the first line, and only when no CR comes first.
+/// It looks only at the byte after the version, which httparse has seen, so the
+/// answer does not depend on how much of the line has arrived.
+fn version_runs_on(window: &[u8]) -> bool {
+    let start = request_line_start(window);
+    let rest = &window[start..];
+    if rest.first() == Some(&b'\r') {
+        return false;
+    }
+    let line = rest.split(|&b| b == b'\n').next().unwrap_or_default();
+    let Some(version) = line.splitn(3, |&b| b == b' ').nth(2) else {
         return false;
     };
-    let is_digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
-    match number.iter().position(|&b| b == b'.') {
-        Some(dot) => is_digits(&number[..dot]) && is_digits(&number[dot + 1..]),
-        None => is_digits(number),
-    }
+    matches!(
+        version,
+        [b'H', b'T', b'T', b'P', b'/', b'1', b'.', b'0' | b'1', next, ..] if *next != b'\r'
+    )
 }
 
 /// Which rule an httparse error says was broken.
@@ -412,6 +483,9 @@ mod tests {
             b"GET / HTTP/1.0\nConnection: keep-alive\n\n",
             b"GET / HTTP/2.0\r\n\r\n",
             b"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n",
+            b"GET / HTTP/1.2\r\nHost: a\r\n\r\n",
+            b"GET / HTTP/1.10\r\nHost: a\r\n\r\n",
+            b"GET / HTTP/1.1\rX\r\n\r\n",
         ];
         for request in requests {
             let whole = parse(request);
@@ -487,7 +561,7 @@ mod tests {
             (b"GET / HTTP/1.1\r\nX-A: a\rb\r\n\r\n", HeaderValue),
             (b"GET / HTTP/1.1\r\nX-A: \x7f\r\n\r\n", HeaderValue),
             (b"GET / HTTP/1.1\rX", LineEnding),
-            (b"GET / HTTP/1.1x\r\n\r\n", LineEnding),
+            (b"GET / HTTP/1.1\rX\r\n\r\n", LineEnding),
             (b"GET / HTTP/1.1\r\n\rX", LineEnding),
             (b"\rGET / HTTP/1.1\r\n\r\n", LineEnding),
             (b"G(T / HTTP/1.1\r\n\r\n", RequestLine),
@@ -522,11 +596,12 @@ mod tests {
     }
 
     #[test]
-    fn answers_505_naming_a_well_formed_version_other_than_1_0_and_1_1() {
+    fn answers_505_naming_a_well_formed_version_of_another_major() {
         let cases: &[(&[u8], &str)] = &[
             (b"GET / HTTP/2.0\r\n\r\n", "HTTP/2.0"),
-            (b"GET / HTTP/1.2\r\nHost: a\r\n\r\n", "HTTP/1.2"),
-            (b"GET / HTTP/3\r\n\r\n", "HTTP/3"),
+            (b"GET / HTTP/3.0\r\nHost: a\r\n\r\n", "HTTP/3.0"),
+            (b"GET / HTTP/9.9\r\n\r\n", "HTTP/9.9"),
+            // Major 0 is not HTTP/1 either.
             (b"GET / HTTP/0.9\n\n", "HTTP/0.9"),
             (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "HTTP/2.0"),
         ];
@@ -537,6 +612,117 @@ mod tests {
         // The version is only named once the request line is whole.
         assert_eq!(parse(b"GET / HTTP/2"), Ok(None));
         assert_eq!(parse(b"GET / HTTP/2.0\r"), Ok(None));
+    }
+
+    #[test]
+    fn a_later_http_1_minor_version_is_read_as_http_1_1() {
+        // RFC 9110 §2.5: answered as the highest minor version we speak, 1.1.
+        for minor in b'2'..=b'9' {
+            let sent = format!("GET /x HTTP/1.{}", char::from(minor));
+            let request = format!("{sent}\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi");
+            let (framed, used) = parse(request.as_bytes()).unwrap().unwrap();
+            assert_eq!(used, request.len() - 2, "{sent}");
+            assert_eq!(framed.head.version, Version::Http11, "{sent}");
+            // The request line is kept as it was sent; only the parse saw `HTTP/1.1`.
+            assert_eq!(framed.head.request_line, sent);
+            assert_eq!(framed.head.target.as_str(), "/x");
+            assert_eq!(framed.body, BodyKind::Length(2));
+            // HTTP/1.1's rules: persistent unless asked to close.
+            assert_eq!(framed.persistence, Persistence::Implied);
+        }
+        let framed = framed(b"\r\nPOST / HTTP/1.2\nConnection: close\nExpect: 100-continue\nTransfer-Encoding: chunked\n\n");
+        assert_eq!(framed.head.request_line, "POST / HTTP/1.2");
+        assert_eq!(framed.persistence, Persistence::Close);
+        assert_eq!(framed.body, BodyKind::Chunked);
+        assert!(framed.expect_continue);
+        // The rest of the head is still checked, and still partial until it is whole.
+        assert_eq!(parse(b"GET / HTTP/1.2\r\nHost: a\r\n"), Ok(None));
+        assert_eq!(parse(b"GET / HTTP/1.2"), Ok(None));
+        assert_eq!(
+            parse(b"GET / HTTP/1.2\r\nBad Name: x\r\n\r\n"),
+            Err(RequestError::Malformed(Malformed::HeaderName))
+        );
+        let limits = Limits {
+            max_headers: 1,
+            ..Limits::default()
+        };
+        assert_eq!(
+            error(b"GET / HTTP/1.2\r\nA: 1\r\nB: 2\r\n\r\n", &limits),
+            RequestError::TooManyHeaders { limit: 1 }
+        );
+        let limits = Limits {
+            max_header_bytes: 24,
+            ..Limits::default()
+        };
+        assert_eq!(
+            error(b"GET / HTTP/1.2\r\nHost: abc\r\n\r\n", &limits),
+            RequestError::HeadTooLarge { limit: 24 }
+        );
+    }
+
+    #[test]
+    fn a_version_that_is_not_http_digit_dot_digit_is_400_naming_it() {
+        // HTTP-version = HTTP-name "/" DIGIT "." DIGIT (RFC 9112 §2.3): one digit each.
+        let cases: &[(&[u8], &str)] = &[
+            (b"GET / HTTP/1.10\r\n\r\n", "HTTP/1.10"),
+            (b"GET / HTTP/01.1\r\n\r\n", "HTTP/01.1"),
+            (b"GET / HTTP/1.12\r\nHost: a\r\n\r\n", "HTTP/1.12"),
+            (b"GET / HTTP/10.0\r\n\r\n", "HTTP/10.0"),
+            (b"GET / HTTP/3\r\n\r\n", "HTTP/3"),
+            (b"GET / HTTP/2\r\n\r\n", "HTTP/2"),
+            (b"GET / HTTP/1.a\r\n\r\n", "HTTP/1.a"),
+            (b"GET / HTTP/1.2x\r\n\r\n", "HTTP/1.2x"),
+            (b"GET / HTTP/1.1x\r\n\r\n", "HTTP/1.1x"),
+            (b"GET / HTTP/1.00\nHost: a\n\n", "HTTP/1.00"),
+            (b"GET / HTTP/1.2.\r\n\r\n", "HTTP/1.2."),
+            (b"GET / http/1.2\r\n\r\n", "http/1.2"),
+        ];
+        for (bytes, version) in cases {
+            let want = RequestError::Malformed(Malformed::Version((*version).to_owned()));
+            assert_eq!(error(bytes, &Limits::default()), want, "{version}");
+        }
+        // Named once the line is whole, so the answer is the same however it arrives.
+        assert_eq!(parse(b"GET / HTTP/1.10"), Ok(None));
+        assert_eq!(parse(b"GET / HTTP/1.1x\r"), Ok(None));
+        // Words after the version are a space too many, as in the target.
+        assert_eq!(
+            parse(b"GET / HTTP/1.1 x\r\n\r\n"),
+            Err(RequestError::Malformed(Malformed::SpaceInTarget(
+                "HTTP/1.1 x".into()
+            )))
+        );
+        // A CR straight after the version is a line ending gone wrong, not a version.
+        assert_eq!(
+            parse(b"GET / HTTP/1.1\r\r\n\r\n"),
+            Err(RequestError::Malformed(Malformed::LineEnding))
+        );
+    }
+
+    #[test]
+    fn a_lone_cr_before_a_request_line_with_a_run_on_version_is_a_line_ending() {
+        // Found by the framing fuzz target: httparse's `NewLine` error for the CR at
+        // the start was taken for a version running on (`HTTP/1.1x`), so the whole
+        // input was named a bad version while any shorter prefix of it was a bad line
+        // ending: the answer depended on how much had been read.
+        let cases: &[&[u8]] = &[
+            b"\rGET / HTTP/1.1x\r\n\r\n",
+            // The fuzzer's input: the version is on the second line.
+            b"\rHo\0\0@\0b\0\0\x14\xc1GET /F\xa2\xdf\xb7\xab\xab\xaf\xd0\xcf.0\r\n\
+              \x9c\x9etio HTTP/1.1n\0\x14\r\nHos\nt:&age=18 HTTP/1.1n\0\x14\r\nHos\nt: local\0",
+        ];
+        for bytes in cases {
+            let want = Err(RequestError::Malformed(Malformed::LineEnding));
+            assert_eq!(parse(bytes), want);
+            for cut in 0..bytes.len() {
+                let early = parse(&bytes[..cut]);
+                assert!(early == Ok(None) || early == want, "{cut}: {early:?}");
+            }
+        }
+        // A version running on is only looked for on the request line.
+        assert_eq!(
+            parse(b"GET / HTTP/1.1\r\nX: HTTP/1.1x\rY\r\n\r\n"),
+            Err(RequestError::Malformed(Malformed::HeaderValue))
+        );
     }
 
     #[test]
