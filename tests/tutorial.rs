@@ -54,7 +54,8 @@
 //!   stdin empty, in a terminal that script(1) provides (so curl prints what it prints
 //!   to a learner's terminal, not what it prints into a pipe), stderr and stdout merged
 //!   in the order written, and kills it and
-//!   anything it left running after [`session`]'s `COMMAND_PATIENCE` (30 s). Its output
+//!   anything it left running after `COMMAND_PATIENCE` (30 s, in
+//!   `tests/support/transcript.rs`, which this test shares with `tests/nginx.rs`). Its output
 //!   must equal the lines that follow, up to the next `$ `. The optional
 //!   `<!-- session-server -->` block (blank lines may come before it) is what PROGRAM
 //!   printed, stdout and stderr together, from its start until the session ended.
@@ -110,23 +111,20 @@ use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
-use std::time::{Duration, Instant};
 
+mod support;
 #[path = "tutorial/links.rs"]
 mod links;
 #[path = "tutorial/session.rs"]
 mod session;
+#[path = "support/transcript.rs"]
+mod transcript;
 
-/// How long a server or a socket may keep the test waiting before it fails instead of
-/// hanging.
-const PATIENCE: Duration = Duration::from_secs(10);
-
-/// How long `cargo build --example` may take. Everything is normally built already by
-/// `cargo test`, but a cold `cargo test --test tutorial` may compile the library first.
-const BUILD_PATIENCE: Duration = Duration::from_secs(600);
+use support::{build_example, run_within};
+use transcript::{PATIENCE, diff};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -719,112 +717,6 @@ fn normalise(line: &str) -> String {
     }
     out.push_str(rest);
     out.trim_end().to_owned()
-}
-
-/// A line diff (longest common subsequence): `  ` same, `- ` only expected, `+ ` only actual.
-fn diff(expected: &[String], actual: &[String]) -> String {
-    let (n, m) = (expected.len(), actual.len());
-    let mut common = vec![vec![0usize; m + 1]; n + 1];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            common[i][j] = if expected[i] == actual[j] {
-                common[i + 1][j + 1] + 1
-            } else {
-                common[i + 1][j].max(common[i][j + 1])
-            };
-        }
-    }
-    let (mut i, mut j) = (0, 0);
-    let mut out = Vec::new();
-    while i < n || j < m {
-        if i < n && j < m && expected[i] == actual[j] {
-            out.push(format!("  {}", expected[i]));
-            (i, j) = (i + 1, j + 1);
-        } else if i < n && (j == m || common[i + 1][j] >= common[i][j + 1]) {
-            out.push(format!("- {}", expected[i]));
-            i += 1;
-        } else {
-            out.push(format!("+ {}", actual[j]));
-            j += 1;
-        }
-    }
-    out.join("\n")
-}
-
-/// Builds an example with cargo and returns the path of its executable, as cargo reports
-/// it (so `CARGO_TARGET_DIR` and `build.target-dir` are respected).
-fn build_example(name: &str) -> PathBuf {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
-    let mut command = Command::new(cargo);
-    command
-        .args([
-            "build",
-            "--offline",
-            "--quiet",
-            "--message-format=json-render-diagnostics",
-            "--example",
-            name,
-            "--manifest-path",
-        ])
-        .arg(root().join("Cargo.toml"));
-    // Build with the profile this test was built with (`cargo test --release` has no
-    // debug assertions), so the example reuses the library that is already compiled.
-    if !cfg!(debug_assertions) {
-        command.arg("--release");
-    }
-    let output = run_within(command, BUILD_PATIENCE);
-    assert!(
-        output.status.success(),
-        "cargo build --example {name} failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    // One JSON message per line; the one we want is the artifact of our example.
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|message| {
-            message["reason"] == "compiler-artifact" && message["target"]["name"] == name
-        })
-        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
-        .unwrap_or_else(|| panic!("cargo build --example {name} reported no executable"))
-}
-
-/// Runs a command to completion, but gives up (and kills it) after `patience`.
-fn run_within(mut command: Command, patience: Duration) -> Output {
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start cargo");
-    // Drain both pipes on threads, or a chatty child blocks on a full pipe and never exits.
-    let mut stdout = child.stdout.take().expect("piped stdout");
-    let mut stderr = child.stderr.take().expect("piped stderr");
-    let out = thread::spawn(move || {
-        let mut bytes = Vec::new();
-        stdout.read_to_end(&mut bytes).map(|_| bytes)
-    });
-    let err = thread::spawn(move || {
-        let mut bytes = Vec::new();
-        stderr.read_to_end(&mut bytes).map(|_| bytes)
-    });
-    let deadline = Instant::now() + patience;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for cargo") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{command:?} took longer than {patience:?}");
-        }
-        thread::sleep(Duration::from_millis(50));
-    };
-    Output {
-        status,
-        stdout: out.join().expect("stdout reader").expect("read stdout"),
-        stderr: err.join().expect("stderr reader").expect("read stderr"),
-    }
 }
 
 /// A running example. Killed when dropped, so a failing test leaves no server behind.

@@ -3,12 +3,18 @@
 //! Every integration test goes through the same door a user does: the binary, its
 //! command line, the `listening on` line on stdout, and the log on stderr. Servers bind
 //! loopback only and are killed when the [`TestServer`] is dropped.
+//!
+//! Also here, for the tests that run other programs: building the book's examples
+//! ([`build_example`]), finding a tool ([`installed`], [`chromium`]), and saying that a
+//! test is skipped for want of one ([`skip`]). What the book's shell transcripts need
+//! beyond that is in `transcript.rs`, beside this file.
 
 #![allow(dead_code)] // each test file uses a different part of this module
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -416,4 +422,109 @@ pub fn in_ci() -> bool {
 pub fn skip(why: &str, fix: &str) {
     assert!(!in_ci(), "{why}, and CI=true needs this test to run: {fix}");
     let _ = writeln!(std::io::stderr(), "skipped: {why}");
+}
+
+/// Whether `tool` is on the `PATH`, as bash's `command -v` finds it.
+pub fn installed(tool: &str) -> bool {
+    Command::new("bash")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The Chromium binary, if one is installed and runs (`--version` succeeds).
+pub fn chromium() -> Option<&'static str> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|bin| {
+            Command::new(bin)
+                .arg("--version")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        })
+}
+
+/// How long `cargo build --example` may take. Everything is normally built already by
+/// `cargo test`, but a cold `cargo test --test tutorial` may compile the library first.
+const BUILD_PATIENCE: Duration = Duration::from_secs(600);
+
+/// Builds an example with cargo and returns the path of its executable, as cargo reports
+/// it (so `CARGO_TARGET_DIR` and `build.target-dir` are respected). `cargo test` has
+/// released its build lock by the time tests run, so building from a test is fine.
+pub fn build_example(name: &str) -> PathBuf {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
+    let mut command = Command::new(cargo);
+    command
+        .args([
+            "build",
+            "--offline",
+            "--quiet",
+            "--message-format=json-render-diagnostics",
+            "--example",
+            name,
+            "--manifest-path",
+        ])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"));
+    // Build with the profile this test was built with (`cargo test --release` has no
+    // debug assertions), so the example reuses the library that is already compiled.
+    if !cfg!(debug_assertions) {
+        command.arg("--release");
+    }
+    let output = run_within(command, BUILD_PATIENCE);
+    assert!(
+        output.status.success(),
+        "cargo build --example {name} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // One JSON message per line; the one we want is the artifact of our example.
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| {
+            message["reason"] == "compiler-artifact" && message["target"]["name"] == name
+        })
+        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
+        .unwrap_or_else(|| panic!("cargo build --example {name} reported no executable"))
+}
+
+/// Runs a command to completion, but gives up (and kills it) after `patience`.
+pub fn run_within(mut command: Command, patience: Duration) -> Output {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {command:?}: {e}"));
+    // Drain both pipes on threads, or a chatty child blocks on a full pipe and never exits.
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    let out = thread::spawn(move || {
+        let mut bytes = Vec::new();
+        stdout.read_to_end(&mut bytes).map(|_| bytes)
+    });
+    let err = thread::spawn(move || {
+        let mut bytes = Vec::new();
+        stderr.read_to_end(&mut bytes).map(|_| bytes)
+    });
+    let deadline = Instant::now() + patience;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the command") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{command:?} took longer than {patience:?}");
+        }
+        thread::sleep(Duration::from_millis(50));
+    };
+    Output {
+        status,
+        stdout: out.join().expect("stdout reader").expect("read stdout"),
+        stderr: err.join().expect("stderr reader").expect("read stderr"),
+    }
 }
