@@ -12,12 +12,12 @@
 //! they use the book's ports (nginx listens on 127.0.0.1:8090, hostecho on 8091 and
 //! 8092), and for a run each book port, in the file, in hostecho's arguments and in the
 //! commands, is replaced by a free four-digit port, and mapped back in what the
-//! commands print. (Four digits, as the book's, so lengths and columns do not move.)
-//! The file is written into a fresh temporary directory, which nginx gets as its prefix
-//! (`-p`): the files' relative `pid`, temp paths and logs all land there, so nginx runs
-//! as whoever runs the test and writes nothing elsewhere. nginx is started as the book
-//! says, `nginx -p DIR -c FILE -e stderr -g 'daemon off;'`, in a process group of its
-//! own, its output going to `DIR/nginx.log`.
+//! commands print, as for the tutorial's sessions (`tests/support/transcript.rs` does
+//! both). The file is written into a fresh temporary directory, which nginx gets as its
+//! prefix (`-p`): the files' relative `pid`, temp paths and logs all land there, so
+//! nginx runs as whoever runs the test and writes nothing elsewhere. nginx is started
+//! as the book says, `nginx -p DIR -c FILE -e stderr -g 'daemon off;'`, in a process
+//! group of its own; what it prints is kept, and shown when a session fails.
 //!
 //! Everything started is stopped by `Drop` guards, even when an assertion fails: nginx
 //! first (SIGTERM to its master, which stops its workers; SIGKILL to the whole group if
@@ -32,36 +32,34 @@
 //! ```
 //!
 //! CONF is a file of `examples/nginx/`; each `hostecho ARGS` starts one hostecho (the
-//! binary this crate builds) with those arguments, split at spaces. The block is read as `tests/tutorial.rs` reads a
-//! session: `$ ` lines are commands (a line ending in ` \` continues on the next), the
-//! lines up to the next `$ ` their expected output. Each command runs with `bash -c`
-//! in the temporary directory, stderr merged into stdout, and may take 30 seconds.
-//! Before comparing, both sides are normalised: book ports mapped back, the port of any
-//! other `127.0.0.1:` address (a client's, chosen by the system) shown as `PORT`,
-//! `curl/X.Y.Z` as `curl/VERSION`, HTTP dates as `DATE`, trailing spaces dropped.
-//! (The commands use `curl -s`, so no terminal is needed: `tests/tutorial.rs` runs
-//! sessions in one, and checks the chapter's other sessions.)
+//! binary this crate builds) with those arguments, split at spaces. The block is read as
+//! `tests/tutorial.rs` reads a session: `$ ` lines are commands (a line ending in ` \`
+//! continues on the next), the lines up to the next `$ ` their expected output. Each
+//! command runs with `bash -c` in the temporary directory, stderr merged into stdout,
+//! and may take 30 seconds. What it prints is compared with the book as a session's
+//! output is, after the same normalisation (book ports mapped back, a client's port
+//! shown as `PORT`, curl's version, HTTP dates, trailing spaces: the module doc of
+//! `tests/tutorial.rs` has the list). (The commands use `curl -s`, so no terminal is
+//! needed: `tests/tutorial.rs` runs sessions in one, and checks the chapter's other
+//! sessions.)
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::io::{Read, Write};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::Command;
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-/// How long a server may take to start, or a socket to answer.
-const PATIENCE: Duration = Duration::from_secs(10);
+mod support;
+#[path = "support/transcript.rs"]
+mod transcript;
 
-/// How long one command of a session may run.
-const COMMAND_PATIENCE: Duration = Duration::from_secs(30);
-
-/// The ports the book uses.
-const BOOK_PORTS: std::ops::RangeInclusive<u16> = 8090..=8099;
+use transcript::{
+    COMMAND_PATIENCE, PATIENCE, PortMap, Running, Step, TempDir, comment, compare, fenced_block,
+    steps_of,
+};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -232,15 +230,12 @@ fn chapter_13_nginx_sessions_match_what_nginx_and_hostecho_do() {
         };
         for step in &session.steps {
             let output = stack.run(&step.command);
-            let expected: Vec<String> = step.expected.iter().map(|l| normalise(l)).collect();
-            let actual: Vec<String> = output.iter().map(|l| normalise(l)).collect();
-            if expected != actual {
+            if let Some(diff) = compare(&step.expected, &output, &stack.ports) {
                 failures.push(format!(
                     "tutorial/src/ch13-proxies.md:{}: the output of `$ {}` is not the one in the book \
-                     (- book, + now):\n{}\nnginx said:\n{}",
+                     (- book, + now):\n{diff}\nnginx said:\n{}",
                     step.line,
                     step.command,
-                    diff(&expected, &actual),
                     stack.nginx_log()
                 ));
             }
@@ -257,74 +252,31 @@ struct NginxSession {
     steps: Vec<Step>,
 }
 
-/// One `$ ` command, with the page line it starts on and the output the book shows.
-struct Step {
-    line: usize,
-    command: String,
-    expected: Vec<String>,
-}
-
 /// Parses the chapter's nginx sessions, panicking on a marker not followed by a block.
 fn nginx_sessions(text: &str) -> Vec<NginxSession> {
     let lines: Vec<&str> = text.lines().collect();
     let mut sessions = Vec::new();
-    for (at, line) in lines.iter().enumerate() {
-        let Some(spec) = line
-            .strip_prefix("<!-- nginx: ")
-            .and_then(|rest| rest.strip_suffix(" -->"))
-        else {
+    for (index, line) in lines.iter().enumerate() {
+        let Some(spec) = comment(line).and_then(|c| c.strip_prefix("nginx:")) else {
             continue;
         };
+        let at = format!("tutorial/src/ch13-proxies.md:{}", index + 1);
         let mut parts = spec.split('|').map(str::trim);
         let conf = parts.next().unwrap_or_default().to_owned();
         let servers: Vec<String> = parts
             .map(|part| {
                 part.strip_prefix("hostecho ")
-                    .unwrap_or_else(|| {
-                        panic!(
-                            "ch13-proxies.md:{}: {part:?} is not `hostecho ARGS`",
-                            at + 1
-                        )
-                    })
+                    .unwrap_or_else(|| panic!("{at}: {part:?} is not `hostecho ARGS`"))
                     .to_owned()
             })
             .collect();
-        assert!(
-            lines.get(at + 1).is_some_and(|l| l.starts_with("```")),
-            "ch13-proxies.md:{}: an nginx marker must come right before a fenced block",
-            at + 1
-        );
-        let mut steps: Vec<Step> = Vec::new();
-        let mut continued = false;
-        for (offset, line) in lines[at + 2..].iter().enumerate() {
-            if *line == "```" {
-                break;
-            }
-            if continued {
-                let step = steps.last_mut().expect("a command is being continued");
-                step.command.push('\n');
-                step.command.push_str(line);
-                continued = line.ends_with('\\');
-            } else if let Some(command) = line.strip_prefix("$ ") {
-                steps.push(Step {
-                    line: at + 3 + offset,
-                    command: command.to_owned(),
-                    expected: Vec::new(),
-                });
-                continued = command.ends_with('\\');
-            } else if let Some(step) = steps.last_mut() {
-                step.expected.push((*line).to_owned());
-            } else {
-                panic!(
-                    "ch13-proxies.md:{}: output before the first `$ ` command",
-                    at + 3 + offset
-                );
-            }
-        }
+        let (block, _) = fenced_block(&lines, index + 1).unwrap_or_else(|| {
+            panic!("{at}: an nginx marker must come right before a fenced block")
+        });
         sessions.push(NginxSession {
             conf,
             servers,
-            steps,
+            steps: steps_of(&block, index + 3, &at),
         });
     }
     sessions
@@ -332,25 +284,14 @@ fn nginx_sessions(text: &str) -> Vec<NginxSession> {
 
 // ---- running nginx and hostecho ----------------------------------------------------
 
-/// Whether a tool is installed. When it is not, says so on stderr, and fails under
-/// `CI=true`, where `.ci/run` has installed it.
+/// Whether a tool is installed. When it is not, says so where a plain `cargo test`
+/// shows it, and fails under `CI=true`, where `.ci/run` has installed it.
 fn available(tool: &str) -> bool {
-    let found = Command::new("bash")
-        .args(["-c", &format!("command -v {tool}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
+    let found = support::installed(tool);
     if !found {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{tool} is not installed, and CI=true: install it (.ci/run does)"
-        );
-        // Written to the stderr handle, not with eprintln!, which libtest would capture
-        // and hide for a passing test (see tests/support/mod.rs, `skip`).
-        let _ = writeln!(
-            std::io::stderr(),
-            "skipped: {tool} not installed (tests/nginx.rs)"
+        support::skip(
+            &format!("{tool} not installed (tests/nginx.rs)"),
+            "install it (.ci/run does)",
         );
     }
     found
@@ -359,9 +300,9 @@ fn available(tool: &str) -> bool {
 /// nginx with one recipe, the hostecho servers behind it, and their directory. Fields
 /// drop in order: nginx stops first, then the servers, then the directory goes.
 struct Stack {
-    _nginx: Nginx,
-    _servers: Vec<Hostecho>,
-    ports: Ports,
+    nginx: Nginx,
+    _servers: Vec<Running>,
+    ports: PortMap,
     dir: TempDir,
 }
 
@@ -379,15 +320,25 @@ impl Stack {
             book_text.push(' ');
             book_text.push_str(args);
         }
-        let ports = Ports::for_text(&book_text);
-        let dir = TempDir::new();
+        let ports = PortMap::for_text(&book_text, false);
+        let dir = TempDir::new("nginx");
         let servers = servers
             .iter()
-            .map(|args| Hostecho::start(&ports.to_run(args), &dir))
+            .map(|args| {
+                let args = ports.to_run(args);
+                let mut hostecho = Command::new(env!("CARGO_BIN_EXE_hostecho"));
+                hostecho.args(args.split_whitespace());
+                Running::start_server(hostecho, dir.path()).unwrap_or_else(|printed| {
+                    panic!(
+                        "hostecho {args} printed no `listening on` line within {PATIENCE:?}:\n{}",
+                        printed.join("\n")
+                    )
+                })
+            })
             .collect();
         let nginx = Nginx::start(conf, &ports.to_run(&text), &dir);
         Some(Stack {
-            _nginx: nginx,
+            nginx,
             _servers: servers,
             ports,
             dir,
@@ -425,42 +376,20 @@ impl Stack {
     }
 
     /// Runs one of the chapter's commands in the directory, with the run's ports, and
-    /// returns what it printed, mapped back to the book's ports.
+    /// returns what it printed.
     fn run(&self, command: &str) -> Vec<String> {
-        let script = format!("{{ {}\n}} 2>&1", self.ports.to_run(command));
-        let mut child = Command::new("bash")
-            .args(["-c", &script])
-            .current_dir(self.dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .expect("start bash");
-        let mut stdout = child.stdout.take().expect("piped stdout");
-        let reader = thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = stdout.read_to_end(&mut bytes);
-            bytes
-        });
-        let deadline = Instant::now() + COMMAND_PATIENCE;
-        while child.try_wait().expect("wait for bash").is_none() {
-            if Instant::now() > deadline {
-                kill_group(child.id(), "KILL");
-                let _ = child.wait();
-                panic!("`{command}` took longer than {COMMAND_PATIENCE:?}");
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
-        let bytes = reader.join().expect("the reader thread");
-        String::from_utf8_lossy(&bytes)
-            .lines()
-            .map(|line| self.ports.to_book(line))
-            .collect()
+        let mut bash = Command::new("bash");
+        bash.arg("-c").arg(self.ports.to_run(command));
+        let (output, status) = Running::start(bash, self.dir.path()).finish(COMMAND_PATIENCE);
+        assert!(
+            status.is_some(),
+            "`{command}` took longer than {COMMAND_PATIENCE:?}"
+        );
+        output
     }
 
     fn nginx_log(&self) -> String {
-        fs::read_to_string(self.dir.path().join("nginx.log")).unwrap_or_default()
+        self.nginx.0.printed().join("\n")
     }
 }
 
@@ -488,61 +417,8 @@ fn connect(from: Option<IpAddr>, to: SocketAddr) -> TcpStream {
     stream
 }
 
-/// A running hostecho, killed when dropped. Its log goes to a file in the directory.
-struct Hostecho {
-    child: Child,
-}
-
-impl Hostecho {
-    fn start(args: &str, dir: &TempDir) -> Hostecho {
-        static COUNT: AtomicUsize = AtomicUsize::new(0);
-        let log = dir.path().join(format!(
-            "hostecho-{}.log",
-            COUNT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hostecho"))
-            .args(args.split_whitespace())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(fs::File::create(&log).expect("create hostecho's log"))
-            .spawn()
-            .expect("start hostecho");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (sender, lines) = mpsc::channel();
-        thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if sender.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let server = Hostecho { child };
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match lines.recv_timeout(left) {
-                Ok(line) if line.starts_with("listening on http://") => return server,
-                Ok(_) => {}
-                Err(_) => panic!(
-                    "hostecho {args} printed no `listening on` line within {PATIENCE:?}:\n{}",
-                    fs::read_to_string(&log).unwrap_or_default()
-                ),
-            }
-        }
-    }
-}
-
-impl Drop for Hostecho {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// A running nginx, in a process group of its own.
-struct Nginx {
-    child: Child,
-}
+struct Nginx(Running);
 
 impl Nginx {
     /// Writes the configuration into the directory and starts nginx on it, as the book
@@ -550,26 +426,14 @@ impl Nginx {
     fn start(name: &str, conf: &str, dir: &TempDir) -> Nginx {
         let path = dir.path().join(name);
         fs::write(&path, conf).expect("write the configuration");
-        let log = dir.path().join("nginx.log");
         let mut command = Command::new("nginx");
         command
             .arg("-p")
             .arg(dir.path())
             .arg("-c")
             .arg(&path)
-            .args(["-e", "stderr", "-g", "daemon off;"])
-            .stdin(Stdio::null())
-            .stdout(fs::File::create(&log).expect("create nginx's log"))
-            .stderr(
-                fs::File::options()
-                    .append(true)
-                    .open(&log)
-                    .expect("open nginx's log"),
-            )
-            .process_group(0);
-        let nginx = Nginx {
-            child: command.spawn().expect("start nginx"),
-        };
+            .args(["-e", "stderr", "-g", "daemon off;"]);
+        let mut nginx = Nginx(Running::start(command, dir.path()));
         let listen: SocketAddr = conf
             .lines()
             .find_map(|line| line.trim().strip_prefix("listen "))
@@ -577,13 +441,12 @@ impl Nginx {
             .and_then(|addr| addr.parse().ok())
             .unwrap_or_else(|| panic!("examples/nginx/{name} has no `listen ADDR:PORT;`"));
         let deadline = Instant::now() + PATIENCE;
-        let mut nginx = nginx;
         while TcpStream::connect_timeout(&listen, PATIENCE).is_err() {
-            let exited = nginx.child.try_wait().expect("wait for nginx");
-            if exited.is_some() || Instant::now() > deadline {
+            let exited = nginx.0.exited();
+            if exited || Instant::now() > deadline {
                 panic!(
-                    "nginx with examples/nginx/{name} is not listening on {listen} ({exited:?}):\n{}",
-                    fs::read_to_string(&log).unwrap_or_default()
+                    "nginx with examples/nginx/{name} is not listening on {listen} (exited: {exited}):\n{}",
+                    nginx.0.printed().join("\n")
                 );
             }
             thread::sleep(Duration::from_millis(20));
@@ -595,216 +458,11 @@ impl Nginx {
 impl Drop for Nginx {
     fn drop(&mut self) {
         // SIGTERM to the master: a fast shutdown, which stops the workers too. If it
-        // has not exited within PATIENCE, kill the whole group, workers included.
-        kill_group(self.child.id(), "TERM");
-        let deadline = Instant::now() + PATIENCE;
-        while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
-            thread::sleep(Duration::from_millis(20));
-        }
-        kill_group(self.child.id(), "KILL");
-        let _ = self.child.wait();
+        // has not exited within PATIENCE, `finish` kills the whole group, workers
+        // included.
+        self.0.signal("TERM");
+        self.0.finish(PATIENCE);
     }
-}
-
-/// Sends a signal to a process group (whose id is its leader's), with bash's `kill`.
-fn kill_group(leader: u32, signal: &str) {
-    let _ = Command::new("bash")
-        .args(["-c", &format!("kill -{signal} -- -{leader} 2>/dev/null")])
-        .status();
-}
-
-/// A directory for one run, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static COUNT: AtomicUsize = AtomicUsize::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "hostecho-nginx-{}-{}",
-            std::process::id(),
-            COUNT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = fs::remove_dir_all(&path);
-        fs::create_dir_all(&path).expect("create a temporary directory");
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-// ---- ports and normalisation ----------------------------------------------------------
-
-/// The book's ports that a run uses, each with the free port that stands for it.
-struct Ports {
-    pairs: Vec<(u16, u16)>,
-}
-
-impl Ports {
-    /// A free four-digit port for each book port the text mentions.
-    fn for_text(text: &str) -> Ports {
-        static TAKEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
-        let mut taken = TAKEN.lock().unwrap_or_else(|e| e.into_inner());
-        let seed = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos() as usize)
-            ^ std::process::id() as usize;
-        let mut pairs = Vec::new();
-        let mut candidate = 2000 + seed % 6000;
-        for book in BOOK_PORTS {
-            if !numbers(text).any(|n| n == u64::from(book)) {
-                continue;
-            }
-            let run = loop {
-                candidate = 2000 + (candidate + 7) % 6000;
-                let port = u16::try_from(candidate).expect("four digits");
-                // Never a number the text holds, so mapping back cannot touch one; never
-                // one this test process handed out before (a port is reused only after
-                // every test that could hold it ended).
-                if !numbers(text).any(|n| n == u64::from(port))
-                    && !taken.contains(&port)
-                    && TcpListener::bind(("127.0.0.1", port)).is_ok()
-                {
-                    break port;
-                }
-            };
-            taken.push(run);
-            pairs.push((book, run));
-        }
-        Ports { pairs }
-    }
-
-    fn run_port(&self, book: u16) -> u16 {
-        self.pairs
-            .iter()
-            .find(|(b, _)| *b == book)
-            .map(|(_, run)| *run)
-            .unwrap_or_else(|| panic!("port {book} is not used by this run"))
-    }
-
-    fn to_run(&self, text: &str) -> String {
-        replace_numbers(text, |n| {
-            self.pairs
-                .iter()
-                .find(|(book, _)| u64::from(*book) == n)
-                .map(|(_, run)| *run)
-        })
-    }
-
-    fn to_book(&self, text: &str) -> String {
-        replace_numbers(text, |n| {
-            self.pairs
-                .iter()
-                .find(|(_, run)| u64::from(*run) == n)
-                .map(|(book, _)| *book)
-        })
-    }
-}
-
-/// Every run of ASCII digits in the text, as a number.
-fn numbers(text: &str) -> impl Iterator<Item = u64> + '_ {
-    text.split(|c: char| !c.is_ascii_digit())
-        .filter_map(|run| run.parse().ok())
-}
-
-/// Replaces every whole run of digits for which `with` has a port.
-fn replace_numbers(text: &str, with: impl Fn(u64) -> Option<u16>) -> String {
-    let mut out = String::new();
-    let mut digits = String::new();
-    let flush = |digits: &mut String, out: &mut String| {
-        match digits.parse().ok().and_then(&with) {
-            Some(port) => out.push_str(&port.to_string()),
-            None => out.push_str(digits),
-        }
-        digits.clear();
-    };
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-        } else {
-            flush(&mut digits, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut digits, &mut out);
-    out
-}
-
-/// Makes a line of the book or of a run (already mapped back to the book's ports)
-/// comparable: see the module documentation for what changes, which is only what
-/// varies from run to run.
-fn normalise(line: &str) -> String {
-    // A client's port after 127.0.0.1: (anything but a book port).
-    let mut out = String::new();
-    let mut rest = line;
-    while let Some(at) = rest.find("127.0.0.1:") {
-        let after = at + "127.0.0.1:".len();
-        out.push_str(&rest[..after]);
-        rest = &rest[after..];
-        let end = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let port: Option<u16> = rest[..end].parse().ok();
-        match port {
-            Some(port) if !BOOK_PORTS.contains(&port) => out.push_str("PORT"),
-            _ => out.push_str(&rest[..end]),
-        }
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    let mut line = out;
-    // curl's version, wherever curl names itself.
-    if let Some(at) = line.find("curl/") {
-        let start = at + "curl/".len();
-        let end = line[start..]
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .map_or(line.len(), |n| start + n);
-        if end > start {
-            line.replace_range(start..end, "VERSION");
-        }
-    }
-    // An HTTP date, as in `Date:` headers.
-    if let Some(at) = line.find("Date: ") {
-        line.replace_range(at + "Date: ".len().., "DATE");
-    }
-    line.trim_end().to_owned()
-}
-
-/// A line diff (longest common subsequence): `  ` same, `- ` book only, `+ ` run only.
-fn diff(expected: &[String], actual: &[String]) -> String {
-    let (n, m) = (expected.len(), actual.len());
-    let mut common = vec![vec![0usize; m + 1]; n + 1];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            common[i][j] = if expected[i] == actual[j] {
-                common[i + 1][j + 1] + 1
-            } else {
-                common[i + 1][j].max(common[i][j + 1])
-            };
-        }
-    }
-    let (mut i, mut j) = (0, 0);
-    let mut out = Vec::new();
-    while i < n || j < m {
-        if i < n && j < m && expected[i] == actual[j] {
-            out.push(format!("  {}", expected[i]));
-            (i, j) = (i + 1, j + 1);
-        } else if i < n && (j == m || common[i + 1][j] >= common[i][j + 1]) {
-            out.push(format!("- {}", expected[i]));
-            i += 1;
-        } else {
-            out.push(format!("+ {}", actual[j]));
-            j += 1;
-        }
-    }
-    out.join("\n")
 }
 
 /// The JSON echo, parsed.

@@ -115,11 +115,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 
-mod support;
 #[path = "tutorial/links.rs"]
 mod links;
 #[path = "tutorial/session.rs"]
 mod session;
+mod support;
 #[path = "support/transcript.rs"]
 mod transcript;
 

@@ -554,13 +554,19 @@ struct Output {
 }
 
 impl Running {
-    /// Starts `command` in `dir`. With `wait_for_listening`, waits for its
-    /// `listening on http://` line and returns everything printed if it never comes.
-    pub fn start(
-        mut command: Command,
-        dir: &Path,
-        wait_for_listening: bool,
-    ) -> Result<Running, Vec<String>> {
+    /// Starts a server and waits for its `listening on http://` line; if none comes
+    /// within [`PATIENCE`], stops it and returns everything it printed.
+    pub fn start_server(command: Command, dir: &Path) -> Result<Running, Vec<String>> {
+        let mut running = Running::start(command, dir);
+        if running.wait_for_line("listening on http://") {
+            Ok(running)
+        } else {
+            Err(running.stop())
+        }
+    }
+
+    /// Starts `command` in `dir`.
+    pub fn start(mut command: Command, dir: &Path) -> Running {
         let (reader, writer) = std::io::pipe().expect("create a pipe");
         // A learner's shell does not log at debug unless told so, and proxies
         // configured for this machine must not see loopback requests. What the
@@ -624,11 +630,7 @@ impl Running {
                 ready.notify_all();
             }
         });
-        let mut running = Running { child, output };
-        if wait_for_listening && !running.wait_for_line("listening on http://") {
-            return Err(running.stop());
-        }
-        Ok(running)
+        Running { child, output }
     }
 
     /// Whether it printed a line containing `needle` within [`PATIENCE`] (`false` at
@@ -784,4 +786,3 @@ mod tests {
         assert_ne!(actual, norm(&book));
     }
 }
-

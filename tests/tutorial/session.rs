@@ -297,7 +297,7 @@ impl Session {
                 command
                     .args(self.args.iter().map(|a| ports.to_run(a)))
                     .envs(self.env.iter().map(|(k, v)| (k, ports.to_run(v))));
-                match Running::start(command, dir.path(), true) {
+                match Running::start_server(command, dir.path()) {
                     Ok(running) => Some(running),
                     Err(output) => {
                         return Outcome::Failed(vec![format!(
@@ -323,10 +323,7 @@ impl Session {
                 .arg(&script)
                 .arg("/dev/null")
                 .env("SHELL", "/bin/bash");
-            let (output, status) = match Running::start(command, dir.path(), false) {
-                Ok(mut running) => running.finish(COMMAND_PATIENCE),
-                Err(output) => (output, None),
-            };
+            let (output, status) = Running::start(command, dir.path()).finish(COMMAND_PATIENCE);
             let Some(_status) = status else {
                 failures.push(format!(
                     "{at}: `$ {}` did not finish within {COMMAND_PATIENCE:?}; it printed:\n{}",
@@ -579,5 +576,4 @@ mod tests {
         assert_eq!(links.lines().count(), 1, "{links}");
         assert!(links.contains(": lo: ") && links.contains("UP"), "{links}");
     }
-
 }
