@@ -342,13 +342,13 @@ impl Session {
 
         if let Some(mut running) = server.take() {
             let printed = running.stop();
-            if let Some((line, expected)) = &self.server {
-                if let Some(diff) = compare(expected, &printed, &ports) {
-                    failures.push(format!(
-                        "{}:{line}: what `{}` printed is not what the book shows (- book, + now):\n{diff}",
-                        self.file, self.program,
-                    ));
-                }
+            if let Some((line, expected)) = &self.server
+                && let Some(diff) = compare(expected, &printed, &ports)
+            {
+                failures.push(format!(
+                    "{}:{line}: what `{}` printed is not what the book shows (- book, + now):\n{diff}",
+                    self.file, self.program,
+                ));
             }
         }
         if failures.is_empty() {
