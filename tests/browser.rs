@@ -12,23 +12,9 @@ use std::time::{Duration, Instant};
 
 use support::TestServer;
 
-/// The Chromium binary, if one is installed.
-fn chromium() -> Option<&'static str> {
-    ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|bin| {
-            Command::new(bin)
-                .arg("--version")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
-        })
-}
-
 #[test]
 fn chromium_gets_the_html_echo() {
-    let Some(chromium) = chromium() else {
+    let Some(chromium) = support::chromium() else {
         support::skip(
             "chromium not installed (tests/browser.rs)",
             "install chromium (.ci/run does)",

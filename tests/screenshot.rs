@@ -4,57 +4,17 @@
 //! Needs Debian's `chromium` (`.ci/run` installs it). Without it the test says
 //! "skipped: chromium not installed" — except under `CI=true`, where it fails.
 
-use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use support::build_example;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn chromium_installed() -> bool {
-    ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .any(|bin| {
-            Command::new(bin)
-                .arg("--version")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
-        })
-}
-
-/// Builds an example with cargo and returns its executable, as cargo reports it.
-fn build_example(name: &str) -> PathBuf {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
-        .args([
-            "build",
-            "--offline",
-            "--quiet",
-            "--message-format=json-render-diagnostics",
-            "--example",
-            name,
-            "--manifest-path",
-        ])
-        .arg(root().join("Cargo.toml"))
-        .args((!cfg!(debug_assertions)).then_some("--release"))
-        .stdin(Stdio::null())
-        .output()
-        .expect("run cargo build");
-    assert!(
-        output.status.success(),
-        "cargo build --example {name} failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == name)
-        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-        .unwrap_or_else(|| panic!("cargo build --example {name} reported no executable"))
 }
 
 /// A running example, killed when dropped.
@@ -99,16 +59,10 @@ fn png_size_reads_ihdr() {
 
 #[test]
 fn screenshot_script_photographs_chapter_3s_server() {
-    if !chromium_installed() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "chromium is required in CI (.ci/run installs it)"
-        );
-        // Written to the stderr handle, not with eprintln!, which libtest would capture
-        // and hide for a passing test (see tests/support/mod.rs, `skip`).
-        let _ = std::io::Write::write_all(
-            &mut std::io::stderr(),
-            b"skipped: chromium not installed (tests/screenshot.rs)\n",
+    if support::chromium().is_none() {
+        support::skip(
+            "chromium not installed (tests/screenshot.rs)",
+            "install chromium (.ci/run does)",
         );
         return;
     }
@@ -135,33 +89,19 @@ fn screenshot_script_photographs_chapter_3s_server() {
         .to_owned();
 
     let out = std::env::temp_dir().join(format!("hostecho-screenshot-{}.png", std::process::id()));
-    let mut script = Command::new(root().join("scripts/screenshot.sh"))
+    let mut script = Command::new(root().join("scripts/screenshot.sh"));
+    script
         .arg(format!("http://{addr}/index.html?name=jack&age=18"))
         .arg(&out)
-        .arg("640x480")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run scripts/screenshot.sh");
+        .arg("640x480");
     // The script stops Chromium after 60 s itself; this only guards against the script.
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = script.try_wait().expect("wait for the script") {
-            break status;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(90),
-            "scripts/screenshot.sh did not stop by itself"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut stderr = String::new();
-    if let Some(mut pipe) = script.stderr.take() {
-        let _ = pipe.read_to_string(&mut stderr);
-    }
+    let output = support::run_within(script, Duration::from_secs(90));
     drop(server);
-    assert!(status.success(), "scripts/screenshot.sh failed: {stderr}");
+    assert!(
+        output.status.success(),
+        "scripts/screenshot.sh failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 
     let png = std::fs::read(&out).expect("the screenshot exists");
     let _ = std::fs::remove_file(&out);
