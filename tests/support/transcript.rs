@@ -761,6 +761,32 @@ mod tests {
     }
 
     #[test]
+    fn a_diff_marks_what_only_one_side_has() {
+        let book = strings(&["a", "b", "c"]);
+        let now = strings(&["a", "x", "c", "d"]);
+        assert_eq!(diff(&book, &now), "  a\n- b\n+ x\n  c\n+ d");
+        assert_eq!(compare(&book, &book, &no_ports()), None);
+        assert!(compare(&book, &now, &no_ports()).is_some());
+    }
+
+    #[test]
+    fn stopping_a_process_stops_what_it_started() {
+        // A command's shell may leave a server running in the background (`&`): the
+        // whole group goes, or it would hold its port and the output pipe open.
+        let dir = TempDir::new("transcript-test");
+        let mut bash = Command::new("bash");
+        bash.args(["-c", "sleep 600 & echo $!; wait"]);
+        let mut running = Running::start(bash, dir.path());
+        assert!(running.wait_for_line(""), "bash printed nothing");
+        let sleep = running.printed()[0].clone();
+        running.stop();
+        // `stop` returns once the pipe has closed, so `sleep` is gone, or a zombie that
+        // its new parent has not reaped yet.
+        let stat = fs::read_to_string(format!("/proc/{sleep}/stat")).unwrap_or_default();
+        assert!(stat.is_empty() || stat.contains(") Z "), "{stat}");
+    }
+
+    #[test]
     fn dots_match_any_lines() {
         let e = strings(&["a", "...", "z"]);
         assert!(matches(&e, &strings(&["a", "z"])));
