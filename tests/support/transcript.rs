@@ -77,7 +77,8 @@ pub fn fenced_block(lines: &[&str], start: usize) -> Option<(Vec<String>, usize)
 }
 
 /// Splits a session block into commands: a `$ ` line (continued by a trailing ` \`), then
-/// the output lines up to the next `$ `.
+/// the output lines up to the next `$ `. `first_line` is the page line (from 1) of the
+/// block's first line, and `at` where the block is, for messages.
 pub fn steps_of(block: &[String], first_line: usize, at: &str) -> Vec<Step> {
     let mut steps: Vec<Step> = Vec::new();
     let mut continued = false;

@@ -109,7 +109,7 @@ fn sessions_of(page: &Page, dir: &str) -> Vec<Session> {
                 at(index)
             )
         });
-        let steps = steps_of(&block, index + 2, &at(index));
+        let steps = steps_of(&block, index + 3, &at(index));
 
         // An optional server block: blank lines, the marker, its fenced block.
         let mut next = after;
