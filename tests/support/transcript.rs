@@ -776,15 +776,17 @@ mod tests {
         // whole group goes, or it would hold its port and the output pipe open.
         let dir = TempDir::new("transcript-test");
         let mut bash = Command::new("bash");
-        bash.args(["-c", "sleep 600 & echo $!; wait"]);
+        bash.args(["-c", "sleep 600 & echo started; wait"]);
         let mut running = Running::start(bash, dir.path());
-        assert!(running.wait_for_line(""), "bash printed nothing");
-        let sleep = running.printed()[0].clone();
+        assert!(running.wait_for_line("started"), "bash printed nothing");
         running.stop();
-        // `stop` returns once the pipe has closed, so `sleep` is gone, or a zombie that
-        // its new parent has not reaped yet.
-        let stat = fs::read_to_string(format!("/proc/{sleep}/stat")).unwrap_or_default();
-        assert!(stat.is_empty() || stat.contains(") Z "), "{stat}");
+        // The background `sleep` holds the output pipe too: the pipe has closed only if
+        // it is gone as well. (`stop` waits up to PATIENCE for that.)
+        let (lock, _) = &*running.output;
+        assert!(
+            lock.lock().expect("output lock").closed,
+            "the background sleep outlived its shell"
+        );
     }
 
     #[test]
