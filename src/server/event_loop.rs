@@ -300,7 +300,8 @@ impl Worker {
                     // A stale event for a connection closed earlier in this batch.
                     continue;
                 };
-                let next = conn.drive(&ctx, &mut scratch);
+                let closed = event.is_read_closed() || event.is_error();
+                let next = conn.drive_socket(&ctx, &mut scratch, closed);
                 conns.settle(key, next, registry, &ctx);
             }
 
