@@ -116,8 +116,10 @@ fn run(policy: &HostPolicy, pieces: VecDeque<Vec<u8>>, eof: bool, capacity: usiz
         limits: Limits::default(),
         header_timeout: Duration::from_secs(10),
         idle_timeout: Duration::from_secs(30),
+        body_timeout: Duration::from_secs(30),
         now,
         date: "Sat, 21 Nov 2026 16:00:00 GMT",
+        worker: None,
     };
     let total: usize = pieces.iter().map(Vec::len).sum();
     let mut conn = Connection::new(MemStream::new(pieces, eof, capacity), peer, local, now);

@@ -64,22 +64,32 @@ enum Specificity {
     Exact,
 }
 
-/// One media range from the list, lowercased, with its weight in thousandths.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct MediaRange {
-    kind: String,
-    subtype: String,
+/// One media range from the list, with its weight in thousandths.
+///
+/// Its type and subtype are borrowed from the field value as sent, and compared
+/// ignoring ASCII case, rather than lowercased into `String`s of their own: a browser's
+/// `Accept` has eight ranges, and negotiating happens on every request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct MediaRange<'a> {
+    kind: &'a str,
+    subtype: &'a str,
     q: u16,
 }
 
-impl MediaRange {
-    /// How specifically this range matches `kind/subtype`, or `None` if it does not.
+impl MediaRange<'_> {
+    /// How specifically this range matches `kind/subtype` (lowercase), or `None` if it
+    /// does not.
     fn matches(&self, kind: &str, subtype: &str) -> Option<Specificity> {
-        match (self.kind.as_str(), self.subtype.as_str()) {
-            ("*", "*") => Some(Specificity::Any),
-            (k, "*") if k == kind => Some(Specificity::AnySubtype),
-            (k, s) if k == kind && s == subtype => Some(Specificity::Exact),
-            _ => None,
+        if (self.kind, self.subtype) == ("*", "*") {
+            Some(Specificity::Any)
+        } else if !self.kind.eq_ignore_ascii_case(kind) {
+            None
+        } else if self.subtype == "*" {
+            Some(Specificity::AnySubtype)
+        } else if self.subtype.eq_ignore_ascii_case(subtype) {
+            Some(Specificity::Exact)
+        } else {
+            None
         }
     }
 }
@@ -100,14 +110,33 @@ impl MediaRange {
 /// assert_eq!(negotiate(std::iter::empty()), Format::Text);
 /// ```
 pub fn negotiate<'a>(accept: impl Iterator<Item = &'a [u8]>) -> Format {
-    let ranges: Vec<MediaRange> = accept.flat_map(parse_field_value).collect();
+    // Each candidate's weight: the q of the most specific range that matches it, and
+    // that specificity; `None` while no range matches. Ranges are weighed as they are
+    // parsed, so none is kept. Two ranges of the same specificity can both match
+    // (`text/html;level=1;q=0.2, text/html`), because we ignore parameters other than
+    // q; then the higher q counts, which is what taking the maximum of
+    // (specificity, q) gives.
+    let mut weights: [Option<(Specificity, u16)>; CANDIDATES.len()] = [None; CANDIDATES.len()];
+    for value in accept {
+        // Lossy is safe here: a U+FFFD is not a token character, so a non-UTF-8 byte can
+        // only make the range around it malformed, never make a range match. (It only
+        // allocates when there is such a byte.)
+        let value = String::from_utf8_lossy(value);
+        for range in parts_outside_quotes(&value, b',').filter_map(parse_media_range) {
+            for (weight, (_, kind, subtype)) in weights.iter_mut().zip(CANDIDATES) {
+                if let Some(specificity) = range.matches(kind, subtype) {
+                    *weight = (*weight).max(Some((specificity, range.q)));
+                }
+            }
+        }
+    }
 
     // The best so far, compared as (q, specificity). Candidates are visited in preference
     // order and only a strictly better one replaces the best, which implements the tie
     // rules 3 and 4 from the module docs.
     let mut best: Option<(u16, Specificity, Format)> = None;
-    for (format, kind, subtype) in CANDIDATES {
-        let Some((q, specificity)) = weigh(&ranges, kind, subtype) else {
+    for ((format, _, _), weight) in CANDIDATES.into_iter().zip(weights) {
+        let Some((specificity, q)) = weight else {
             continue;
         };
         if q == 0 {
@@ -120,34 +149,11 @@ pub fn negotiate<'a>(accept: impl Iterator<Item = &'a [u8]>) -> Format {
     best.map_or(Format::Text, |(_, _, format)| format)
 }
 
-/// The q the client gives `kind/subtype`, from the most specific matching range, and how
-/// specific that range was; `None` when no range matches.
-///
-/// Two ranges of the same specificity can both match (`text/html;level=1;q=0.2,
-/// text/html`), because we ignore parameters other than q; then the higher q counts.
-fn weigh(ranges: &[MediaRange], kind: &str, subtype: &str) -> Option<(u16, Specificity)> {
-    ranges
-        .iter()
-        .filter_map(|range| Some((range.matches(kind, subtype)?, range.q)))
-        .max()
-        .map(|(specificity, q)| (q, specificity))
-}
-
-/// Every well-formed media range in one `Accept` field value; malformed ones are dropped.
-fn parse_field_value(value: &[u8]) -> Vec<MediaRange> {
-    // Lossy is safe here: a U+FFFD is not a token character, so a non-UTF-8 byte can only
-    // make the range around it malformed, never make a range match.
-    let value = String::from_utf8_lossy(value);
-    split_outside_quotes(&value, b',')
-        .into_iter()
-        .filter_map(parse_media_range)
-        .collect()
-}
-
-/// Parses one list element, `type/subtype *( OWS ";" OWS parameter )`.
-fn parse_media_range(element: &str) -> Option<MediaRange> {
-    let mut parts = split_outside_quotes(element, b';').into_iter();
-    // `split_outside_quotes` always yields at least one part, even from an empty string.
+/// Parses one list element, `type/subtype *( OWS ";" OWS parameter )`; `None` when it
+/// is malformed, which drops it.
+fn parse_media_range(element: &str) -> Option<MediaRange<'_>> {
+    let mut parts = parts_outside_quotes(element, b';');
+    // `parts_outside_quotes` always yields at least one part, even from an empty string.
     let media_type = parts.next()?.trim_matches(is_ows);
     let (kind, subtype) = media_type.split_once('/')?;
     if !is_token(kind) || !is_token(subtype) || (kind == "*" && subtype != "*") {
@@ -167,11 +173,7 @@ fn parse_media_range(element: &str) -> Option<MediaRange> {
             q = parse_qvalue(value)?;
         }
     }
-    Some(MediaRange {
-        kind: kind.to_ascii_lowercase(),
-        subtype: subtype.to_ascii_lowercase(),
-        q,
-    })
+    Some(MediaRange { kind, subtype, q })
 }
 
 /// Parses a qvalue (RFC 9110 §12.4.2) into thousandths: `"0.8"` → 800, `"1"` → 1000.
@@ -195,16 +197,13 @@ fn parse_qvalue(text: &str) -> Option<u16> {
 }
 
 /// Splits `text` at every `separator` outside a quoted-string, with the shared rule in
-/// [`grammar::split_outside_quotes`]. The separators are ASCII, so every part begins and
+/// [`grammar::parts_outside_quotes`]. The separators are ASCII, so every part begins and
 /// ends on a character boundary and is sliced back out of `text` as it is.
-fn split_outside_quotes(text: &str, separator: u8) -> Vec<&str> {
-    grammar::split_outside_quotes(text.as_bytes(), separator)
-        .into_iter()
-        .map(|part| {
-            let start = part.as_ptr() as usize - text.as_ptr() as usize;
-            &text[start..start + part.len()]
-        })
-        .collect()
+fn parts_outside_quotes(text: &str, separator: u8) -> impl Iterator<Item = &str> {
+    grammar::parts_outside_quotes(text.as_bytes(), separator).map(move |part| {
+        let start = part.as_ptr() as usize - text.as_ptr() as usize;
+        &text[start..start + part.len()]
+    })
 }
 
 /// Optional whitespace, `OWS = *( SP / HTAB )` (RFC 9110 §5.6.3).
@@ -220,6 +219,11 @@ fn is_token(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every part [`parts_outside_quotes`] yields, collected.
+    fn split_outside_quotes(text: &str, separator: u8) -> Vec<&str> {
+        parts_outside_quotes(text, separator).collect()
+    }
 
     /// Negotiates from field lines given as byte strings.
     fn choose(lines: &[&[u8]]) -> Format {

@@ -27,7 +27,11 @@
 //! and seeing every value pass through `escape_html` is the point.
 
 use super::notes::note_for;
-use super::{Echo, describe_body, forwarding_headers, hex_dump, host_decision, proxy_sentence};
+use std::fmt::{self, Write as _};
+
+use super::{
+    Echo, forwarding_headers, hex_dump, proxy_sentence, write_body_length, write_host_decision,
+};
 
 /// The page's style: readable on a phone and a desktop, long values wrap instead of
 /// widening the page.
@@ -48,17 +52,42 @@ footer { margin-top: 2.5rem; font-size: .9rem; color: #555; }
 
 /// Renders the echo as an HTML page.
 pub fn render(echo: &Echo<'_>) -> Vec<u8> {
+    let mut out = String::with_capacity(capacity_for(echo));
+    render_into(&mut out, echo);
+    out.into_bytes()
+}
+
+/// A first guess at the page's length, so that `out` is allocated once: the style and
+/// markup (~2.5 KiB), each header's row with its note (~250 bytes of markup and note),
+/// and the request's text shown twice at most (escaping rarely lengthens it). Only a
+/// guess: a longer page makes the `String` grow, as it would anyway.
+fn capacity_for(echo: &Echo<'_>) -> usize {
+    let head = &echo.request.head;
+    let headers: usize = head
+        .headers
+        .iter()
+        .map(|h| h.name.len() + h.value.len() + 250)
+        .sum();
+    4096 + 3 * head.request_line.len() + headers + echo.request.body.len()
+}
+
+/// Appends the page to `out`.
+///
+/// Every value is escaped straight into `out` by [`push_html`], and numbers and
+/// addresses are formatted into it with `write!`: no value becomes a `String` of its
+/// own on the way, which would cost an allocation each (a browser's request shows
+/// about a hundred values).
+fn render_into(out: &mut String, echo: &Echo<'_>) {
     let request = echo.request;
     let head = &request.head;
-    let mut out = String::new();
 
     out.push_str("<!doctype html>\n<html lang=\"en\">\n<head>\n");
     out.push_str("<meta charset=\"utf-8\">\n");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     out.push_str("<title>hostecho: ");
-    out.push_str(&escape_html(&head.method));
+    push_html(out, &head.method);
     out.push(' ');
-    out.push_str(&escape_html(head.target.as_str()));
+    push_html(out, head.target.as_str());
     out.push_str("</title>\n<style>\n");
     out.push_str(STYLE);
     out.push_str("</style>\n</head>\n<body>\n");
@@ -67,39 +96,48 @@ pub fn render(echo: &Echo<'_>) -> Vec<u8> {
 
     // What hostecho understood, host first: it is what the page is about.
     out.push_str("<h2>Summary</h2>\n<table>\n<tbody>\n");
-    row(&mut out, "host", &escape_html(&host_decision(echo.allowed)));
-    let port = echo.allowed.port.map(|p| p.to_string()).unwrap_or_default();
-    row(&mut out, "port", &or_none(port));
+    row_with(out, "host", |out| {
+        write_escaped(out, |s| write_host_decision(s, echo.allowed))
+    });
+    row_with(out, "port", |out| match echo.allowed.port {
+        Some(port) => write!(out, "{port}"),
+        None => {
+            out.push_str(NONE);
+            Ok(())
+        }
+    });
     if let Some(trust) = echo.allowed.proxy {
         // The forwarding chain: each line as received, then the peer that sent them.
-        let mut chain: Vec<String> = forwarding_headers(request)
-            .map(|h| {
-                format!(
-                    "{}: {}",
-                    escape_html(&h.name),
-                    escape_html(&h.value_lossy())
-                )
-            })
-            .collect();
-        chain.push(escape_html(&proxy_sentence(echo.peer, trust)));
-        row(&mut out, "proxies", &chain.join("<br>"));
+        row_with(out, "proxies", |out| {
+            for h in forwarding_headers(request) {
+                push_html(out, &h.name);
+                out.push_str(": ");
+                push_html(out, &h.value_lossy());
+                out.push_str("<br>");
+            }
+            push_html(out, &proxy_sentence(echo.peer, trust));
+            Ok(())
+        });
     }
-    row(&mut out, "method", &escape_html(&head.method));
-    row(&mut out, "path", &or_none(escape_html(echo.path)));
-    row(&mut out, "query", &or_none(pairs(echo.query)));
-    row(&mut out, "version", head.version.as_str());
-    row(&mut out, "endings", head.line_endings.as_str());
-    row(&mut out, "peer", &echo.peer.to_string());
-    row(&mut out, "local", &echo.local.to_string());
-    row(&mut out, "body", &describe_body(&request.body));
+    row_with(out, "method", |out| or_none(out, &head.method));
+    row_with(out, "path", |out| or_none(out, echo.path));
+    row_with(out, "query", |out| pairs(out, echo.query));
+    row_with(out, "version", |out| or_none(out, head.version.as_str()));
+    row_with(out, "endings", |out| {
+        or_none(out, head.line_endings.as_str())
+    });
+    // Addresses and numbers hold nothing HTML could take for markup.
+    row_with(out, "peer", |out| write!(out, "{}", echo.peer));
+    row_with(out, "local", |out| write!(out, "{}", echo.local));
+    row_with(out, "body", |out| write_body_length(out, &request.body));
     if let Some(form) = echo.form {
-        row(&mut out, "form", &or_none(pairs(form)));
+        row_with(out, "form", |out| pairs(out, form));
     }
     out.push_str("</tbody>\n</table>\n");
 
     // The request as it came in: the request line, then the headers.
     out.push_str("<h2>Request line</h2>\n<pre>");
-    out.push_str(&escape_html(&head.request_line));
+    push_html(out, &head.request_line);
     out.push_str("</pre>\n");
 
     out.push_str("<h2>Headers</h2>\n");
@@ -111,17 +149,17 @@ pub fn render(echo: &Echo<'_>) -> Vec<u8> {
         );
         for header in &head.headers {
             out.push_str("<tr><th>");
-            out.push_str(&escape_html(&header.name));
+            push_html(out, &header.name);
             out.push_str("</th><td>");
-            out.push_str(&escape_html(&header.value_lossy()));
+            push_html(out, &header.value_lossy());
             out.push_str("</td><td class=\"note\">");
             if let Some(note) = note_for(&header.name) {
                 // Ours, not the client's; escaped all the same.
-                out.push_str(&escape_html(note.text));
+                push_html(out, note.text);
                 out.push_str(" <a href=\"");
-                out.push_str(&escape_html(note.url));
+                push_html(out, note.url);
                 out.push_str("\">");
-                out.push_str(&escape_html(note.source));
+                push_html(out, note.source);
                 out.push_str("</a>");
             }
             out.push_str("</td></tr>\n");
@@ -137,8 +175,8 @@ pub fn render(echo: &Echo<'_>) -> Vec<u8> {
         // give it one to drop: a body that starts with a blank line keeps it.
         out.push_str("<pre>\n");
         match std::str::from_utf8(&request.body) {
-            Ok(body) => out.push_str(&escape_html(body)),
-            Err(_) => out.push_str(&escape_html(&hex_dump(&request.body))),
+            Ok(body) => push_html(out, body),
+            Err(_) => push_html(out, &hex_dump(&request.body)),
         }
         out.push_str("</pre>\n");
     }
@@ -148,7 +186,6 @@ pub fn render(echo: &Echo<'_>) -> Vec<u8> {
          and as JSON to <code>curl -H 'Accept: application/json'</code>.</footer>\n",
     );
     out.push_str("</body>\n</html>\n");
-    out.into_bytes()
 }
 
 /// Escapes the five characters that are special in HTML text and attribute values.
@@ -164,48 +201,84 @@ pub fn render(echo: &Echo<'_>) -> Vec<u8> {
 /// ```
 pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    push_html(&mut out, text);
     out
 }
 
-/// Writes one table row: `label` as the row's heading, `cell` as its value.
+/// Appends `text` to `out`, escaped as [`escape_html`] escapes it.
+///
+/// Most text has none of the five characters, so this looks for the next one and
+/// copies the run before it in one go instead of pushing character by character. The
+/// five are ASCII, and no byte of a multi-byte UTF-8 character is ASCII, so a run
+/// always ends on a character boundary.
+pub fn push_html(out: &mut String, text: &str) {
+    let mut rest = text;
+    while let Some(at) = rest.find(['&', '<', '>', '"', '\'']) {
+        out.push_str(&rest[..at]);
+        out.push_str(match rest.as_bytes()[at] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            _ => "&#39;",
+        });
+        rest = &rest[at + 1..];
+    }
+    out.push_str(rest);
+}
+
+/// Formats with `write` into `out`, then escapes what it wrote, in place: a value of
+/// ours that may quote a client's bytes, formatted without a `String` of its own
+/// unless it does hold one of the five characters.
+fn write_escaped(out: &mut String, write: impl FnOnce(&mut String) -> fmt::Result) -> fmt::Result {
+    let start = out.len();
+    write(out)?;
+    if out[start..].contains(['&', '<', '>', '"', '\'']) {
+        let raw = out.split_off(start);
+        push_html(out, &raw);
+    }
+    Ok(())
+}
+
+/// A grey "(none)" in place of an empty value.
+const NONE: &str = "<span class=\"none\">(none)</span>";
+
+/// Writes one table row: `label` as the row's heading, and as its value what `cell`
+/// writes, which must be escaped HTML, because some cells hold markup of ours (`<br>`).
+/// An empty cell shows a grey "(none)".
 ///
 /// `label` is plain text and is escaped here: it is ours, except for header names, which
 /// are tokens (RFC 9110 §5.1) and so cannot hold markup — escaped all the same.
-/// `cell` must already be escaped HTML, because some cells hold markup of ours (`<br>`).
-fn row(out: &mut String, label: &str, cell: &str) {
+fn row_with(out: &mut String, label: &str, cell: impl FnOnce(&mut String) -> fmt::Result) {
     out.push_str("<tr><th>");
-    out.push_str(&escape_html(label));
+    push_html(out, label);
     out.push_str("</th><td>");
-    out.push_str(cell);
+    let start = out.len();
+    // Formatting into a `String` cannot fail: `fmt::Write for String` never errors.
+    let _ = cell(out);
+    if out.len() == start {
+        out.push_str(NONE);
+    }
     out.push_str("</td></tr>\n");
 }
 
-/// `(name, value)` pairs as escaped HTML, `name = value`, one per line.
-fn pairs(pairs: &[(String, String)]) -> String {
-    pairs
-        .iter()
-        .map(|(name, value)| format!("{} = {}", escape_html(name), escape_html(value)))
-        .collect::<Vec<_>>()
-        .join("<br>")
+/// Writes `text`, escaped; [`row_with`] shows "(none)" if it is empty.
+fn or_none(out: &mut String, text: &str) -> fmt::Result {
+    push_html(out, text);
+    Ok(())
 }
 
-/// Already-escaped HTML, or a grey "(none)" in place of an empty value.
-fn or_none(html: String) -> String {
-    if html.is_empty() {
-        "<span class=\"none\">(none)</span>".to_owned()
-    } else {
-        html
+/// Writes `(name, value)` pairs as escaped HTML, `name = value`, one per line.
+fn pairs(out: &mut String, pairs: &[(String, String)]) -> fmt::Result {
+    for (i, (name, value)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push_str("<br>");
+        }
+        push_html(out, name);
+        out.push_str(" = ");
+        push_html(out, value);
     }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -44,6 +44,7 @@ pub mod json;
 pub mod notes;
 pub mod text;
 
+use std::fmt::{self, Write as _};
 use std::net::SocketAddr;
 
 use crate::host::forwarded::is_forwarding_header;
@@ -110,34 +111,31 @@ pub fn render(format: Format, echo: &Echo<'_>) -> Vec<u8> {
     }
 }
 
-/// "1 byte", "0 bytes", "16 bytes": the body length as the text and HTML echoes say it.
-fn byte_count(n: usize) -> String {
-    if n == 1 {
-        "1 byte".to_owned()
-    } else {
-        format!("{n} bytes")
-    }
-}
-
 /// How many bytes of a body that is not UTF-8 the text and HTML echoes show in hex.
 /// Eight lines of sixteen: enough to recognise a file's magic number or a stray
 /// Latin-1 byte, short enough to leave the summary on the screen.
 pub const HEX_DUMP_BYTES: usize = 128;
 
-/// The body's length for the text and HTML summaries, saying how a body that is not
-/// UTF-8 is shown: those echoes show its first bytes in hex instead of as text.
-fn describe_body(body: &[u8]) -> String {
-    let mut length = byte_count(body.len());
+/// Writes the body's length for the text and HTML summaries ("0 bytes", "1 byte",
+/// "16 bytes"), saying how a body that is not UTF-8 is shown: those echoes show its
+/// first bytes in hex instead of as text.
+///
+/// It writes into the echo being built, as the other `write_` helpers here do, rather
+/// than returning a `String`: the echo is on every request's path, and a `String` per
+/// value was most of its allocations.
+fn write_body_length(out: &mut String, body: &[u8]) -> fmt::Result {
+    match body.len() {
+        1 => out.push_str("1 byte"),
+        n => write!(out, "{n} bytes")?,
+    }
     if std::str::from_utf8(body).is_err() {
         if body.len() > HEX_DUMP_BYTES {
-            length.push_str(&format!(
-                " (not UTF-8: the first {HEX_DUMP_BYTES} shown in hex)"
-            ));
+            write!(out, " (not UTF-8: the first {HEX_DUMP_BYTES} shown in hex)")?;
         } else {
-            length.push_str(" (not UTF-8: shown in hex)");
+            out.push_str(" (not UTF-8: shown in hex)");
         }
     }
-    length
+    Ok(())
 }
 
 /// The first [`HEX_DUMP_BYTES`] of `body` as `xxd` and `hexdump -C` lay them out:
@@ -180,10 +178,11 @@ pub fn hex_dump(body: &[u8]) -> String {
     out
 }
 
-/// The host line of the text and HTML summaries: the host, where it came from and the
-/// pattern that allowed it, e.g. `localhost (from Host, allowed by .localhost)`.
-fn host_decision(allowed: &ValidHost) -> String {
-    format!(
+/// Writes the host line of the text and HTML summaries: the host, where it came from
+/// and the pattern that allowed it, e.g. `localhost (from Host, allowed by .localhost)`.
+fn write_host_decision(out: &mut String, allowed: &ValidHost) -> fmt::Result {
+    write!(
+        out,
         "{} (from {}, allowed by {})",
         allowed.host,
         allowed.source.describe(),
@@ -368,6 +367,25 @@ mod tests {
         ] {
             assert_eq!(render(format, &echo), expected, "{format:?}");
         }
+    }
+
+    /// What [`write_body_length`] writes for `body`, as a string.
+    fn describe_body(body: &[u8]) -> String {
+        let mut out = String::new();
+        write_body_length(&mut out, body).unwrap();
+        out
+    }
+
+    /// What [`write_body_length`] writes for a UTF-8 body of `n` bytes.
+    fn byte_count(n: usize) -> String {
+        describe_body(&vec![b'a'; n])
+    }
+
+    /// What [`write_host_decision`] writes, as a string.
+    fn host_decision(allowed: &ValidHost) -> String {
+        let mut out = String::new();
+        write_host_decision(&mut out, allowed).unwrap();
+        out
     }
 
     #[test]

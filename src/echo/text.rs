@@ -46,7 +46,11 @@
 //! A header value that is not UTF-8 is shown with U+FFFD, the replacement character; a
 //! body that is not UTF-8 is shown as a hex dump, which makes every byte visible.
 
-use super::{Echo, describe_body, forwarding_headers, hex_dump, host_decision, proxy_sentence};
+use std::fmt::{self, Write as _};
+
+use super::{
+    Echo, forwarding_headers, hex_dump, proxy_sentence, write_body_length, write_host_decision,
+};
 
 /// The width of the summary's labels, `"version: "` being the longest, so values line up.
 const LABEL_WIDTH: usize = 9;
@@ -62,46 +66,72 @@ enum Layout {
 
 /// Renders the echo as text.
 pub fn render(echo: &Echo<'_>) -> Vec<u8> {
+    let mut out = String::with_capacity(capacity_for(echo));
+    render_into(&mut out, echo);
+    out.into_bytes()
+}
+
+/// A first guess at the echo's length, so that `out` is allocated once: the head and
+/// body appear once, escaped (which rarely lengthens them), plus the summary's ~400
+/// bytes. Only a guess: a longer echo makes the `String` grow, as it would anyway.
+fn capacity_for(echo: &Echo<'_>) -> usize {
+    let head = &echo.request.head;
+    let headers: usize = head
+        .headers
+        .iter()
+        .map(|h| h.name.len() + h.value.len() + 4)
+        .sum();
+    2 * head.request_line.len() + headers + echo.request.body.len() + 512
+}
+
+/// Appends the text echo to `out`.
+///
+/// Every value is written straight into `out`: numbers and addresses with `write!`
+/// (which formats into the `String` itself, with no `String` of its own), text with
+/// [`push_escaped`]. Building each value as a `String` first and copying it in was
+/// the echo's main cost: one allocation per value, for text that is thrown away.
+fn render_into(out: &mut String, echo: &Echo<'_>) {
     let request = echo.request;
     let head = &request.head;
-    let mut out = String::new();
 
     // Part 1: the request as it came in.
-    push_escaped(&mut out, &head.request_line, Layout::Line);
+    push_escaped(out, &head.request_line, Layout::Line);
     out.push('\n');
     for header in &head.headers {
-        push_escaped(&mut out, &header.name, Layout::Line);
+        push_escaped(out, &header.name, Layout::Line);
         out.push_str(": ");
-        push_escaped(&mut out, &header.value_lossy(), Layout::Line);
+        push_escaped(out, &header.value_lossy(), Layout::Line);
         out.push('\n');
     }
     out.push('\n');
 
     // Part 2: what hostecho understood.
-    field(&mut out, "method", &head.method);
-    field(&mut out, "path", or_none(echo.path));
-    pairs(&mut out, "query", echo.query);
-    field(&mut out, "version", head.version.as_str());
-    field(&mut out, "endings", head.line_endings.as_str());
-    field(&mut out, "host", &host_decision(echo.allowed));
-    let port = echo.allowed.port.map(|port| port.to_string());
-    field(&mut out, "port", port.as_deref().unwrap_or("(none)"));
-    field(&mut out, "peer", &echo.peer.to_string());
+    field(out, "method", &head.method);
+    field(out, "path", or_none(echo.path));
+    pairs(out, "query", echo.query);
+    field(out, "version", head.version.as_str());
+    field(out, "endings", head.line_endings.as_str());
+    field_with(out, "host", |out| write_host_decision(out, echo.allowed));
+    match echo.allowed.port {
+        Some(port) => field_with(out, "port", |out| write!(out, "{port}")),
+        None => field(out, "port", "(none)"),
+    }
+    field_with(out, "peer", |out| write!(out, "{}", echo.peer));
     if let Some(trust) = echo.allowed.proxy {
         // The chain: each forwarding line as received, then the peer that sent them.
         for (i, header) in forwarding_headers(request).enumerate() {
-            push_label(&mut out, if i == 0 { "proxies" } else { "" });
-            push_escaped(&mut out, &header.name, Layout::Line);
+            push_label(out, if i == 0 { "proxies" } else { "" });
+            push_escaped(out, &header.name, Layout::Line);
             out.push_str(": ");
-            push_escaped(&mut out, &header.value_lossy(), Layout::Line);
+            push_escaped(out, &header.value_lossy(), Layout::Line);
             out.push('\n');
         }
-        field(&mut out, "", &proxy_sentence(echo.peer, trust));
+        field(out, "", &proxy_sentence(echo.peer, trust));
     }
-    field(&mut out, "local", &echo.local.to_string());
-    field(&mut out, "body", &describe_body(&request.body));
+    field_with(out, "local", |out| write!(out, "{}", echo.local));
+    field_with(out, "body", |out| write_body_length(out, &request.body));
     if let Some(form) = echo.form {
-        pairs(&mut out, "form", form);
+        pairs(out, "form", form);
     }
 
     // Part 3: the body, if any, ending with exactly one newline so the prompt comes back
@@ -111,7 +141,7 @@ pub fn render(echo: &Echo<'_>) -> Vec<u8> {
         out.push('\n');
         match std::str::from_utf8(&request.body) {
             Ok(body) => {
-                push_escaped(&mut out, body, Layout::Block);
+                push_escaped(out, body, Layout::Block);
                 if !body.ends_with('\n') {
                     out.push('\n');
                 }
@@ -119,7 +149,6 @@ pub fn render(echo: &Echo<'_>) -> Vec<u8> {
             Err(_) => out.push_str(&hex_dump(&request.body)),
         }
     }
-    out.into_bytes()
 }
 
 /// Writes `(name, value)` pairs under one label, `name = value`, one per line, lined
@@ -151,6 +180,25 @@ fn field(out: &mut String, label: &str, value: &str) {
     out.push('\n');
 }
 
+/// Writes one summary line whose value `write` formats straight into `out`, escaped
+/// as [`field`] escapes a value.
+///
+/// The values written this way (numbers, addresses, a host that passed the policy)
+/// hold no control character in practice, so the check costs one scan; should one
+/// ever hold one, it is taken back out and escaped, so no formatting path can slip
+/// a raw control character past the terminal-safety rule.
+fn field_with(out: &mut String, label: &str, write: impl FnOnce(&mut String) -> fmt::Result) {
+    push_label(out, label);
+    let start = out.len();
+    // Formatting into a `String` cannot fail: `fmt::Write for String` never errors.
+    let _ = write(out);
+    if out[start..].bytes().any(needs_a_look) {
+        let raw = out.split_off(start);
+        push_escaped(out, &raw, Layout::Line);
+    }
+    out.push('\n');
+}
+
 /// Writes `label:` padded to [`LABEL_WIDTH`], or only the padding for an empty label.
 fn push_label(out: &mut String, label: &str) {
     let start = out.len();
@@ -163,30 +211,65 @@ fn push_label(out: &mut String, label: &str) {
     }
 }
 
+/// Whether the UTF-8 byte `b` may begin a character [`push_escaped`] has to decide on:
+/// a C0 control or DEL (ASCII), or `0xC2`, the first byte of every C1 control
+/// (U+0080–U+009F are `C2 80`–`C2 9F`). Every other byte is copied as it is: a
+/// continuation byte or the lead byte of any other character is never a control.
+fn needs_a_look(b: u8) -> bool {
+    b < 0x20 || b == 0x7f || b == 0xc2
+}
+
 /// Appends `text`, with control characters made visible as described in the module docs.
+///
+/// Nearly all text has no control character, so this looks for the next byte that
+/// might start one ([`needs_a_look`]) and copies the run before it in one go, rather
+/// than pushing character by character. A run always ends on a character boundary,
+/// since the bytes it stops at are never inside a UTF-8 sequence.
 fn push_escaped(out: &mut String, text: &str, layout: Layout) {
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
+    let bytes = text.as_bytes();
+    let mut run_start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if !needs_a_look(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        // `i` is a character boundary: `needs_a_look` bytes are ASCII or lead bytes.
+        let Some(c) = text[i..].chars().next() else {
+            break;
+        };
         let raw = match c {
             '\t' => true,
             '\n' => layout == Layout::Block,
             // A lone CR returns the cursor to the line's start, so what follows would
             // overwrite what came before: only CRLF is harmless.
-            '\r' => layout == Layout::Block && chars.peek() == Some(&'\n'),
+            '\r' => layout == Layout::Block && bytes.get(i + 1) == Some(&b'\n'),
             c => !c.is_control(),
         };
-        if raw {
-            out.push(c);
-            continue;
+        let next = i + c.len_utf8();
+        if !raw {
+            out.push_str(&text[run_start..i]);
+            push_visible_escape(out, c);
+            run_start = next;
         }
-        match c {
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            // C0 and DEL, as the `\x1b` every terminal guide writes.
-            c if c.is_ascii() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
-            // C1 (U+0080–U+009F), which some terminals also obey: U+009B is a one-character CSI.
-            c => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+        i = next;
+    }
+    out.push_str(&text[run_start..]);
+}
+
+/// Appends the visible form of the control character `c`.
+fn push_visible_escape(out: &mut String, c: char) {
+    match c {
+        '\t' => out.push_str("\\t"),
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        // C0 and DEL, as the `\x1b` every terminal guide writes.
+        c if c.is_ascii() => {
+            let _ = write!(out, "\\x{:02x}", u32::from(c));
+        }
+        // C1 (U+0080–U+009F), which some terminals also obey: U+009B is a one-character CSI.
+        c => {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
         }
     }
 }
@@ -432,6 +515,8 @@ mod tests {
             ("clear screen in a body", "\x1b[2J", Block, "\\x1b[2J"),
             ("NUL and DEL", "\0\x7f", Line, "\\x00\\x7f"),
             ("C1 CSI", "\u{9b}2J", Line, "\\u{9b}2J"),
+            // U+00A0–U+00BF share C1's first UTF-8 byte (0xC2) but are not controls.
+            ("after C1", "\u{a0}© ¡é\u{9f}", Line, "\u{a0}© ¡é\\u{9f}"),
             ("newline in a line field", "a\nb", Line, "a\\nb"),
             ("CR in a line field", "a\r\nb", Line, "a\\r\\nb"),
             ("newline in a body", "a\nb", Block, "a\nb"),

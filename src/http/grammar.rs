@@ -67,24 +67,36 @@ pub fn has_token<'a>(lines: impl IntoIterator<Item = &'a [u8]>, token: &[u8]) ->
 /// (RFC 9110 §5.6.4), so that `a;x="1,2", b` splits at the second comma only. A
 /// backslash inside a quoted-string escapes the byte after it.
 pub fn split_outside_quotes(bytes: &[u8], separator: u8) -> Vec<&[u8]> {
-    let mut parts = Vec::new();
-    let mut start = 0;
-    let mut quoted = false;
-    let mut escaped = false;
-    for (i, &b) in bytes.iter().enumerate() {
-        if escaped {
-            escaped = false;
-        } else if quoted && b == b'\\' {
-            escaped = true;
-        } else if b == b'"' {
-            quoted = !quoted;
-        } else if b == separator && !quoted {
-            parts.push(&bytes[start..i]);
-            start = i + 1;
+    parts_outside_quotes(bytes, separator).collect()
+}
+
+/// The parts [`split_outside_quotes`] would return, one at a time, without collecting
+/// them: for a caller on every request's path (`Accept`), which would otherwise
+/// allocate a `Vec` per field value and per element only to walk it once.
+///
+/// Always yields at least one part, the empty slice for empty `bytes`. Each part is
+/// scanned from a separator outside quotes, where nothing is quoted or escaped, so
+/// the scan can start afresh there.
+pub fn parts_outside_quotes(bytes: &[u8], separator: u8) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(bytes);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        let (mut quoted, mut escaped) = (false, false);
+        for (i, &b) in text.iter().enumerate() {
+            if escaped {
+                escaped = false;
+            } else if quoted && b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                quoted = !quoted;
+            } else if b == separator && !quoted {
+                rest = Some(&text[i + 1..]);
+                return Some(&text[..i]);
+            }
         }
-    }
-    parts.push(&bytes[start..]);
-    parts
+        rest = None;
+        Some(text)
+    })
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@
 //! httparse has already refused any target holding bytes outside the URI character set
 //! (spaces, control characters), so everything here works on plain `&str` slicing.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use percent_encoding::percent_decode_str;
@@ -121,13 +122,17 @@ impl<'a> Target<'a> {
     /// are made. An escape that is not `%` and two hex digits is kept as it is, and bytes
     /// that do not decode to UTF-8 become U+FFFD. Asterisk-form shows as `*`;
     /// authority-form has no path and shows as the empty string.
-    pub fn decoded_path(&self) -> String {
+    ///
+    /// The result borrows the path when there is nothing to decode, as for most paths
+    /// (`/index.html`): only a path with a `%` escape, or bytes that are not UTF-8,
+    /// costs a `String`.
+    pub fn decoded_path(&self) -> Cow<'a, str> {
         match self {
             Target::Origin { path, .. } | Target::Absolute { path, .. } => {
-                percent_decode_str(path).decode_utf8_lossy().into_owned()
+                percent_decode_str(path).decode_utf8_lossy()
             }
-            Target::Asterisk => "*".to_owned(),
-            Target::Authority(_) => String::new(),
+            Target::Asterisk => Cow::Borrowed("*"),
+            Target::Authority(_) => Cow::Borrowed(""),
         }
     }
 
