@@ -4,7 +4,7 @@
 //! environment variables into a [`Config`], and turns start-up errors into one line on
 //! stderr and a non-zero exit.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -18,6 +18,7 @@ use hostecho::check::{self, CheckError, CheckOptions, Checker, RequestShape};
 use hostecho::config::{Config, DEFAULT_BIND};
 use hostecho::host::PolicyOptions;
 use hostecho::http::Limits;
+use hostecho::server::log_output::BufferedLogger;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -443,15 +444,31 @@ fn log_filter(rust_log: Option<&str>) -> String {
     filter
 }
 
-/// Sets up env_logger with [`log_filter`]; `RUST_LOG_STYLE` still chooses colours.
+/// Sets up env_logger with [`log_filter`], its output gathered and written once per
+/// turn of the event loop (see `hostecho::server::log_output`).
+///
+/// `RUST_LOG_STYLE` still chooses colours (`auto`, `always`, `never`). env_logger
+/// cannot see a terminal behind the buffer, so `auto` (the default) is decided here:
+/// colours for a terminal, none for a file or a pipe.
 fn init_logging() {
     let rust_log = std::env::var("RUST_LOG").ok();
     let mut builder = env_logger::Builder::new();
     builder.parse_filters(&log_filter(rust_log.as_deref()));
-    if let Ok(style) = std::env::var("RUST_LOG_STYLE") {
-        builder.parse_write_style(&style);
+    let style = std::env::var("RUST_LOG_STYLE").ok();
+    match style.as_deref().map(str::trim) {
+        Some(style @ ("always" | "never")) => {
+            builder.parse_write_style(style);
+        }
+        _ if std::io::stderr().is_terminal() => {
+            builder.write_style(env_logger::WriteStyle::Always);
+        }
+        _ => {
+            builder.write_style(env_logger::WriteStyle::Never);
+        }
     }
-    builder.init();
+    BufferedLogger::new(&mut builder)
+        .install()
+        .expect("the logger is installed once, here, before anything logs");
 }
 
 fn main() -> ExitCode {
@@ -474,7 +491,11 @@ fn main() -> ExitCode {
     }
     init_logging();
 
-    match serve(args.into_config()) {
+    let served = serve(args.into_config());
+    // Whatever the server logged last (its drain, a failure) goes out before the
+    // error line, and before the process ends.
+    log::logger().flush();
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // One line: the error and its causes, no backtrace.

@@ -8,9 +8,10 @@
 //!
 //! 1. asks the timers how long it may sleep, and sleeps in `poll` at most that long;
 //! 2. for each event: accepts on a listener until `WouldBlock`, or drives a connection
-//!    (which reads and writes until `WouldBlock`: mio is edge-triggered);
+//!    (which reads and writes until `WouldBlock`, or a short read: mio is edge-triggered);
 //! 3. handles every connection whose deadline has passed;
-//! 4. when a shutdown was asked for, drains (see [`shutdown`](super::shutdown)).
+//! 4. when a shutdown was asked for, drains (see [`shutdown`](super::shutdown));
+//! 5. writes out the turn's log lines, in one `write` (see [`log_output`](super::log_output)).
 //!
 //! `--workers N` runs N such loops, one per thread, each with its own listeners bound
 //! to the same addresses (`SO_REUSEPORT`, see [`listeners`](super::listeners)); they
@@ -206,6 +207,8 @@ impl Server {
         for (level, note) in startup_notes(&self.addrs, &self.shared.policy) {
             log::log!(level, "{note}");
         }
+        // Seen now, before `listening on`, not after the loop's first turn.
+        log::logger().flush();
     }
 }
 
@@ -257,6 +260,9 @@ impl Worker {
             .into_iter()
             .flatten()
             .min();
+            // The log lines of the last turn go out in one `write`, before sleeping (see
+            // `log_output`).
+            log::logger().flush();
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 // A signal interrupted the wait: nothing happened, wait again.
                 if e.kind() == io::ErrorKind::Interrupted {
@@ -300,7 +306,8 @@ impl Worker {
                     // A stale event for a connection closed earlier in this batch.
                     continue;
                 };
-                let next = conn.drive(&ctx, &mut scratch);
+                let closed = event.is_read_closed() || event.is_error();
+                let next = conn.drive_socket(&ctx, &mut scratch, closed);
                 conns.settle(key, next, registry, &ctx);
             }
 

@@ -4,6 +4,7 @@
 pub mod connection;
 pub mod event_loop;
 pub mod listeners;
+pub mod log_output;
 pub mod reserve;
 pub mod shutdown;
 pub mod timers;

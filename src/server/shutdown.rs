@@ -88,6 +88,8 @@ pub fn drain_on_signals(handle: ShutdownHandle) -> Result<(), Error> {
                     handle.shutdown();
                 } else {
                     warn!("second {name}: exiting at once, without waiting for requests in flight");
+                    // `exit` runs no destructor: write the log out first.
+                    log::logger().flush();
                     std::process::exit(128 + signal);
                 }
             }

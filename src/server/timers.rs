@@ -5,13 +5,24 @@
 //! connection works that out. This module only remembers the deadlines and tells the
 //! loop two things: how long `poll` may sleep, and which connections are overdue.
 //!
-//! It is a binary heap of `(deadline, key)` entries with *lazy deletion*: moving or
-//! clearing a deadline does not search the heap, it just records the connection's
-//! current deadline in `current`; an entry that no longer matches is stale and is
-//! dropped when it reaches the top. So that stale entries cannot pile up (a busy
-//! keep-alive connection moves its deadline on every request), the heap is rebuilt from
-//! `current` whenever it holds more than twice as many entries as there are live
-//! deadlines. Every operation is O(log n) amortised.
+//! It is a binary heap of `(deadline, key)` entries, lazy in two ways.
+//!
+//! - **Lazy deletion.** Clearing a deadline, or moving it earlier, does not search the
+//!   heap: it records the connection's current deadline in `current`, and an entry
+//!   that no longer matches is stale and is dropped when it reaches the top.
+//! - **Lazy re-arming.** Moving a deadline *later* — what a busy keep-alive connection
+//!   does on every request, as its idle clock restarts — costs no heap operation at
+//!   all: the entry already in the heap fires too early, and when it reaches the top
+//!   it is pushed again at the key's current deadline instead of firing. A connection
+//!   that answers a thousand requests between two time-outs pays one heap push, not a
+//!   thousand.
+//!
+//! So each key has at most one entry that counts, its *armed* one (`armed`: the
+//! deadline that entry carries), at or before its current deadline. Stale entries
+//! (those left behind when a deadline moved earlier or was cleared) are bounded: the
+//! heap is rebuilt from `current` whenever it holds more than twice as many entries as
+//! there are live deadlines. Every operation is O(log n) amortised, and a deadline
+//! that only moves later is O(1).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -24,6 +35,9 @@ pub struct Timers {
     heap: BinaryHeap<Reverse<(Instant, usize)>>,
     /// The one live deadline of each key, indexed by key.
     current: Vec<Option<Instant>>,
+    /// For each key with a live deadline, the deadline of its entry in the heap: at or
+    /// before `current`. An entry whose deadline is not its key's `armed` is stale.
+    armed: Vec<Option<Instant>>,
     /// How many entries of `current` are `Some`.
     live: usize,
 }
@@ -38,13 +52,24 @@ impl Timers {
     pub fn set(&mut self, key: usize, deadline: Instant) {
         if key >= self.current.len() {
             self.current.resize(key + 1, None);
+            self.armed.resize(key + 1, None);
         }
-        match self.current[key].replace(deadline) {
-            // Unchanged: the entry already in the heap is still right.
-            Some(old) if old == deadline => return,
-            Some(_) => {}
-            None => self.live += 1,
+        if self.current[key].replace(deadline).is_none() {
+            self.live += 1;
         }
+        if self.armed[key].is_some_and(|armed| armed <= deadline) {
+            // Later (or unchanged): the entry in the heap fires first, sees the later
+            // deadline and re-arms itself then (see `pop_expired`). Nothing to do now.
+            return;
+        }
+        // New, or earlier than the armed entry: that entry would fire too late.
+        self.arm(key, deadline);
+    }
+
+    /// Pushes the entry that makes `key` fire at `deadline`; an older entry of the key
+    /// becomes stale.
+    fn arm(&mut self, key: usize, deadline: Instant) {
+        self.armed[key] = Some(deadline);
         self.heap.push(Reverse((deadline, key)));
         if self.heap.len() > 2 * self.live + 64 {
             self.rebuild();
@@ -57,6 +82,7 @@ impl Timers {
             && slot.take().is_some()
         {
             self.live -= 1;
+            self.armed[key] = None;
         }
     }
 
@@ -70,8 +96,7 @@ impl Timers {
     /// in milliseconds and rounding down would wake the loop just *before* a deadline,
     /// find nothing due, and spin until it is.
     pub fn poll_timeout(&mut self, now: Instant) -> Option<Duration> {
-        self.drop_stale();
-        let Reverse((deadline, _)) = *self.heap.peek()?;
+        let (deadline, _) = self.next()?;
         let wait = deadline.saturating_duration_since(now);
         let millis = wait.as_nanos().div_ceil(1_000_000);
         Some(Duration::from_millis(
@@ -81,8 +106,7 @@ impl Timers {
 
     /// Takes the next key whose deadline is at or before `now`, clearing its deadline.
     pub fn pop_expired(&mut self, now: Instant) -> Option<usize> {
-        self.drop_stale();
-        let Reverse((deadline, key)) = *self.heap.peek()?;
+        let (deadline, key) = self.next()?;
         if deadline > now {
             return None;
         }
@@ -91,17 +115,32 @@ impl Timers {
         Some(key)
     }
 
-    /// Pops stale entries off the top, so the top (if any) is live.
-    fn drop_stale(&mut self) {
-        while let Some(&Reverse((deadline, key))) = self.heap.peek() {
-            if self.get(key) == Some(deadline) {
-                return;
+    /// The earliest live deadline and its key, left on top of the heap.
+    ///
+    /// Stale entries on top are dropped. An armed entry on top whose key's deadline has
+    /// since moved later is re-armed at that deadline, and the next one looked at: so
+    /// the loop never wakes early for a deadline that moved, and a connection pays one
+    /// heap push per time its entry reaches the top (about once per idle time-out while
+    /// it stays busy), not one per request.
+    fn next(&mut self) -> Option<(Instant, usize)> {
+        loop {
+            let Reverse((at, key)) = *self.heap.peek()?;
+            if self.armed.get(key).copied().flatten() != Some(at) {
+                self.heap.pop(); // stale
+                continue;
             }
-            self.heap.pop();
+            match self.current[key] {
+                Some(deadline) if deadline > at => {
+                    self.heap.pop();
+                    self.arm(key, deadline);
+                }
+                _ => return Some((at, key)),
+            }
         }
     }
 
-    /// Rebuilds the heap from the live deadlines alone.
+    /// Rebuilds the heap from the live deadlines alone, each armed at its current
+    /// deadline.
     fn rebuild(&mut self) {
         let entries: Vec<_> = self
             .current
@@ -109,6 +148,7 @@ impl Timers {
             .enumerate()
             .filter_map(|(key, d)| d.map(|d| Reverse((d, key))))
             .collect();
+        self.armed.clone_from(&self.current);
         self.heap = BinaryHeap::from(entries);
     }
 
@@ -184,5 +224,89 @@ mod tests {
             timers.heap_len()
         );
         assert_eq!(timers.get(0), Some(t0 + Duration::from_millis(9_999)));
+    }
+    #[test]
+    fn a_deadline_that_only_moves_later_costs_no_heap_push() {
+        // A busy keep-alive connection restarts its idle clock on every request.
+        let t0 = Instant::now();
+        let mut timers = Timers::new();
+        for i in 0..10_000 {
+            timers.set(0, t0 + Duration::from_millis(i));
+        }
+        assert_eq!(
+            timers.heap_len(),
+            1,
+            "one entry, armed at the first deadline"
+        );
+        // It fires at the last deadline, not at the one its entry was pushed with...
+        assert_eq!(timers.poll_timeout(t0), Some(Duration::from_millis(9_999)));
+        assert_eq!(timers.pop_expired(t0 + Duration::from_millis(9_998)), None);
+        assert_eq!(
+            timers.pop_expired(t0 + Duration::from_millis(9_999)),
+            Some(0)
+        );
+        // ...and once.
+        assert_eq!(timers.pop_expired(t0 + secs(60)), None);
+        assert_eq!(timers.get(0), None);
+    }
+
+    #[test]
+    fn a_moved_later_deadline_does_not_fire_early_when_its_old_entry_is_due() {
+        let t0 = Instant::now();
+        let mut timers = Timers::new();
+        timers.set(0, t0 + secs(1));
+        timers.set(1, t0 + secs(2));
+        timers.set(0, t0 + secs(3)); // later: no push
+        assert_eq!(timers.pop_expired(t0 + secs(2)), Some(1));
+        assert_eq!(timers.pop_expired(t0 + secs(2)), None);
+        assert_eq!(timers.poll_timeout(t0 + secs(2)), Some(secs(1)));
+        assert_eq!(timers.pop_expired(t0 + secs(3)), Some(0));
+    }
+
+    #[test]
+    fn moving_a_deadline_earlier_after_later_fires_at_the_earlier_one() {
+        let t0 = Instant::now();
+        let mut timers = Timers::new();
+        timers.set(0, t0 + secs(5));
+        timers.set(0, t0 + secs(9)); // later: lazy
+        timers.set(0, t0 + secs(2)); // earlier than the armed entry: pushed
+        assert_eq!(timers.poll_timeout(t0), Some(secs(2)));
+        assert_eq!(timers.pop_expired(t0 + secs(2)), Some(0));
+        // The entry armed at 5 s is stale now: nothing more fires.
+        assert_eq!(timers.pop_expired(t0 + secs(10)), None);
+        assert_eq!(timers.poll_timeout(t0), None);
+    }
+
+    #[test]
+    fn clearing_a_lazily_moved_deadline_never_fires() {
+        let t0 = Instant::now();
+        let mut timers = Timers::new();
+        timers.set(4, t0 + secs(1));
+        timers.set(4, t0 + secs(2));
+        timers.clear(4);
+        assert_eq!(timers.pop_expired(t0 + secs(10)), None);
+        // A key reused (the slab hands out its slot again) starts afresh.
+        timers.set(4, t0 + secs(3));
+        assert_eq!(timers.pop_expired(t0 + secs(2)), None);
+        assert_eq!(timers.pop_expired(t0 + secs(3)), Some(4));
+    }
+
+    #[test]
+    fn stale_entries_do_not_pile_up_when_deadlines_move_earlier() {
+        // Moving earlier must push (the armed entry would fire too late), leaving the
+        // old entry stale: the heap is compacted before those pile up.
+        let t0 = Instant::now();
+        let mut timers = Timers::new();
+        timers.set(1, t0 + secs(100_000));
+        for i in (0..10_000).rev() {
+            timers.set(0, t0 + Duration::from_millis(i));
+        }
+        assert!(
+            timers.heap_len() <= 2 * 2 + 64,
+            "heap grew to {}",
+            timers.heap_len()
+        );
+        assert_eq!(timers.pop_expired(t0), Some(0));
+        assert_eq!(timers.pop_expired(t0 + secs(100_000)), Some(1));
     }
 }
