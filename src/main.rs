@@ -455,18 +455,17 @@ fn init_logging() {
     let mut builder = env_logger::Builder::new();
     builder.parse_filters(&log_filter(rust_log.as_deref()));
     let style = std::env::var("RUST_LOG_STYLE").ok();
-    match style.as_deref().map(str::trim) {
-        Some(style @ ("always" | "never")) => {
-            builder.parse_write_style(style);
-        }
-        _ if std::io::stderr().is_terminal() => {
-            builder.write_style(env_logger::WriteStyle::Always);
-        }
-        _ => {
-            builder.write_style(env_logger::WriteStyle::Never);
-        }
-    }
-    BufferedLogger::new(&mut builder)
+    let colours = match style.as_deref().map(str::trim) {
+        Some("always") => true,
+        Some("never") => false,
+        _ => std::io::stderr().is_terminal(),
+    };
+    builder.write_style(if colours {
+        env_logger::WriteStyle::Always
+    } else {
+        env_logger::WriteStyle::Never
+    });
+    BufferedLogger::new(&mut builder, !colours)
         .install()
         .expect("the logger is installed once, here, before anything logs");
 }

@@ -21,6 +21,16 @@
 //! - `main`, before printing an error and after the server returns;
 //! - the signal thread, before a second signal ends the process at once.
 //!
+//! When the log goes to a file or a pipe (no colours), the lines are also *formatted*
+//! here rather than by env_logger, in exactly its default format
+//! (`[2026-11-26T02:38:15Z INFO  hostecho::server::connection] …`): env_logger formats
+//! each record into a fresh buffer of its own, passes it through its colour-stripping
+//! writer (which it uses even when colours are off) and scans it for line breaks to
+//! indent, and at one access line per response that was most of the log's remaining
+//! cost. [`BufferedLogger::log`] writes the header straight into the shared buffer,
+//! with the timestamp formatted once per second. A terminal still gets env_logger's
+//! coloured lines. env_logger still decides which records pass (`RUST_LOG`).
+//!
 //! Memory stays bounded: the buffer is written out whenever it reaches
 //! [`FLUSH_AT`], whoever is logging. Lines from several workers share the buffer, in
 //! the order they were logged. A panic loses what is buffered; the panic's own message
@@ -28,6 +38,7 @@
 
 use std::io::{self, Write};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use log::{Log, Metadata, Record};
 
@@ -86,17 +97,28 @@ pub struct BufferedLogger {
     inner: env_logger::Logger,
     shared: Shared,
     out: fn() -> Box<dyn Write>,
+    /// Whether lines are formatted here, without colours ([`BufferedLogger::log`]),
+    /// rather than by env_logger.
+    plain: bool,
+    /// The current second and its RFC 3339 text, formatted once per second.
+    clock: Mutex<(u64, String)>,
 }
 
 impl BufferedLogger {
-    /// Builds the logger from `builder` (filters and format already set), gathering
-    /// its output for stderr. The builder's target is replaced.
-    pub fn new(builder: &mut env_logger::Builder) -> BufferedLogger {
-        BufferedLogger::with_output(builder, || Box::new(io::stderr()))
+    /// Builds the logger from `builder` (filters and write style already set),
+    /// gathering its output for stderr. The builder's target is replaced. With `plain`
+    /// (no colours: stderr is not a terminal), lines are formatted here, in
+    /// env_logger's default format; otherwise by env_logger, with its colours.
+    pub fn new(builder: &mut env_logger::Builder, plain: bool) -> BufferedLogger {
+        BufferedLogger::with_output(builder, plain, || Box::new(io::stderr()))
     }
 
     /// The same, writing out to what `out` opens instead of stderr (for tests).
-    fn with_output(builder: &mut env_logger::Builder, out: fn() -> Box<dyn Write>) -> Self {
+    fn with_output(
+        builder: &mut env_logger::Builder,
+        plain: bool,
+        out: fn() -> Box<dyn Write>,
+    ) -> Self {
         let shared = Shared::default();
         builder.target(env_logger::Target::Pipe(Box::new(PipeEnd {
             shared: shared.clone(),
@@ -106,7 +128,52 @@ impl BufferedLogger {
             inner: builder.build(),
             shared,
             out,
+            plain,
+            clock: Mutex::new((u64::MAX, String::new())),
         }
+    }
+
+    /// Appends the current time as env_logger writes it (RFC 3339, whole seconds,
+    /// UTC: `2026-11-26T02:38:15Z`), formatting it only when the second changes.
+    fn stamp(&self, buf: &mut Vec<u8>) {
+        let now = SystemTime::now();
+        let second = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let mut clock = self.clock.lock().unwrap_or_else(PoisonError::into_inner);
+        if clock.0 != second {
+            // A time jiff cannot represent (beyond the year 9999) is shown as env_logger
+            // would fail to show it: not at all.
+            clock.1 = jiff::Timestamp::try_from(now)
+                .map_or_else(|_| String::new(), |ts| format!("{ts:.0}"));
+            clock.0 = second;
+        }
+        buf.extend_from_slice(clock.1.as_bytes());
+    }
+
+    /// Formats `record` into `buf` as env_logger's default format does:
+    /// `[TIMESTAMP LEVEL TARGET] message`, the level padded to five, each line break
+    /// in the message followed by four spaces of indent, and a final newline.
+    fn write_plain(&self, buf: &mut Vec<u8>, record: &Record<'_>) {
+        buf.push(b'[');
+        self.stamp(buf);
+        // Writing into a Vec cannot fail.
+        let _ = write!(buf, " {:<5}", record.level());
+        if !record.target().is_empty() {
+            buf.push(b' ');
+            buf.extend_from_slice(record.target().as_bytes());
+        }
+        buf.extend_from_slice(b"] ");
+        let message_at = buf.len();
+        let _ = write!(buf, "{}", record.args());
+        if buf[message_at..].contains(&b'\n') {
+            let message = buf.split_off(message_at);
+            for (i, line) in message.split(|&b| b == b'\n').enumerate() {
+                if i > 0 {
+                    buf.extend_from_slice(b"\n    ");
+                }
+                buf.extend_from_slice(line);
+            }
+        }
+        buf.push(b'\n');
     }
 
     /// Installs it as the process's logger, with env_logger's filter as the maximum
@@ -131,7 +198,17 @@ impl Log for BufferedLogger {
     }
 
     fn log(&self, record: &Record<'_>) {
-        self.inner.log(record);
+        if !self.plain {
+            return self.inner.log(record);
+        }
+        if !self.inner.matches(record) {
+            return;
+        }
+        let mut buf = self.shared.lock();
+        self.write_plain(&mut buf, record);
+        if buf.len() >= FLUSH_AT {
+            write_out(&mut buf, &mut (self.out)());
+        }
     }
 
     /// Writes out every line gathered so far, in one `write`.
@@ -178,7 +255,7 @@ mod tests {
             .parse_filters("info")
             .format_timestamp(None)
             .write_style(env_logger::WriteStyle::Never);
-        let logger = BufferedLogger::with_output(&mut builder, || Box::new(Recorder));
+        let logger = BufferedLogger::with_output(&mut builder, false, || Box::new(Recorder));
 
         record(&logger, log::Level::Info, format_args!("first"));
         record(&logger, log::Level::Debug, format_args!("filtered out"));
@@ -213,5 +290,64 @@ mod tests {
         assert_eq!(written.len(), 1);
         assert!(written[0].len() >= FLUSH_AT);
         assert!(logger.shared.lock().is_empty());
+    }
+
+    /// The plain lines are byte for byte what env_logger writes with colours off, for
+    /// each level, a message with line breaks, and an empty target.
+    #[test]
+    fn plain_lines_are_env_logger_s_default_format() {
+        let builder = || {
+            let mut builder = env_logger::Builder::new();
+            builder
+                .parse_filters("trace")
+                .write_style(env_logger::WriteStyle::Never);
+            builder
+        };
+        let ours = BufferedLogger::with_output(&mut builder(), true, || Box::new(io::sink()));
+        let theirs = BufferedLogger::with_output(&mut builder(), false, || Box::new(io::sink()));
+        let cases: &[(log::Level, &str, &str)] = &[
+            (
+                log::Level::Info,
+                "hostecho::server::connection",
+                "127.0.0.1:5 \"GET / HTTP/1.1\" 200 12 host=localhost",
+            ),
+            (
+                log::Level::Warn,
+                "hostecho::server::connection",
+                "rejected: a\nb\n",
+            ),
+            (log::Level::Error, "hostecho", "x"),
+            (log::Level::Debug, "", "no target"),
+            (log::Level::Trace, "hostecho::server", "t"),
+        ];
+        for &(level, target, message) in cases {
+            for _ in 0..3 {
+                let log = |logger: &BufferedLogger| {
+                    logger.log(
+                        &Record::builder()
+                            .level(level)
+                            .target(target)
+                            .args(format_args!("{message}"))
+                            .build(),
+                    )
+                };
+                log(&ours);
+                log(&theirs);
+                let ours = std::mem::take(&mut *ours.shared.lock());
+                let theirs = std::mem::take(&mut *theirs.shared.lock());
+                // The two may straddle a second; then try again.
+                if ours == theirs {
+                    break;
+                }
+                let strip = |line: &[u8]| line.get(22..).map(<[u8]>::to_vec);
+                assert_eq!(
+                    strip(&ours),
+                    strip(&theirs),
+                    "{}\nvs env_logger's\n{}",
+                    String::from_utf8_lossy(&ours),
+                    String::from_utf8_lossy(&theirs)
+                );
+            }
+        }
     }
 }
