@@ -14,7 +14,7 @@
 //! 5. writes out the turn's log lines, in one `write` (see [`log_output`](super::log_output)).
 //!
 //! `--workers N` runs N such loops, one per thread, each with its own listeners bound
-//! to the same addresses (`SO_REUSEPORT`, see [`listeners`](super::listeners)); they
+//! to the same addresses (`SO_REUSEPORT`, see [`super::listeners`]); they
 //! share the read-only settings and one count of open connections, nothing else.
 //!
 //! A connection asks for WRITABLE only while it has bytes it could not write. mio is

@@ -9,7 +9,7 @@
 //! in one `write`.
 //!
 //! env_logger still parses `RUST_LOG`, filters and formats: it writes each formatted
-//! line to a [`Target::Pipe`], which here only appends to a shared buffer. The logger
+//! line to a [`Target::Pipe`](env_logger::Target::Pipe), which here only appends to a shared buffer. The logger
 //! installed is a [`BufferedLogger`] around env_logger's own, whose
 //! [`flush`](log::Log::flush) writes the buffer out. Whoever wants the lines seen calls
 //! `log::logger().flush()`:
