@@ -47,11 +47,6 @@ fn bench_render(c: &mut Criterion) {
         matched: ".localhost".to_owned(),
         proxy: None,
     };
-    let form = request.form();
-    let query = vec![
-        ("name".to_owned(), "jack".to_owned()),
-        ("age".to_owned(), "18".to_owned()),
-    ];
     let peer: SocketAddr = "127.0.0.1:54321".parse().expect("literal address");
     let local: SocketAddr = "127.0.0.1:8090".parse().expect("literal address");
     let e = Echo {
@@ -60,13 +55,17 @@ fn bench_render(c: &mut Criterion) {
         peer,
         local,
         path: "/index.html",
-        query: &query,
-        form: form.as_deref(),
+        query: request.head.target.view().query_pairs(),
+        form: request.form(),
     };
     let mut group = c.benchmark_group("render");
     for format in [Format::Text, Format::Json, Format::Html] {
+        // One buffer for every echo, handed back each time, as a connection keeps it.
+        let mut buffer = Vec::new();
         group.bench_function(format!("{format:?}"), |b| {
-            b.iter(|| echo::render(format, black_box(&e)))
+            b.iter(|| {
+                buffer = echo::render(format, black_box(&e), std::mem::take(&mut buffer));
+            })
         });
     }
     group.finish();

@@ -5,7 +5,8 @@
 //!
 //! 1. `framing::skip_empty_lines` and `framing::parse_head` frame the head;
 //! 2. `exchange::admit` decides its Host with the default policy;
-//! 3. `exchange::respond` renders the echo in the format `Accept` asks for;
+//! 3. `exchange::respond_into` renders the echo in the format `Accept` asks for, into
+//!    a body buffer that is handed back and reused;
 //! 4. `Response::write_to` serialises it into a buffer that is reused, as a
 //!    connection's write buffer is.
 //!
@@ -31,12 +32,12 @@ fn request_path(c: &mut Criterion) {
     };
     let mut group = c.benchmark_group("request_path");
     for (name, bytes) in [("curl", CURL), ("browser", BROWSER)] {
-        let mut out = Vec::with_capacity(16 * 1024);
-        serve(bytes, &policy, at, &mut out);
+        let (mut out, mut body) = (Vec::with_capacity(16 * 1024), Vec::new());
+        serve(bytes, &policy, at, &mut out, &mut body);
         assert!(out.starts_with(b"HTTP/1.1 200 OK\r\n"), "{name} is echoed");
         group.throughput(Throughput::Bytes(bytes.len() as u64));
         group.bench_function(name, |b| {
-            b.iter(|| serve(black_box(bytes), &policy, at, &mut out))
+            b.iter(|| serve(black_box(bytes), &policy, at, &mut out, &mut body))
         });
     }
     group.finish();

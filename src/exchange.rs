@@ -60,14 +60,32 @@ pub fn respond(
     persistence: Persistence,
     at: Endpoints,
 ) -> Response {
+    respond_into(request, host, persistence, at, Vec::new())
+}
+
+/// [`respond`], with the body rendered into `buffer` rather than a new `Vec`.
+///
+/// The response's body *is* `buffer`, emptied and then filled (left empty for the
+/// favicon's 204), so a caller can take it back from [`Response::body`] once the
+/// response is written, and pass it in again with the next request: the echo then
+/// costs no allocation once the buffer has grown to the size of the echoes.
+pub fn respond_into(
+    request: &Request,
+    host: &ValidHost,
+    persistence: Persistence,
+    at: Endpoints,
+    mut buffer: Vec<u8>,
+) -> Response {
     let head = &request.head;
     let target = head.target.view();
     let path = target.decoded_path();
     if is_favicon(head, &path) {
-        return Response::no_content(persistence);
+        buffer.clear();
+        return Response {
+            body: buffer,
+            ..Response::no_content(persistence)
+        };
     }
-    let query = target.query_pairs();
-    let form = request.form();
     let format = echo::accept::negotiate(head.values("accept"));
     let echo = Echo {
         request,
@@ -75,12 +93,12 @@ pub fn respond(
         peer: at.peer,
         local: at.local,
         path: &path,
-        query: &query,
-        form: form.as_deref(),
+        query: target.query_pairs(),
+        form: request.form(),
     };
     Response::ok(
         format.content_type(),
-        echo::render(format, &echo),
+        echo::render(format, &echo, buffer),
         persistence,
     )
     .for_head(head.is_head())
@@ -239,6 +257,39 @@ mod tests {
         let refused = exchange(b"GET /favicon.ico HTTP/1.1\r\nHost: evil.example\r\n\r\n");
         assert_eq!(refused.status, Status::BAD_REQUEST);
         assert!(!refused.quiet);
+    }
+
+    #[test]
+    fn respond_into_answers_as_respond_does_in_the_buffer_it_is_given() {
+        let echoed = framed(b"GET /?a=1 HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        let host = admit(&echoed.head, at(), &default_policy()).unwrap();
+        let request = Request {
+            head: echoed.head,
+            body: Vec::new(),
+        };
+        let fresh = respond(&request, &host, echoed.persistence, at());
+        let mut buffer = Vec::with_capacity(64 * 1024);
+        buffer.extend_from_slice(b"what the last echo left");
+        let allocation = buffer.as_ptr();
+        let reused = respond_into(&request, &host, echoed.persistence, at(), buffer);
+        assert_eq!(reused, fresh);
+        assert_eq!(
+            reused.body.as_ptr(),
+            allocation,
+            "the same buffer, not a new one"
+        );
+
+        let icon = exchange(b"GET /favicon.ico HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        let buffer = b"left over".to_vec();
+        let allocation = buffer.as_ptr();
+        let icon_head = framed(b"GET /favicon.ico HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        let request = Request {
+            head: icon_head.head,
+            body: Vec::new(),
+        };
+        let reused = respond_into(&request, &host, icon_head.persistence, at(), buffer);
+        assert_eq!(reused, icon, "an empty body, whatever the buffer held");
+        assert_eq!(reused.body.as_ptr(), allocation);
     }
 
     #[test]

@@ -24,6 +24,7 @@
 //! | [`exchange`] | what one request is answered: admit its Host, respond with the echo, or refuse | no |
 //! | [`host`] | the Host policy: syntax, patterns, which header counts, the decision | no |
 //! | [`echo`] | content negotiation and the text, JSON and HTML renderers | no |
+//! | [`decimal`] | numbers and IPv4 addresses as text without `core::fmt`, for the echo and the response head | no |
 //! | [`server`] | listeners, the mio event loop, per-connection state machines, timers | yes |
 //! | [`check`] | `hostecho check`: the Host policy on values, without a socket | no |
 //! | [`compat`] | models of Django's and Starlette's Host checks, for `check --compare` | no |
@@ -38,6 +39,7 @@
 pub mod check;
 pub mod compat;
 pub mod config;
+pub mod decimal;
 pub mod echo;
 pub mod error;
 pub mod exchange;

@@ -1,6 +1,7 @@
 //! Requests the benchmarks (and the allocation test) share, so every figure is for the
-//! same bytes: the four-line head `curl` sends, and a 15-field head like Chromium's;
-//! and [`serve`], one request through the whole path without a socket.
+//! same bytes: the four-line head `curl` sends (as is, and asking for JSON), and a
+//! 15-field head like Chromium's; and [`serve`], one request through the whole path
+//! without a socket.
 
 #![allow(dead_code)]
 
@@ -14,6 +15,14 @@ pub const CURL: &[u8] = b"GET /index.html?name=jack&age=18 HTTP/1.1\r\n\
 Host: localhost:8000\r\n\
 User-Agent: curl/8.5.0\r\n\
 Accept: */*\r\n\
+\r\n";
+
+/// `curl -H 'Accept: application/json' 'http://localhost:8000/index.html?name=jack&age=18'`:
+/// a script asking for the JSON echo.
+pub const SCRIPT: &[u8] = b"GET /index.html?name=jack&age=18 HTTP/1.1\r\n\
+Host: localhost:8000\r\n\
+User-Agent: curl/8.5.0\r\n\
+Accept: application/json\r\n\
 \r\n";
 
 /// Chromium opening a page, 15 header fields.
@@ -36,7 +45,17 @@ Accept-Language: en-GB,en;q=0.9\r\n\
 \r\n";
 
 /// One request through the whole path; the response bytes are left in `out`.
-pub fn serve(bytes: &[u8], policy: &HostPolicy, at: Endpoints, out: &mut Vec<u8>) {
+///
+/// `body` is the buffer the echo is rendered into, handed back after each response
+/// as a connection would keep it: with both buffers kept from one request to the
+/// next, nothing the response needs is allocated again once they have grown.
+pub fn serve(
+    bytes: &[u8],
+    policy: &HostPolicy,
+    at: Endpoints,
+    out: &mut Vec<u8>,
+    body: &mut Vec<u8>,
+) {
     let limits = Limits::default();
     let Ok(Preamble::RequestAt(start)) = framing::skip_empty_lines(bytes) else {
         panic!("not a request");
@@ -50,10 +69,13 @@ pub fn serve(bytes: &[u8], policy: &HostPolicy, at: Endpoints, out: &mut Vec<u8>
                 head: framed.head,
                 body: Vec::new(),
             };
-            exchange::respond(&request, &host, framed.persistence, at)
+            let buffer = std::mem::take(body);
+            exchange::respond_into(&request, &host, framed.persistence, at, buffer)
         }
         Err(err) => exchange::refuse(&err, Some(&framed.head)),
     };
     out.clear();
     response.write_to(out, "Thu, 26 Nov 2026 12:00:00 GMT");
+    // The echo's buffer, back for the next request.
+    *body = response.body;
 }

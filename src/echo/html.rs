@@ -27,11 +27,13 @@
 //! and seeing every value pass through `escape_html` is the point.
 
 use super::notes::note_for;
-use std::fmt::{self, Write as _};
 
 use super::{
-    Echo, forwarding_headers, hex_dump, proxy_sentence, write_body_length, write_host_decision,
+    Echo, forwarding_headers, headers, hex_dump, push_body_length, push_host_decision,
+    push_proxy_sentence, reuse_as_string,
 };
+use crate::decimal::{push_socket_addr, push_u64};
+use crate::http::form::FormPairs;
 
 /// The page's style: readable on a phone and a desktop, long values wrap instead of
 /// widening the page.
@@ -50,33 +52,33 @@ td.note { font-family: system-ui, sans-serif; font-size: .85rem; color: #555; }
 footer { margin-top: 2.5rem; font-size: .9rem; color: #555; }
 ";
 
-/// Renders the echo as an HTML page.
-pub fn render(echo: &Echo<'_>) -> Vec<u8> {
-    let mut out = String::with_capacity(capacity_for(echo));
+/// Renders the echo as an HTML page into `buffer` (emptied first), as
+/// [`super::render`] does.
+pub fn render(echo: &Echo<'_>, buffer: Vec<u8>) -> Vec<u8> {
+    let mut out = reuse_as_string(buffer);
+    out.reserve(capacity_for(echo));
     render_into(&mut out, echo);
     out.into_bytes()
 }
 
-/// A first guess at the page's length, so that `out` is allocated once: the style and
+/// A first guess at the page's length, so that `out` grows at most once: the style and
 /// markup (~2.5 KiB), each header's row with its note (~250 bytes of markup and note),
 /// and the request's text shown twice at most (escaping rarely lengthens it). Only a
 /// guess: a longer page makes the `String` grow, as it would anyway.
 fn capacity_for(echo: &Echo<'_>) -> usize {
     let head = &echo.request.head;
-    let headers: usize = head
-        .headers
-        .iter()
+    let fields: usize = headers(echo.request)
         .map(|h| h.name.len() + h.value.len() + 250)
         .sum();
-    4096 + 3 * head.request_line.len() + headers + echo.request.body.len()
+    4096 + 3 * head.request_line.len() + fields + echo.request.body.len()
 }
 
 /// Appends the page to `out`.
 ///
-/// Every value is escaped straight into `out` by [`push_html`], and numbers and
-/// addresses are formatted into it with `write!`: no value becomes a `String` of its
-/// own on the way, which would cost an allocation each (a browser's request shows
-/// about a hundred values).
+/// Every value is escaped straight into `out` by [`push_html`], and numbers and IPv4
+/// addresses are written into it by [`crate::decimal`], without `core::fmt`: no value
+/// becomes a `String` of its own on the way, which would cost an allocation each (a
+/// browser's request shows about a hundred values).
 fn render_into(out: &mut String, echo: &Echo<'_>) {
     let request = echo.request;
     let head = &request.head;
@@ -97,14 +99,11 @@ fn render_into(out: &mut String, echo: &Echo<'_>) {
     // What hostecho understood, host first: it is what the page is about.
     out.push_str("<h2>Summary</h2>\n<table>\n<tbody>\n");
     row_with(out, "host", |out| {
-        write_escaped(out, |s| write_host_decision(s, echo.allowed))
+        write_escaped(out, |s| push_host_decision(s, echo.allowed))
     });
     row_with(out, "port", |out| match echo.allowed.port {
-        Some(port) => write!(out, "{port}"),
-        None => {
-            out.push_str(NONE);
-            Ok(())
-        }
+        Some(port) => push_u64(out, u64::from(port)),
+        None => out.push_str(NONE),
     });
     if let Some(trust) = echo.allowed.proxy {
         // The forwarding chain: each line as received, then the peer that sent them.
@@ -115,8 +114,7 @@ fn render_into(out: &mut String, echo: &Echo<'_>) {
                 push_html(out, &h.value_lossy());
                 out.push_str("<br>");
             }
-            push_html(out, &proxy_sentence(echo.peer, trust));
-            Ok(())
+            write_escaped(out, |s| push_proxy_sentence(s, echo.peer, trust));
         });
     }
     row_with(out, "method", |out| or_none(out, &head.method));
@@ -127,9 +125,9 @@ fn render_into(out: &mut String, echo: &Echo<'_>) {
         or_none(out, head.line_endings.as_str())
     });
     // Addresses and numbers hold nothing HTML could take for markup.
-    row_with(out, "peer", |out| write!(out, "{}", echo.peer));
-    row_with(out, "local", |out| write!(out, "{}", echo.local));
-    row_with(out, "body", |out| write_body_length(out, &request.body));
+    row_with(out, "peer", |out| push_socket_addr(out, echo.peer));
+    row_with(out, "local", |out| push_socket_addr(out, echo.local));
+    row_with(out, "body", |out| push_body_length(out, &request.body));
     if let Some(form) = echo.form {
         row_with(out, "form", |out| pairs(out, form));
     }
@@ -147,7 +145,7 @@ fn render_into(out: &mut String, echo: &Echo<'_>) {
         out.push_str(
             "<table>\n<thead><tr><th>Name</th><th>Value</th><th>What it is</th></tr></thead>\n<tbody>\n",
         );
-        for header in &head.headers {
+        for header in headers(request) {
             out.push_str("<tr><th>");
             push_html(out, &header.name);
             out.push_str("</th><td>");
@@ -227,17 +225,16 @@ pub fn push_html(out: &mut String, text: &str) {
     out.push_str(rest);
 }
 
-/// Formats with `write` into `out`, then escapes what it wrote, in place: a value of
-/// ours that may quote a client's bytes, formatted without a `String` of its own
+/// Appends with `write` to `out`, then escapes what it wrote, in place: a value of
+/// ours that may quote a client's bytes, written without a `String` of its own
 /// unless it does hold one of the five characters.
-fn write_escaped(out: &mut String, write: impl FnOnce(&mut String) -> fmt::Result) -> fmt::Result {
+fn write_escaped(out: &mut String, write: impl FnOnce(&mut String)) {
     let start = out.len();
-    write(out)?;
+    write(out);
     if out[start..].contains(['&', '<', '>', '"', '\'']) {
         let raw = out.split_off(start);
         push_html(out, &raw);
     }
-    Ok(())
 }
 
 /// A grey "(none)" in place of an empty value.
@@ -249,13 +246,12 @@ const NONE: &str = "<span class=\"none\">(none)</span>";
 ///
 /// `label` is plain text and is escaped here: it is ours, except for header names, which
 /// are tokens (RFC 9110 §5.1) and so cannot hold markup — escaped all the same.
-fn row_with(out: &mut String, label: &str, cell: impl FnOnce(&mut String) -> fmt::Result) {
+fn row_with(out: &mut String, label: &str, cell: impl FnOnce(&mut String)) {
     out.push_str("<tr><th>");
     push_html(out, label);
     out.push_str("</th><td>");
     let start = out.len();
-    // Formatting into a `String` cannot fail: `fmt::Write for String` never errors.
-    let _ = cell(out);
+    cell(out);
     if out.len() == start {
         out.push_str(NONE);
     }
@@ -263,22 +259,20 @@ fn row_with(out: &mut String, label: &str, cell: impl FnOnce(&mut String) -> fmt
 }
 
 /// Writes `text`, escaped; [`row_with`] shows "(none)" if it is empty.
-fn or_none(out: &mut String, text: &str) -> fmt::Result {
+fn or_none(out: &mut String, text: &str) {
     push_html(out, text);
-    Ok(())
 }
 
 /// Writes `(name, value)` pairs as escaped HTML, `name = value`, one per line.
-fn pairs(out: &mut String, pairs: &[(String, String)]) -> fmt::Result {
+fn pairs(out: &mut String, pairs: FormPairs<'_>) {
     for (i, (name, value)) in pairs.iter().enumerate() {
         if i > 0 {
             out.push_str("<br>");
         }
-        push_html(out, name);
+        push_html(out, &name);
         out.push_str(" = ");
-        push_html(out, value);
+        push_html(out, &value);
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -288,7 +282,7 @@ mod tests {
 
     /// The HTML echo of a fixture, as a string.
     fn page(f: &fixtures::Fixture) -> String {
-        String::from_utf8(render(&f.echo())).expect("the page is UTF-8")
+        String::from_utf8(render(&f.echo(), Vec::new())).expect("the page is UTF-8")
     }
 
     #[test]
@@ -321,13 +315,13 @@ mod tests {
     #[test]
     fn escapes_a_script_tag_wherever_the_client_puts_it() {
         let script = "<script>alert('x')</script>";
+        let encoded = "%3Cscript%3Ealert('x')%3C/script%3E";
         let f = fixture(
             "POST",
-            "/%3Cscript%3E?q=%3Cscript%3E",
+            &format!("/%3Cscript%3E?{encoded}={encoded}"),
             vec![header("X-Attack", b"<script>alert('x')</script>")],
             script.as_bytes(),
             script,
-            &[(script, script)],
         );
         let out = page(&f);
         assert!(!out.contains("<script"), "{out}");
@@ -367,20 +361,13 @@ mod tests {
 
     #[test]
     fn keeps_a_leading_newline_of_the_body() {
-        let f = fixture("POST", "/", vec![], b"\nafter a blank line", "/", &[]);
+        let f = fixture("POST", "/", vec![], b"\nafter a blank line", "/");
         assert!(page(&f).contains("<pre>\n\nafter a blank line</pre>"));
     }
 
     #[test]
     fn renders_non_utf8_header_bytes_lossily() {
-        let f = fixture(
-            "GET",
-            "/",
-            vec![header("X-Latin1", b"caf\xe9")],
-            b"",
-            "/",
-            &[],
-        );
+        let f = fixture("GET", "/", vec![header("X-Latin1", b"caf\xe9")], b"", "/");
         assert!(page(&f).contains("<th>X-Latin1</th><td>caf\u{fffd}</td>"));
     }
 
@@ -430,7 +417,6 @@ mod tests {
             vec![header("X-Forwarded-For", b"<192.0.2.7>")],
             b"\xff<\x00",
             "/",
-            &[],
         );
         f.host.proxy = Some(ProxyTrust::Untrusted);
         let out = page(&f);
@@ -450,7 +436,7 @@ mod tests {
 
     #[test]
     fn shows_none_for_empty_headers_query_port_and_body() {
-        let mut f = fixture("GET", "/", vec![], b"", "/", &[]);
+        let mut f = fixture("GET", "/", vec![], b"", "/");
         f.host.port = None;
         let out = page(&f);
         for place in [

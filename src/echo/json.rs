@@ -49,34 +49,42 @@
 //!   lines, so `PairsInline` keeps a pair on one line, the way one would write it by hand.
 
 use std::borrow::Cow;
+use std::fmt::Display;
 use std::io::{self, Write};
+use std::net::SocketAddr;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use serde_json::ser::Formatter;
 
-use super::{Echo, forwarding_headers};
+use super::{Echo, forwarding_headers, headers};
+use crate::host::syntax::Host;
+use crate::http::form::FormPairs;
+use crate::http::request::{Header, Request};
 
 /// The shape of the JSON echo. Field order is key order: serde writes a struct's fields in
 /// declaration order.
+///
+/// Every field borrows from the echo or is serialised straight from it ([`Pairs`],
+/// [`FieldLines`], [`Shown`]): nothing is collected or formatted into a `String` of its
+/// own first, so rendering allocates nothing but the output (and `body_base64`).
 #[derive(Serialize)]
 struct JsonEcho<'a> {
     method: &'a str,
     target: &'a str,
     path: &'a str,
-    /// A `(String, String)` tuple serialises as a two-element array.
-    query: &'a [(String, String)],
+    query: Pairs<'a>,
     version: &'static str,
     line_endings: &'static str,
-    headers: Vec<(&'a str, Cow<'a, str>)>,
-    host: String,
+    headers: FieldLines<'a>,
+    host: Shown<&'a Host>,
     port: Option<u16>,
     host_decision: HostDecision<'a>,
-    peer: String,
-    local: String,
+    peer: Shown<SocketAddr>,
+    local: Shown<SocketAddr>,
     body: Cow<'a, str>,
     body_length: usize,
     body_base64: Option<String>,
-    form: Option<&'a [(String, String)]>,
+    form: Option<Pairs<'a>>,
 }
 
 /// Why the host was allowed.
@@ -86,26 +94,68 @@ struct HostDecision<'a> {
     raw: Cow<'a, str>,
     matched: &'a str,
     peer_trusted: Option<bool>,
-    forwarding: Vec<(&'a str, Cow<'a, str>)>,
+    forwarding: FieldLines<'a>,
 }
 
-/// Renders the echo as pretty-printed JSON, ending with a newline.
-pub fn render(echo: &Echo<'_>) -> Vec<u8> {
+/// Query or form pairs, as an array of `[name, value]` arrays, decoded as they are
+/// written: a `(Cow<str>, Cow<str>)` tuple serialises as a two-element array.
+struct Pairs<'a>(FormPairs<'a>);
+
+impl Serialize for Pairs<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter())
+    }
+}
+
+/// The request's field lines, all of them or only the forwarding ones, as an array of
+/// `[name, value]` arrays read straight from the request.
+struct FieldLines<'a> {
+    request: &'a Request,
+    only_forwarding: bool,
+}
+
+impl Serialize for FieldLines<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.only_forwarding {
+            serializer.collect_seq(forwarding_headers(self.request).map(name_and_value))
+        } else {
+            serializer.collect_seq(headers(self.request).map(name_and_value))
+        }
+    }
+}
+
+/// A field line as the pair the JSON echo shows: its name, and its value as text.
+fn name_and_value(header: &Header) -> (&str, Cow<'_, str>) {
+    (&header.name, header.value_lossy())
+}
+
+/// A value serialised as the string its `Display` writes (`[::1]`, `127.0.0.1:8090`),
+/// which serde_json streams into the output, escaped, without a `String` in between.
+struct Shown<T>(T);
+
+impl<T: Display> Serialize for Shown<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
+    }
+}
+
+/// Renders the echo as pretty-printed JSON, ending with a newline, into `buffer`
+/// (emptied first), as [`super::render`] does.
+pub fn render(echo: &Echo<'_>, mut buffer: Vec<u8>) -> Vec<u8> {
     let head = &echo.request.head;
     let body = &echo.request.body;
     let json = JsonEcho {
         method: &head.method,
         target: head.target.as_str(),
         path: echo.path,
-        query: echo.query,
+        query: Pairs(echo.query),
         version: head.version.as_str(),
         line_endings: head.line_endings.as_str(),
-        headers: head
-            .headers
-            .iter()
-            .map(|h| (h.name.as_str(), h.value_lossy()))
-            .collect(),
-        host: echo.allowed.host.to_string(),
+        headers: FieldLines {
+            request: echo.request,
+            only_forwarding: false,
+        },
+        host: Shown(&echo.allowed.host),
         port: echo.allowed.port,
         host_decision: HostDecision {
             source: echo.allowed.source.name(),
@@ -113,26 +163,28 @@ pub fn render(echo: &Echo<'_>) -> Vec<u8> {
             raw: String::from_utf8_lossy(&echo.allowed.raw),
             matched: &echo.allowed.matched,
             peer_trusted: echo.allowed.proxy.map(|trust| trust.is_trusted()),
-            forwarding: forwarding_headers(echo.request)
-                .map(|h| (h.name.as_str(), h.value_lossy()))
-                .collect(),
+            forwarding: FieldLines {
+                request: echo.request,
+                only_forwarding: true,
+            },
         },
-        peer: echo.peer.to_string(),
-        local: echo.local.to_string(),
+        peer: Shown(echo.peer),
+        local: Shown(echo.local),
         body: String::from_utf8_lossy(body),
         body_length: body.len(),
         body_base64: std::str::from_utf8(body).is_err().then(|| base64(body)),
-        form: echo.form,
+        form: echo.form.map(Pairs),
     };
-    let mut out = Vec::new();
-    let mut serializer = serde_json::Serializer::with_formatter(&mut out, PairsInline::default());
+    buffer.clear();
+    let mut serializer =
+        serde_json::Serializer::with_formatter(&mut buffer, PairsInline::default());
     // Serialising cannot fail: writing to a Vec cannot fail, every field is a string, a
     // number, null or an array of strings, and serde_json only errors on maps with
     // non-string keys or on a failing `Serialize` impl, neither of which is here.
     json.serialize(&mut serializer)
         .expect("the echo always serialises");
-    out.push(b'\n');
-    out
+    buffer.push(b'\n');
+    buffer
 }
 
 /// Standard base64 with padding (RFC 4648 §4), for `body_base64`.
@@ -160,29 +212,27 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
-/// What kind of container the formatter is inside.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Container {
-    /// An object: one key per line.
-    Object,
-    /// An array of pairs: one pair per line.
-    Array,
-    /// An array inside an array, i.e. a pair: all on one line, `["name", "value"]`.
-    Pair,
-}
-
 /// serde_json's pretty printing (two-space indent, one value per line) except that an array
-/// nested in an array is written on one line.
+/// nested in an array is written on one line, with everything in it.
 ///
 /// A [`Formatter`] receives a callback at every structural point — an array begins, a
 /// value inside it begins, … — and writes the punctuation and whitespace; serde_json itself
 /// writes the strings and numbers, so escaping stays its job.
+///
+/// It keeps no stack of the containers it is in, only counts, so that the echo's JSON
+/// costs no allocation of its own: `begin_array_value` and `begin_object_value` come
+/// just before each value, so the last of them says whether the value that begins
+/// next is in an array; and once a line of its own has begun (a pair), everything
+/// opened until it ends stays on it, so a count of what is open on it is enough.
 #[derive(Debug, Default)]
 struct PairsInline {
-    /// The containers open around the current value, innermost last.
-    open: Vec<Container>,
-    /// How many indented (not inline) containers are open.
+    /// How many indented containers (one value per line) are open.
     indent: usize,
+    /// How many containers are open on the current line: a pair and what is in it.
+    inline: usize,
+    /// Whether the value about to begin is an element of an array (rather than an
+    /// object's value, or the whole document).
+    in_array: bool,
     /// Whether the innermost indented container has had a value, so that its closing
     /// bracket goes on a line of its own (`[]` stays `[]`).
     has_value: bool,
@@ -198,52 +248,57 @@ impl PairsInline {
         Ok(())
     }
 
-    /// Opens an indented container with `bracket`.
-    fn open_indented<W: ?Sized + Write>(
+    /// Opens a container with `bracket`: on the current line inside a pair, or when
+    /// `starts_a_pair`; indented otherwise.
+    fn open<W: ?Sized + Write>(
         &mut self,
         writer: &mut W,
-        container: Container,
+        starts_a_pair: bool,
         bracket: &[u8],
     ) -> io::Result<()> {
-        self.open.push(container);
-        self.indent += 1;
-        self.has_value = false;
+        if self.inline > 0 || starts_a_pair {
+            self.inline += 1;
+        } else {
+            self.indent += 1;
+            self.has_value = false;
+        }
         writer.write_all(bracket)
     }
 
-    /// Closes an indented container with `bracket`, on its own line if it held anything.
-    fn close_indented<W: ?Sized + Write>(
-        &mut self,
-        writer: &mut W,
-        bracket: &[u8],
-    ) -> io::Result<()> {
-        self.open.pop();
-        self.indent -= 1;
-        if self.has_value {
-            self.newline(writer)?;
+    /// Closes the innermost container with `bracket`, an indented one on its own line
+    /// if it held anything.
+    fn close<W: ?Sized + Write>(&mut self, writer: &mut W, bracket: &[u8]) -> io::Result<()> {
+        if self.inline > 0 {
+            self.inline -= 1;
+        } else {
+            self.indent = self.indent.saturating_sub(1);
+            if self.has_value {
+                self.newline(writer)?;
+            }
         }
         writer.write_all(bracket)
+    }
+
+    /// Separates a value (or an object's key) from the one before it: `, ` on one line,
+    /// `,` and a new line when indented.
+    fn separate<W: ?Sized + Write>(&self, writer: &mut W, first: bool) -> io::Result<()> {
+        if self.inline > 0 {
+            return writer.write_all(if first { b"" } else { b", " });
+        }
+        if !first {
+            writer.write_all(b",")?;
+        }
+        self.newline(writer)
     }
 }
 
 impl Formatter for PairsInline {
     fn begin_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        match self.open.last() {
-            Some(Container::Array | Container::Pair) => {
-                self.open.push(Container::Pair);
-                writer.write_all(b"[")
-            }
-            _ => self.open_indented(writer, Container::Array, b"["),
-        }
+        self.open(writer, self.in_array, b"[")
     }
 
     fn end_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        if self.open.last() == Some(&Container::Pair) {
-            self.open.pop();
-            writer.write_all(b"]")
-        } else {
-            self.close_indented(writer, b"]")
-        }
+        self.close(writer, b"]")
     }
 
     fn begin_array_value<W: ?Sized + Write>(
@@ -251,13 +306,8 @@ impl Formatter for PairsInline {
         writer: &mut W,
         first: bool,
     ) -> io::Result<()> {
-        if self.open.last() == Some(&Container::Pair) {
-            return writer.write_all(if first { b"" } else { b", " });
-        }
-        if !first {
-            writer.write_all(b",")?;
-        }
-        self.newline(writer)
+        self.in_array = true;
+        self.separate(writer, first)
     }
 
     fn end_array_value<W: ?Sized + Write>(&mut self, _writer: &mut W) -> io::Result<()> {
@@ -266,11 +316,11 @@ impl Formatter for PairsInline {
     }
 
     fn begin_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.open_indented(writer, Container::Object, b"{")
+        self.open(writer, false, b"{")
     }
 
     fn end_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.close_indented(writer, b"}")
+        self.close(writer, b"}")
     }
 
     fn begin_object_key<W: ?Sized + Write>(
@@ -278,13 +328,11 @@ impl Formatter for PairsInline {
         writer: &mut W,
         first: bool,
     ) -> io::Result<()> {
-        if !first {
-            writer.write_all(b",")?;
-        }
-        self.newline(writer)
+        self.separate(writer, first)
     }
 
     fn begin_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.in_array = false;
         writer.write_all(b": ")
     }
 
@@ -303,12 +351,12 @@ mod tests {
 
     /// The JSON echo of a fixture, as a string.
     fn text(f: &fixtures::Fixture) -> String {
-        String::from_utf8(render(&f.echo())).expect("JSON is UTF-8")
+        String::from_utf8(render(&f.echo(), Vec::new())).expect("JSON is UTF-8")
     }
 
     /// The JSON echo of a fixture, parsed back.
     fn value(f: &fixtures::Fixture) -> Value {
-        serde_json::from_slice(&render(&f.echo())).expect("the echo is valid JSON")
+        serde_json::from_slice(&render(&f.echo(), Vec::new())).expect("the echo is valid JSON")
     }
 
     const KEYS: [&str; 16] = [
@@ -439,7 +487,6 @@ mod tests {
             vec![header("X-Latin1", b"caf\xe9")],
             b"\xff\xfeok",
             "/",
-            &[],
         );
         let v = value(&f);
         assert_eq!(v["headers"][0], json!(["X-Latin1", "caf\u{fffd}"]));
@@ -493,7 +540,6 @@ mod tests {
             ],
             b"",
             "/",
-            &[],
         );
         f.host.source = HostSource::XForwardedHost;
         f.host.raw = b"App.example".to_vec();
@@ -520,7 +566,7 @@ mod tests {
 
     #[test]
     fn escapes_control_characters_the_json_way() {
-        let f = fixture("POST", "/", vec![], b"\x1b[31m\n", "/", &[]);
+        let f = fixture("POST", "/", vec![], b"\x1b[31m\n", "/");
         let out = text(&f);
         assert!(out.contains(r#""body": "\u001b[31m\n""#), "{out}");
         assert_eq!(value(&f)["body"], "\x1b[31m\n");
@@ -528,7 +574,7 @@ mod tests {
 
     #[test]
     fn keeps_pairs_on_one_line_and_empty_lists_empty() {
-        let f = fixture("GET", "/", vec![header("Host", b"a")], b"", "/", &[]);
+        let f = fixture("GET", "/", vec![header("Host", b"a")], b"", "/");
         let out = text(&f);
         assert!(out.contains("\n  \"query\": [],\n"), "{out}");
         assert!(
@@ -548,6 +594,19 @@ mod tests {
         value.serialize(&mut serializer).expect("serialises");
         let back: Value = serde_json::from_slice(&out).expect("valid JSON");
         assert_eq!(back, value);
+    }
+
+    #[test]
+    fn keeps_whatever_a_pair_holds_on_its_line() {
+        let value = json!({"a": [[1, {"b": [2, []]}], []], "c": {"d": [3]}});
+        let mut out = Vec::new();
+        let mut serializer =
+            serde_json::Serializer::with_formatter(&mut out, PairsInline::default());
+        value.serialize(&mut serializer).expect("serialises");
+        assert_eq!(
+            String::from_utf8(out).expect("UTF-8"),
+            "{\n  \"a\": [\n    [1, {\"b\": [2, []]}],\n    []\n  ],\n  \"c\": {\n    \"d\": [\n      3\n    ]\n  }\n}"
+        );
     }
 
     #[test]

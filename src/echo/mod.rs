@@ -15,10 +15,24 @@
 //! randomness. That is what lets each renderer be pinned by a snapshot test.
 //!
 //! The renderers do not parse the request target themselves. Framing parsed it, and
-//! [`crate::exchange::respond`] decodes the path and the query pairs from those parts
+//! [`crate::exchange::respond`] decodes the path and finds the query from those parts
 //! and hands them over in [`Echo::path`] and [`Echo::query`], and a form body's pairs
 //! in [`Echo::form`]; so parsing lives in one place and the renderers only show its
 //! result.
+//!
+//! # On every request's path
+//!
+//! Rendering is most of the work of answering a request, so the renderers are written
+//! not to allocate or format more than they must (BENCHMARKS.md, "The lean path"):
+//!
+//! * [`render`] writes into a buffer the caller gives and hands it back, so a
+//!   connection can render every echo into the same one.
+//! * Query and form pairs ([`FormPairs`]) are decoded as they are shown, borrowed
+//!   unless decoding changes them.
+//! * Text is escaped by runs, straight into the echo, never into a `String` of its own.
+//! * Numbers and IPv4 addresses are written by [`crate::decimal`], without `core::fmt`,
+//!   in the text and HTML echoes. (The JSON echo leaves numbers to serde_json, which
+//!   does the same.)
 //!
 //! # What every format shows
 //!
@@ -44,11 +58,14 @@ pub mod json;
 pub mod notes;
 pub mod text;
 
-use std::fmt::{self, Write as _};
-use std::net::SocketAddr;
+use std::fmt::Write as _;
+use std::net::{IpAddr, SocketAddr};
 
+use crate::decimal::{push_ipv4, push_usize};
 use crate::host::forwarded::is_forwarding_header;
+use crate::host::syntax::Host;
 use crate::host::{ProxyTrust, ValidHost};
+use crate::http::form::FormPairs;
 use crate::http::request::{Header, Request};
 
 /// The three renderings, chosen from `Accept`.
@@ -93,22 +110,35 @@ pub struct Echo<'a> {
     /// The query's `(name, value)` pairs, decoded as `application/x-www-form-urlencoded`,
     /// in order, duplicates kept; empty when the target has no query.
     ///
-    /// The caller computes them with `head.target.view().query_pairs()`, for the same
-    /// reason as [`Echo::path`].
-    pub query: &'a [(String, String)],
+    /// The caller finds them with `head.target.view().query_pairs()`, for the same
+    /// reason as [`Echo::path`]; they are decoded as a renderer iterates them.
+    pub query: FormPairs<'a>,
     /// The body's `(name, value)` pairs when it is a form
     /// (`application/x-www-form-urlencoded`), decoded as the query is; `None` when it
-    /// is not a form. The caller computes them with [`Request::form`].
-    pub form: Option<&'a [(String, String)]>,
+    /// is not a form. The caller finds them with [`Request::form`].
+    pub form: Option<FormPairs<'a>>,
 }
 
-/// Renders the echo in the given format.
-pub fn render(format: Format, echo: &Echo<'_>) -> Vec<u8> {
+/// Renders the echo in the given format into `buffer`, and returns it.
+///
+/// `buffer` is emptied first; only its capacity is used. A caller that passes the
+/// buffer of the previous echo back in renders without allocating once it has grown to
+/// the size of its echoes, which is what a connection answering request after request
+/// wants; `Vec::new()` is fine for a one-off.
+pub fn render(format: Format, echo: &Echo<'_>, buffer: Vec<u8>) -> Vec<u8> {
     match format {
-        Format::Text => text::render(echo),
-        Format::Json => json::render(echo),
-        Format::Html => html::render(echo),
+        Format::Text => text::render(echo, buffer),
+        Format::Json => json::render(echo, buffer),
+        Format::Html => html::render(echo, buffer),
     }
+}
+
+/// `buffer`, emptied, as a `String` that keeps its capacity, for the renderers that build
+/// text. No copy and no check of any length: an empty `Vec` is valid UTF-8.
+fn reuse_as_string(mut buffer: Vec<u8>) -> String {
+    buffer.clear();
+    // `from_utf8` of an empty Vec cannot fail; were it ever to, a new String would do.
+    String::from_utf8(buffer).unwrap_or_default()
 }
 
 /// How many bytes of a body that is not UTF-8 the text and HTML echoes show in hex.
@@ -120,22 +150,26 @@ pub const HEX_DUMP_BYTES: usize = 128;
 /// "16 bytes"), saying how a body that is not UTF-8 is shown: those echoes show its
 /// first bytes in hex instead of as text.
 ///
-/// It writes into the echo being built, as the other `write_` helpers here do, rather
+/// It writes into the echo being built, as the other `push_` helpers here do, rather
 /// than returning a `String`: the echo is on every request's path, and a `String` per
 /// value was most of its allocations.
-fn write_body_length(out: &mut String, body: &[u8]) -> fmt::Result {
+fn push_body_length(out: &mut String, body: &[u8]) {
     match body.len() {
         1 => out.push_str("1 byte"),
-        n => write!(out, "{n} bytes")?,
+        n => {
+            push_usize(out, n);
+            out.push_str(" bytes");
+        }
     }
     if std::str::from_utf8(body).is_err() {
         if body.len() > HEX_DUMP_BYTES {
-            write!(out, " (not UTF-8: the first {HEX_DUMP_BYTES} shown in hex)")?;
+            out.push_str(" (not UTF-8: the first ");
+            push_usize(out, HEX_DUMP_BYTES);
+            out.push_str(" shown in hex)");
         } else {
             out.push_str(" (not UTF-8: shown in hex)");
         }
     }
-    Ok(())
 }
 
 /// The first [`HEX_DUMP_BYTES`] of `body` as `xxd` and `hexdump -C` lay them out:
@@ -180,40 +214,56 @@ pub fn hex_dump(body: &[u8]) -> String {
 
 /// Writes the host line of the text and HTML summaries: the host, where it came from
 /// and the pattern that allowed it, e.g. `localhost (from Host, allowed by .localhost)`.
-fn write_host_decision(out: &mut String, allowed: &ValidHost) -> fmt::Result {
-    write!(
-        out,
-        "{} (from {}, allowed by {})",
-        allowed.host,
-        allowed.source.describe(),
-        allowed.matched
-    )
+fn push_host_decision(out: &mut String, allowed: &ValidHost) {
+    match &allowed.host {
+        Host::Name(name) => out.push_str(name),
+        Host::Ipv4(ip) => push_ipv4(out, *ip),
+        // `[::1]`, by `Host`'s own `Display`: see `crate::decimal` on IPv6. Writing
+        // into a `String` cannot fail.
+        Host::Ipv6(_) => {
+            let _ = write!(out, "{}", allowed.host);
+        }
+    }
+    out.push_str(" (from ");
+    out.push_str(allowed.source.describe());
+    out.push_str(", allowed by ");
+    out.push_str(&allowed.matched);
+    out.push(')');
+}
+
+/// Every field line of the request, in wire order: the one place the renderers read
+/// the head's fields from.
+fn headers(request: &Request) -> impl Iterator<Item = &Header> {
+    request.head.headers.iter()
 }
 
 /// The request's forwarding field lines, in wire order: what the proxies on the way
 /// added, whether or not hostecho honoured them.
 fn forwarding_headers(request: &Request) -> impl Iterator<Item = &Header> {
-    request
-        .head
-        .headers
-        .iter()
-        .filter(|h| is_forwarding_header(&h.name))
+    headers(request).filter(|h| is_forwarding_header(&h.name))
 }
 
-/// One sentence on the peer as a proxy, for the end of the forwarding chain.
-fn proxy_sentence(peer: SocketAddr, trust: ProxyTrust) -> String {
-    let ip = peer.ip().to_canonical();
-    match trust {
-        ProxyTrust::Trusted => format!(
-            "peer {ip} is a trusted proxy: its X-Forwarded-Host and Forwarded host= are honoured"
-        ),
-        ProxyTrust::Untrusted => format!(
-            "peer {ip} is not a trusted proxy (not in --trusted-proxies): forwarding headers ignored"
-        ),
-        ProxyTrust::ForwardingOff => format!(
-            "peer {ip} is not a trusted proxy (--use-x-forwarded-host is off): forwarding headers ignored"
-        ),
+/// Writes one sentence on the peer as a proxy, for the end of the forwarding chain.
+fn push_proxy_sentence(out: &mut String, peer: SocketAddr, trust: ProxyTrust) {
+    out.push_str("peer ");
+    match peer.ip().to_canonical() {
+        IpAddr::V4(ip) => push_ipv4(out, ip),
+        // See `crate::decimal` on IPv6. Writing into a `String` cannot fail.
+        IpAddr::V6(ip) => {
+            let _ = write!(out, "{ip}");
+        }
     }
+    out.push_str(match trust {
+        ProxyTrust::Trusted => {
+            " is a trusted proxy: its X-Forwarded-Host and Forwarded host= are honoured"
+        }
+        ProxyTrust::Untrusted => {
+            " is not a trusted proxy (not in --trusted-proxies): forwarding headers ignored"
+        }
+        ProxyTrust::ForwardingOff => {
+            " is not a trusted proxy (--use-x-forwarded-host is off): forwarding headers ignored"
+        }
+    });
 }
 
 /// Two requests built by hand, shared by every renderer's tests and snapshots, so the three
@@ -235,12 +285,11 @@ pub(crate) mod fixtures {
         pub(crate) peer: SocketAddr,
         pub(crate) local: SocketAddr,
         pub(crate) path: String,
-        pub(crate) query: Vec<(String, String)>,
-        pub(crate) form: Option<Vec<(String, String)>>,
     }
 
     impl Fixture {
-        /// The echo of this fixture.
+        /// The echo of this fixture, its query and form found as `exchange::respond`
+        /// finds them.
         pub(crate) fn echo(&self) -> Echo<'_> {
             Echo {
                 request: &self.request,
@@ -248,8 +297,8 @@ pub(crate) mod fixtures {
                 peer: self.peer,
                 local: self.local,
                 path: &self.path,
-                query: &self.query,
-                form: self.form.as_deref(),
+                query: self.request.head.target.view().query_pairs(),
+                form: self.request.form(),
             }
         }
     }
@@ -269,7 +318,6 @@ pub(crate) mod fixtures {
         headers: Vec<Header>,
         body: &[u8],
         path: &str,
-        query: &[(&str, &str)],
     ) -> Fixture {
         let request = Request {
             head: Head {
@@ -283,7 +331,6 @@ pub(crate) mod fixtures {
             body: body.to_vec(),
         };
         Fixture {
-            form: request.form(),
             request,
             host: ValidHost {
                 host: Host::Name("localhost".to_owned()),
@@ -296,10 +343,6 @@ pub(crate) mod fixtures {
             peer: "127.0.0.1:54321".parse().expect("a literal address"),
             local: "127.0.0.1:8090".parse().expect("a literal address"),
             path: path.to_owned(),
-            query: query
-                .iter()
-                .map(|&(n, v)| (n.to_owned(), v.to_owned()))
-                .collect(),
         }
     }
 
@@ -315,7 +358,6 @@ pub(crate) mod fixtures {
             ],
             b"",
             "/index.html",
-            &[("name", "jack"), ("age", "18")],
         )
     }
 
@@ -336,7 +378,6 @@ pub(crate) mod fixtures {
             ],
             b"name=jack&age=18",
             "/submit form",
-            &[("lang", "en-GB"), ("tag", "a"), ("tag", "b")],
         );
         f.host = ValidHost {
             host: Host::Ipv6(std::net::Ipv6Addr::LOCALHOST),
@@ -361,30 +402,45 @@ mod tests {
         let f = fixtures::get();
         let echo = f.echo();
         for (format, expected) in [
-            (Format::Text, text::render(&echo)),
-            (Format::Json, json::render(&echo)),
-            (Format::Html, html::render(&echo)),
+            (Format::Text, text::render(&echo, Vec::new())),
+            (Format::Json, json::render(&echo, Vec::new())),
+            (Format::Html, html::render(&echo, Vec::new())),
         ] {
-            assert_eq!(render(format, &echo), expected, "{format:?}");
+            assert_eq!(render(format, &echo, Vec::new()), expected, "{format:?}");
         }
     }
 
-    /// What [`write_body_length`] writes for `body`, as a string.
+    #[test]
+    fn render_reuses_the_buffer_it_is_given_whatever_it_held() {
+        let (get, post) = (fixtures::get(), fixtures::post());
+        for format in [Format::Text, Format::Json, Format::Html] {
+            let fresh = render(format, &get.echo(), Vec::new());
+            // A buffer that held a longer echo: emptied, and its allocation kept.
+            let buffer = render(format, &post.echo(), Vec::new());
+            let capacity = buffer.capacity();
+            assert!(capacity >= fresh.len(), "{format:?}");
+            let reused = render(format, &get.echo(), buffer);
+            assert_eq!(reused, fresh, "{format:?}");
+            assert_eq!(reused.capacity(), capacity, "{format:?}: no new allocation");
+        }
+    }
+
+    /// What [`push_body_length`] writes for `body`, as a string.
     fn describe_body(body: &[u8]) -> String {
         let mut out = String::new();
-        write_body_length(&mut out, body).unwrap();
+        push_body_length(&mut out, body);
         out
     }
 
-    /// What [`write_body_length`] writes for a UTF-8 body of `n` bytes.
+    /// What [`push_body_length`] writes for a UTF-8 body of `n` bytes.
     fn byte_count(n: usize) -> String {
         describe_body(&vec![b'a'; n])
     }
 
-    /// What [`write_host_decision`] writes, as a string.
+    /// What [`push_host_decision`] writes, as a string.
     fn host_decision(allowed: &ValidHost) -> String {
         let mut out = String::new();
-        write_host_decision(&mut out, allowed).unwrap();
+        push_host_decision(&mut out, allowed);
         out
     }
 
@@ -436,6 +492,36 @@ mod tests {
         assert_eq!(
             host_decision(&f.host),
             "localhost (from the request target, allowed by .localhost)"
+        );
+        f.host.host = Host::Ipv4(std::net::Ipv4Addr::new(192, 0, 2, 7));
+        f.host.matched = "192.0.2.0/24".to_owned();
+        assert_eq!(
+            host_decision(&f.host),
+            "192.0.2.7 (from the request target, allowed by 192.0.2.0/24)"
+        );
+        f.host.host = Host::Ipv6("2001:db8::1".parse().expect("a literal address"));
+        f.host.matched = "[2001:db8::1]".to_owned();
+        assert_eq!(
+            host_decision(&f.host),
+            "[2001:db8::1] (from the request target, allowed by [2001:db8::1])"
+        );
+    }
+
+    #[test]
+    fn the_proxy_sentence_names_the_peer_as_display_would() {
+        let sentence = |peer: &str| {
+            let mut out = String::new();
+            let peer = peer.parse().expect("a literal address");
+            push_proxy_sentence(&mut out, peer, ProxyTrust::Trusted);
+            out
+        };
+        let rest = " is a trusted proxy: its X-Forwarded-Host and Forwarded host= are honoured";
+        assert_eq!(sentence("127.0.0.1:5000"), format!("peer 127.0.0.1{rest}"));
+        assert_eq!(sentence("[::1]:5000"), format!("peer ::1{rest}"));
+        // An IPv4-mapped peer (a dual-stack socket) is shown as the IPv4 address it is.
+        assert_eq!(
+            sentence("[::ffff:192.0.2.7]:5000"),
+            format!("peer 192.0.2.7{rest}")
         );
     }
 

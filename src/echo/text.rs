@@ -46,11 +46,14 @@
 //! A header value that is not UTF-8 is shown with U+FFFD, the replacement character; a
 //! body that is not UTF-8 is shown as a hex dump, which makes every byte visible.
 
-use std::fmt::{self, Write as _};
+use std::fmt::Write as _;
 
 use super::{
-    Echo, forwarding_headers, hex_dump, proxy_sentence, write_body_length, write_host_decision,
+    Echo, forwarding_headers, headers, hex_dump, push_body_length, push_host_decision,
+    push_proxy_sentence, reuse_as_string,
 };
+use crate::decimal::{push_socket_addr, push_u64};
+use crate::http::form::FormPairs;
 
 /// The width of the summary's labels, `"version: "` being the longest, so values line up.
 const LABEL_WIDTH: usize = 9;
@@ -64,32 +67,31 @@ enum Layout {
     Block,
 }
 
-/// Renders the echo as text.
-pub fn render(echo: &Echo<'_>) -> Vec<u8> {
-    let mut out = String::with_capacity(capacity_for(echo));
+/// Renders the echo as text into `buffer` (emptied first), as [`super::render`] does.
+pub fn render(echo: &Echo<'_>, buffer: Vec<u8>) -> Vec<u8> {
+    let mut out = reuse_as_string(buffer);
+    out.reserve(capacity_for(echo));
     render_into(&mut out, echo);
     out.into_bytes()
 }
 
-/// A first guess at the echo's length, so that `out` is allocated once: the head and
+/// A first guess at the echo's length, so that `out` grows at most once: the head and
 /// body appear once, escaped (which rarely lengthens them), plus the summary's ~400
 /// bytes. Only a guess: a longer echo makes the `String` grow, as it would anyway.
 fn capacity_for(echo: &Echo<'_>) -> usize {
     let head = &echo.request.head;
-    let headers: usize = head
-        .headers
-        .iter()
+    let fields: usize = headers(echo.request)
         .map(|h| h.name.len() + h.value.len() + 4)
         .sum();
-    2 * head.request_line.len() + headers + echo.request.body.len() + 512
+    2 * head.request_line.len() + fields + echo.request.body.len() + 512
 }
 
 /// Appends the text echo to `out`.
 ///
-/// Every value is written straight into `out`: numbers and addresses with `write!`
-/// (which formats into the `String` itself, with no `String` of its own), text with
-/// [`push_escaped`]. Building each value as a `String` first and copying it in was
-/// the echo's main cost: one allocation per value, for text that is thrown away.
+/// Every value is written straight into `out`: numbers and IPv4 addresses by
+/// [`crate::decimal`] (without `core::fmt`, whose machinery cost more than the digits),
+/// text with [`push_escaped`]. Building each value as a `String` first and copying it
+/// in was the echo's main cost: one allocation per value, for text that is thrown away.
 fn render_into(out: &mut String, echo: &Echo<'_>) {
     let request = echo.request;
     let head = &request.head;
@@ -97,7 +99,7 @@ fn render_into(out: &mut String, echo: &Echo<'_>) {
     // Part 1: the request as it came in.
     push_escaped(out, &head.request_line, Layout::Line);
     out.push('\n');
-    for header in &head.headers {
+    for header in headers(request) {
         push_escaped(out, &header.name, Layout::Line);
         out.push_str(": ");
         push_escaped(out, &header.value_lossy(), Layout::Line);
@@ -111,12 +113,12 @@ fn render_into(out: &mut String, echo: &Echo<'_>) {
     pairs(out, "query", echo.query);
     field(out, "version", head.version.as_str());
     field(out, "endings", head.line_endings.as_str());
-    field_with(out, "host", |out| write_host_decision(out, echo.allowed));
+    field_with(out, "host", |out| push_host_decision(out, echo.allowed));
     match echo.allowed.port {
-        Some(port) => field_with(out, "port", |out| write!(out, "{port}")),
+        Some(port) => field_with(out, "port", |out| push_u64(out, u64::from(port))),
         None => field(out, "port", "(none)"),
     }
-    field_with(out, "peer", |out| write!(out, "{}", echo.peer));
+    field_with(out, "peer", |out| push_socket_addr(out, echo.peer));
     if let Some(trust) = echo.allowed.proxy {
         // The chain: each forwarding line as received, then the peer that sent them.
         for (i, header) in forwarding_headers(request).enumerate() {
@@ -126,10 +128,10 @@ fn render_into(out: &mut String, echo: &Echo<'_>) {
             push_escaped(out, &header.value_lossy(), Layout::Line);
             out.push('\n');
         }
-        field(out, "", &proxy_sentence(echo.peer, trust));
+        field_with(out, "", |out| push_proxy_sentence(out, echo.peer, trust));
     }
-    field_with(out, "local", |out| write!(out, "{}", echo.local));
-    field_with(out, "body", |out| write_body_length(out, &request.body));
+    field_with(out, "local", |out| push_socket_addr(out, echo.local));
+    field_with(out, "body", |out| push_body_length(out, &request.body));
     if let Some(form) = echo.form {
         pairs(out, "form", form);
     }
@@ -153,17 +155,17 @@ fn render_into(out: &mut String, echo: &Echo<'_>) {
 
 /// Writes `(name, value)` pairs under one label, `name = value`, one per line, lined
 /// up; `(none)` when there are none.
-fn pairs(out: &mut String, label: &str, pairs: &[(String, String)]) {
+fn pairs(out: &mut String, label: &str, pairs: FormPairs<'_>) {
     if pairs.is_empty() {
         field(out, label, "(none)");
     }
     for (i, (name, value)) in pairs.iter().enumerate() {
         // The label on the first pair only; the others line up beneath it.
         push_label(out, if i == 0 { label } else { "" });
-        push_escaped(out, name, Layout::Line);
+        push_escaped(out, &name, Layout::Line);
         // No trailing space after `=` for an empty value (`?flag`, `?flag=`).
         out.push_str(if value.is_empty() { " =" } else { " = " });
-        push_escaped(out, value, Layout::Line);
+        push_escaped(out, &value, Layout::Line);
         out.push('\n');
     }
 }
@@ -180,18 +182,17 @@ fn field(out: &mut String, label: &str, value: &str) {
     out.push('\n');
 }
 
-/// Writes one summary line whose value `write` formats straight into `out`, escaped
+/// Writes one summary line whose value `write` appends straight to `out`, escaped
 /// as [`field`] escapes a value.
 ///
 /// The values written this way (numbers, addresses, a host that passed the policy)
 /// hold no control character in practice, so the check costs one scan; should one
-/// ever hold one, it is taken back out and escaped, so no formatting path can slip
+/// ever hold one, it is taken back out and escaped, so no writing path can slip
 /// a raw control character past the terminal-safety rule.
-fn field_with(out: &mut String, label: &str, write: impl FnOnce(&mut String) -> fmt::Result) {
+fn field_with(out: &mut String, label: &str, write: impl FnOnce(&mut String)) {
     push_label(out, label);
     let start = out.len();
-    // Formatting into a `String` cannot fail: `fmt::Write for String` never errors.
-    let _ = write(out);
+    write(out);
     if out[start..].bytes().any(needs_a_look) {
         let raw = out.split_off(start);
         push_escaped(out, &raw, Layout::Line);
@@ -281,7 +282,7 @@ mod tests {
 
     /// The text echo of a fixture, as a string.
     fn text(f: &fixtures::Fixture) -> String {
-        String::from_utf8(render(&f.echo())).expect("the text echo is UTF-8")
+        String::from_utf8(render(&f.echo(), Vec::new())).expect("the text echo is UTF-8")
     }
 
     #[test]
@@ -317,7 +318,7 @@ mod tests {
 
     #[test]
     fn shows_none_for_an_empty_query_path_and_port() {
-        let mut f = fixture("OPTIONS", "*", vec![], b"", "", &[]);
+        let mut f = fixture("OPTIONS", "*", vec![], b"", "");
         f.host.port = None;
         let out = text(&f);
         for line in ["path:    (none)", "query:   (none)", "port:    (none)"] {
@@ -330,14 +331,7 @@ mod tests {
 
     #[test]
     fn lines_up_every_query_pair_and_never_ends_a_line_with_space() {
-        let f = fixture(
-            "GET",
-            "/?a=1&flag&b=2",
-            vec![],
-            b"",
-            "/",
-            &[("a", "1"), ("flag", ""), ("b", "2")],
-        );
+        let f = fixture("GET", "/?a=1&flag&b=2", vec![], b"", "/");
         let out = text(&f);
         assert!(
             out.contains("query:   a = 1\n         flag =\n         b = 2\n"),
@@ -355,7 +349,7 @@ mod tests {
             (b"\xff\xfe", "body:    2 bytes (not UTF-8: shown in hex)"),
         ];
         for (body, line) in table {
-            let out = text(&fixture("POST", "/", vec![], body, "/", &[]));
+            let out = text(&fixture("POST", "/", vec![], body, "/"));
             assert!(
                 out.lines().any(|l| l == *line),
                 "{line:?} missing from\n{out}"
@@ -370,7 +364,7 @@ mod tests {
             (b"hello\n", "body:    6 bytes\n\nhello\n"),
         ];
         for (body, ending) in table {
-            let out = text(&fixture("POST", "/", vec![], body, "/", &[]));
+            let out = text(&fixture("POST", "/", vec![], body, "/"));
             assert!(out.ends_with(ending), "{out:?}");
         }
     }
@@ -382,7 +376,7 @@ mod tests {
 
     #[test]
     fn a_body_that_is_not_utf8_is_dumped_in_hex() {
-        let f = fixture("POST", "/", vec![], b"\xff\xfe\x00binary\n", "/", &[]);
+        let f = fixture("POST", "/", vec![], b"\xff\xfe\x00binary\n", "/");
         let out = text(&f);
         assert!(
             out.ends_with(
@@ -407,11 +401,10 @@ mod tests {
             vec![header("Content-Type", b"application/x-www-form-urlencoded")],
             b"",
             "/",
-            &[],
         );
         assert!(text(&f).ends_with("body:    0 bytes\nform:    (none)\n"));
         // Not a form: no block.
-        let f = fixture("POST", "/", vec![], b"a=1", "/", &[]);
+        let f = fixture("POST", "/", vec![], b"a=1", "/");
         assert!(!text(&f).contains("form:"));
     }
 
@@ -452,7 +445,6 @@ mod tests {
             ],
             b"",
             "/",
-            &[],
         );
         f.host.source = HostSource::XForwardedHost;
         f.host.proxy = Some(ProxyTrust::Trusted);
@@ -489,14 +481,7 @@ mod tests {
 
     #[test]
     fn renders_non_utf8_header_bytes_lossily() {
-        let f = fixture(
-            "GET",
-            "/",
-            vec![header("X-Latin1", b"caf\xe9")],
-            b"",
-            "/",
-            &[],
-        );
+        let f = fixture("GET", "/", vec![header("X-Latin1", b"caf\xe9")], b"", "/");
         assert!(text(&f).contains("X-Latin1: caf\u{fffd}\n"));
     }
 
@@ -534,14 +519,7 @@ mod tests {
 
     #[test]
     fn a_decoded_newline_in_the_path_cannot_forge_a_summary_line() {
-        let f = fixture(
-            "GET",
-            "/a%0Ahost:%20evil",
-            vec![],
-            b"",
-            "/a\nhost: evil",
-            &[],
-        );
+        let f = fixture("GET", "/a%0Ahost:%20evil", vec![], b"", "/a\nhost: evil");
         let out = text(&f);
         assert!(out.contains("path:    /a\\nhost: evil\n"), "{out}");
         assert_eq!(out.lines().filter(|l| l.starts_with("host:")).count(), 1);
@@ -555,7 +533,6 @@ mod tests {
             vec![header("X-Evil", b"\x1b]0;pwned\x07")],
             b"\x1b[2Jgone",
             "/",
-            &[],
         );
         let out = text(&f);
         assert!(!out.contains('\x1b'), "{out:?}");

@@ -1,7 +1,8 @@
 //! HTTP/1.x as hostecho speaks it: the request model, framing bytes into requests, the
-//! request target, the shared field grammar, and serialising responses. Nothing here
-//! does I/O.
+//! request target, the shared field grammar, query and form pairs, and serialising
+//! responses. Nothing here does I/O.
 
+pub mod form;
 pub mod framing;
 pub mod grammar;
 pub mod request;

@@ -6,6 +6,7 @@
 
 use std::borrow::Cow;
 
+use crate::http::form::FormPairs;
 use crate::http::target::RequestTarget;
 
 /// The HTTP versions hostecho answers. Anything else is refused with 505 while framing.
@@ -154,8 +155,11 @@ impl Request {
     /// `charset`) are ignored (RFC 9110 §8.3.1). The pairs are decoded as the query's
     /// are (the WHATWG URL standard's `application/x-www-form-urlencoded` parser: `+`
     /// is a space, `%XX` a byte, anything not UTF-8 replaced by U+FFFD), in order,
-    /// duplicates kept. An empty form has no pairs.
-    pub fn form(&self) -> Option<Vec<(String, String)>> {
+    /// duplicates kept. An empty form has no pairs. Like [`Target::query_pairs`], the
+    /// pairs borrow the body and are decoded as they are iterated.
+    ///
+    /// [`Target::query_pairs`]: crate::http::Target::query_pairs
+    pub fn form(&self) -> Option<FormPairs<'_>> {
         let content_type = self.head.first("content-type")?;
         let media_type = content_type
             .split(|&b| b == b';')
@@ -165,7 +169,7 @@ impl Request {
         if !media_type.eq_ignore_ascii_case(b"application/x-www-form-urlencoded") {
             return None;
         }
-        Some(form_urlencoded::parse(&self.body).into_owned().collect())
+        Some(FormPairs::new(&self.body))
     }
 }
 
@@ -247,11 +251,14 @@ mod tests {
             (None, b"name=jack", None),
         ];
         for (content_type, body, want) in table {
-            assert_eq!(
-                &request(*content_type, body).form(),
-                want,
-                "{content_type:?}"
-            );
+            let request = request(*content_type, body);
+            let got: Pairs = request.form().map(|pairs| {
+                pairs
+                    .into_iter()
+                    .map(|(name, value)| (name.into_owned(), value.into_owned()))
+                    .collect()
+            });
+            assert_eq!(&got, want, "{content_type:?}");
         }
     }
 }

@@ -6,6 +6,7 @@
 //! `Connection: close`: after a framing error the server can no longer tell where the
 //! next request would start, so the only safe thing is to close (RFC 9112 §9.6).
 
+use crate::decimal::{push_u64, push_usize};
 use crate::error::RequestError;
 
 /// An HTTP status code. Only the ones hostecho sends have names.
@@ -105,6 +106,10 @@ pub struct Response {
 /// The content type of every text body hostecho writes.
 pub const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
 
+/// The end of the `Date` line and the whole `Server` line, which names this version:
+/// put together once, when hostecho is compiled.
+const SERVER_LINE: &str = concat!("\r\nServer: hostecho/", env!("CARGO_PKG_VERSION"), "\r\n");
+
 impl Response {
     /// A 200 carrying the echo.
     pub fn ok(content_type: &'static str, body: Vec<u8>, persistence: Persistence) -> Response {
@@ -165,27 +170,28 @@ impl Response {
 
     /// Appends the serialised response to `out`. `date` is an IMF-fixdate
     /// (`httpdate::fmt_http_date`).
+    ///
+    /// Every response takes this path, so it appends the pieces one by one, and writes
+    /// the two numbers, the status and `Content-Length`, with [`crate::decimal`]: a
+    /// `write!` here would run `core::fmt`'s machinery for two short integers, on every
+    /// response.
     pub fn write_to(&self, out: &mut Vec<u8>, date: &str) {
-        use std::io::Write;
-        // Writing into a Vec cannot fail, so the results are ignored.
-        let _ = write!(
-            out,
-            "HTTP/1.1 {} {}\r\nDate: {}\r\nServer: hostecho/{}\r\n",
-            self.status.0,
-            self.status.reason(),
-            date,
-            env!("CARGO_PKG_VERSION"),
-        );
+        out.extend_from_slice(b"HTTP/1.1 ");
+        push_u64(out, u64::from(self.status.0));
+        out.push(b' ');
+        out.extend_from_slice(self.status.reason().as_bytes());
+        out.extend_from_slice(b"\r\nDate: ");
+        out.extend_from_slice(date.as_bytes());
+        out.extend_from_slice(SERVER_LINE.as_bytes());
         // A 204 has no content, so no Content-Type, and "A server MUST NOT send a
         // Content-Length header field in any response with a status code of … 204"
         // (RFC 9110 §8.6).
         if self.status != Status::NO_CONTENT {
-            let _ = write!(
-                out,
-                "Content-Type: {}\r\nContent-Length: {}\r\n",
-                self.content_type,
-                self.body.len(),
-            );
+            out.extend_from_slice(b"Content-Type: ");
+            out.extend_from_slice(self.content_type.as_bytes());
+            out.extend_from_slice(b"\r\nContent-Length: ");
+            push_usize(out, self.body.len());
+            out.extend_from_slice(b"\r\n");
         }
         match self.persistence {
             Persistence::Close => out.extend_from_slice(b"Connection: close\r\n"),
@@ -218,6 +224,33 @@ mod tests {
                 env!("CARGO_PKG_VERSION")
             )
         );
+    }
+
+    #[test]
+    fn writes_any_status_and_length_as_format_would() {
+        let table: &[(u16, usize)] = &[
+            (100, 0),
+            (200, 1),
+            (400, 9),
+            (431, 10),
+            (503, 12_345),
+            (599, 1 << 20),
+        ];
+        for &(code, length) in table {
+            let mut out = Vec::new();
+            let mut response = Response::error(Status(code), "");
+            response.body = vec![b'x'; length];
+            response.write_to(&mut out, DATE);
+            let head = format!(
+                "HTTP/1.1 {code} {}\r\nDate: {DATE}\r\nServer: hostecho/{}\r\n\
+                 Content-Type: text/plain; charset=utf-8\r\nContent-Length: {length}\r\n\
+                 Connection: close\r\n\r\n",
+                Status(code).reason(),
+                env!("CARGO_PKG_VERSION")
+            );
+            assert_eq!(&out[..head.len()], head.as_bytes(), "{code} {length}");
+            assert_eq!(out.len(), head.len() + length);
+        }
     }
 
     #[test]

@@ -28,6 +28,8 @@ use std::ops::Range;
 
 use percent_encoding::percent_decode_str;
 
+use crate::http::form::FormPairs;
+
 /// The four forms a request target can take (RFC 9112 §3.2).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target<'a> {
@@ -143,17 +145,19 @@ impl<'a> Target<'a> {
     /// (lossy UTF-8). A name without `=` gets an empty value, and empty pieces (`a=1&&b=2`)
     /// are skipped. Repeated names are all kept, in order: `?tag=a&tag=b` is two pairs,
     /// and which one "wins" is an application's choice, not the parser's.
-    pub fn query_pairs(&self) -> Vec<(String, String)> {
+    ///
+    /// Nothing is decoded here: the [`FormPairs`] borrow the query and decode a pair
+    /// each time they are iterated, copying only a name or value that decoding changes.
+    /// A target without a query has no pairs.
+    pub fn query_pairs(&self) -> FormPairs<'a> {
         match self {
             Target::Origin {
                 query: Some(query), ..
             }
             | Target::Absolute {
                 query: Some(query), ..
-            } => form_urlencoded::parse(query.as_bytes())
-                .map(|(name, value)| (name.into_owned(), value.into_owned()))
-                .collect(),
-            _ => Vec::new(),
+            } => FormPairs::new(query.as_bytes()),
+            _ => FormPairs::default(),
         }
     }
 }
@@ -451,7 +455,12 @@ mod tests {
             ("h:443", pairs(&[])),
         ];
         for (raw, want) in cases {
-            assert_eq!(&Target::parse(raw).query_pairs(), want, "target {raw:?}");
+            let got: Vec<(String, String)> = Target::parse(raw)
+                .query_pairs()
+                .into_iter()
+                .map(|(name, value)| (name.into_owned(), value.into_owned()))
+                .collect();
+            assert_eq!(&got, want, "target {raw:?}");
         }
     }
 }
