@@ -29,17 +29,36 @@ use std::net::{Ipv4Addr, SocketAddr};
 pub trait PushText {
     /// Appends `text`.
     fn push_text(&mut self, text: &str);
+
+    /// Appends one ASCII character, given as its byte (`b'7'`).
+    ///
+    /// Digits are pushed one by one rather than gathered into a `&str`: turning bytes
+    /// into a `&str` without `unsafe` means `str::from_utf8` checking them, which cost
+    /// more than writing the digits.
+    fn push_ascii(&mut self, byte: u8);
 }
 
 impl PushText for String {
     fn push_text(&mut self, text: &str) {
         self.push_str(text);
     }
+
+    fn push_ascii(&mut self, byte: u8) {
+        debug_assert!(byte.is_ascii());
+        // `char::from` reads the byte as a code point, U+0000–U+00FF: for ASCII, the
+        // same byte in UTF-8. (Anything else would become a two-byte character, never
+        // invalid UTF-8.)
+        self.push(char::from(byte));
+    }
 }
 
 impl PushText for Vec<u8> {
     fn push_text(&mut self, text: &str) {
         self.extend_from_slice(text.as_bytes());
+    }
+
+    fn push_ascii(&mut self, byte: u8) {
+        self.push(byte);
     }
 }
 
@@ -48,7 +67,7 @@ impl PushText for Vec<u8> {
 /// ```
 /// use hostecho::decimal::Decimal;
 ///
-/// assert_eq!(Decimal::new(8090).as_str(), "8090");
+/// assert_eq!(Decimal::new(8090).as_bytes(), b"8090");
 /// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Decimal {
@@ -65,7 +84,8 @@ impl Decimal {
         let mut start = digits.len();
         loop {
             start -= 1;
-            // `n % 10` is below ten, so the cast keeps it whole.
+            // `n % 10` is below ten, so the cast keeps it whole. Dividing by a constant
+            // compiles to a multiplication, not a division.
             digits[start] = b'0' + (n % 10) as u8;
             n /= 10;
             if n == 0 {
@@ -75,16 +95,17 @@ impl Decimal {
         Decimal { digits, start }
     }
 
-    /// The digits, as text.
-    pub fn as_str(&self) -> &str {
-        // Only ASCII digits were written into `digits[start..]`, so it is UTF-8.
-        std::str::from_utf8(&self.digits[self.start..]).expect("ASCII digits")
+    /// The digits, as ASCII bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.digits[self.start..]
     }
 }
 
 /// Appends `n` in decimal.
 pub fn push_u64(out: &mut impl PushText, n: u64) {
-    out.push_text(Decimal::new(n).as_str());
+    for &digit in Decimal::new(n).as_bytes() {
+        out.push_ascii(digit);
+    }
 }
 
 /// Appends `n` in decimal.
@@ -93,13 +114,24 @@ pub fn push_usize(out: &mut impl PushText, n: usize) {
     push_u64(out, n as u64);
 }
 
+/// Appends `n` in decimal: at most three digits, so no buffer is needed.
+fn push_u8(out: &mut impl PushText, n: u8) {
+    if n >= 100 {
+        out.push_ascii(b'0' + n / 100);
+    }
+    if n >= 10 {
+        out.push_ascii(b'0' + n / 10 % 10);
+    }
+    out.push_ascii(b'0' + n % 10);
+}
+
 /// Appends an IPv4 address in dotted decimal, `127.0.0.1`, as its `Display` does.
 pub fn push_ipv4(out: &mut impl PushText, ip: Ipv4Addr) {
-    for (i, octet) in ip.octets().into_iter().enumerate() {
-        if i > 0 {
-            out.push_text(".");
-        }
-        push_u64(out, u64::from(octet));
+    let [a, b, c, d] = ip.octets();
+    push_u8(out, a);
+    for octet in [b, c, d] {
+        out.push_ascii(b'.');
+        push_u8(out, octet);
     }
 }
 
@@ -111,7 +143,7 @@ pub fn push_socket_addr(out: &mut impl PushText, addr: SocketAddr) {
     match addr {
         SocketAddr::V4(v4) => {
             push_ipv4(out, *v4.ip());
-            out.push_text(":");
+            out.push_ascii(b':');
             push_u64(out, u64::from(v4.port()));
         }
         SocketAddr::V6(v6) => {
@@ -207,6 +239,15 @@ mod tests {
         let mut out = Vec::new();
         push_ipv4(&mut out, Ipv4Addr::new(192, 0, 2, 7));
         assert_eq!(out, b"192.0.2.7");
+    }
+
+    #[test]
+    fn writes_every_octet_as_display_does() {
+        for n in 0..=u8::MAX {
+            let mut out = String::new();
+            push_u8(&mut out, n);
+            assert_eq!(out, n.to_string());
+        }
     }
 
     proptest! {
