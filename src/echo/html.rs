@@ -64,11 +64,11 @@ pub fn render(echo: &Echo<'_>) -> Vec<u8> {
 fn capacity_for(echo: &Echo<'_>) -> usize {
     let head = &echo.request.head;
     let headers: usize = head
-        .headers
+        .fields()
         .iter()
         .map(|h| h.name.len() + h.value.len() + 250)
         .sum();
-    4096 + 3 * head.request_line.len() + headers + echo.request.body.len()
+    4096 + 3 * head.request_line().len() + headers + echo.request.body.len()
 }
 
 /// Appends the page to `out`.
@@ -85,9 +85,9 @@ fn render_into(out: &mut String, echo: &Echo<'_>) {
     out.push_str("<meta charset=\"utf-8\">\n");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     out.push_str("<title>hostecho: ");
-    push_html(out, &head.method);
+    push_html(out, head.method());
     out.push(' ');
-    push_html(out, head.target.as_str());
+    push_html(out, head.raw_target());
     out.push_str("</title>\n<style>\n");
     out.push_str(STYLE);
     out.push_str("</style>\n</head>\n<body>\n");
@@ -119,12 +119,12 @@ fn render_into(out: &mut String, echo: &Echo<'_>) {
             Ok(())
         });
     }
-    row_with(out, "method", |out| or_none(out, &head.method));
+    row_with(out, "method", |out| or_none(out, head.method()));
     row_with(out, "path", |out| or_none(out, echo.path));
     row_with(out, "query", |out| pairs(out, echo.query));
-    row_with(out, "version", |out| or_none(out, head.version.as_str()));
+    row_with(out, "version", |out| or_none(out, head.version().as_str()));
     row_with(out, "endings", |out| {
-        or_none(out, head.line_endings.as_str())
+        or_none(out, head.line_endings().as_str())
     });
     // Addresses and numbers hold nothing HTML could take for markup.
     row_with(out, "peer", |out| write!(out, "{}", echo.peer));
@@ -137,17 +137,17 @@ fn render_into(out: &mut String, echo: &Echo<'_>) {
 
     // The request as it came in: the request line, then the headers.
     out.push_str("<h2>Request line</h2>\n<pre>");
-    push_html(out, &head.request_line);
+    push_html(out, &head.request_line());
     out.push_str("</pre>\n");
 
     out.push_str("<h2>Headers</h2>\n");
-    if head.headers.is_empty() {
+    if head.fields().is_empty() {
         out.push_str("<p class=\"none\">(none)</p>\n");
     } else {
         out.push_str(
             "<table>\n<thead><tr><th>Name</th><th>Value</th><th>What it is</th></tr></thead>\n<tbody>\n",
         );
-        for header in &head.headers {
+        for header in head.fields() {
             out.push_str("<tr><th>");
             push_html(out, &header.name);
             out.push_str("</th><td>");

@@ -94,16 +94,16 @@ pub fn render(echo: &Echo<'_>) -> Vec<u8> {
     let head = &echo.request.head;
     let body = &echo.request.body;
     let json = JsonEcho {
-        method: &head.method,
-        target: head.target.as_str(),
+        method: head.method(),
+        target: head.raw_target(),
         path: echo.path,
         query: echo.query,
-        version: head.version.as_str(),
-        line_endings: head.line_endings.as_str(),
+        version: head.version().as_str(),
+        line_endings: head.line_endings().as_str(),
         headers: head
-            .headers
+            .fields()
             .iter()
-            .map(|h| (h.name.as_str(), h.value_lossy()))
+            .map(|h| (h.name, h.value_lossy()))
             .collect(),
         host: echo.allowed.host.to_string(),
         port: echo.allowed.port,
@@ -114,7 +114,7 @@ pub fn render(echo: &Echo<'_>) -> Vec<u8> {
             matched: &echo.allowed.matched,
             peer_trusted: echo.allowed.proxy.map(|trust| trust.is_trusted()),
             forwarding: forwarding_headers(echo.request)
-                .map(|h| (h.name.as_str(), h.value_lossy()))
+                .map(|h| (h.name, h.value_lossy()))
                 .collect(),
         },
         peer: echo.peer.to_string(),

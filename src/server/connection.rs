@@ -620,8 +620,8 @@ impl<S: Read + Write> Connection<S> {
     fn on_head(&mut self, ctx: &Context<'_>, framed: FramedHead) {
         let head = &framed.head;
         if log_enabled!(Level::Debug) {
-            debug!("{} > {}", self.at.peer, head.request_line);
-            for h in &head.headers {
+            debug!("{} > {}", self.at.peer, head.request_line());
+            for h in head.fields() {
                 debug!("{} > {}: {}", self.at.peer, h.name, h.value.escape_ascii());
             }
         }
@@ -670,7 +670,7 @@ impl<S: Read + Write> Connection<S> {
             framed.persistence
         };
         let response = exchange::respond(&request, host, persistence, self.at);
-        self.queue(ctx, &request.head.request_line, &response, Some(host));
+        self.queue(ctx, &request.head.request_line(), &response, Some(host));
         let next = if response.persistence.closes() {
             State::Closing
         } else {
@@ -686,7 +686,7 @@ impl<S: Read + Write> Connection<S> {
     fn refuse(&mut self, ctx: &Context<'_>, head: Option<&Head>, err: &RequestError) {
         warn!("{} rejected: {err}", self.at.peer);
         let response = exchange::refuse(err, head);
-        let request_line = head.map_or("-", |h| h.request_line.as_str());
+        let request_line = head.map_or("-", |h| h.request_line());
         self.queue(ctx, request_line, &response, None);
         self.read_buf = Vec::new();
         self.enter(State::Closing, Clock::Restart, ctx.now);
