@@ -110,7 +110,7 @@ fn render_into(out: &mut String, echo: &Echo<'_>) {
         // The forwarding chain: each line as received, then the peer that sent them.
         row_with(out, "proxies", |out| {
             for h in forwarding_headers(request) {
-                push_html(out, &h.name);
+                push_html(out, h.name);
                 out.push_str(": ");
                 push_html(out, &h.value_lossy());
                 out.push_str("<br>");
@@ -137,7 +137,7 @@ fn render_into(out: &mut String, echo: &Echo<'_>) {
 
     // The request as it came in: the request line, then the headers.
     out.push_str("<h2>Request line</h2>\n<pre>");
-    push_html(out, &head.request_line());
+    push_html(out, head.request_line());
     out.push_str("</pre>\n");
 
     out.push_str("<h2>Headers</h2>\n");
@@ -149,11 +149,11 @@ fn render_into(out: &mut String, echo: &Echo<'_>) {
         );
         for header in head.fields() {
             out.push_str("<tr><th>");
-            push_html(out, &header.name);
+            push_html(out, header.name);
             out.push_str("</th><td>");
             push_html(out, &header.value_lossy());
             out.push_str("</td><td class=\"note\">");
-            if let Some(note) = note_for(&header.name) {
+            if let Some(note) = note_for(header.name) {
                 // Ours, not the client's; escaped all the same.
                 push_html(out, note.text);
                 out.push_str(" <a href=\"");

@@ -95,10 +95,10 @@ fn render_into(out: &mut String, echo: &Echo<'_>) {
     let head = &request.head;
 
     // Part 1: the request as it came in.
-    push_escaped(out, &head.request_line(), Layout::Line);
+    push_escaped(out, head.request_line(), Layout::Line);
     out.push('\n');
     for header in head.fields() {
-        push_escaped(out, &header.name, Layout::Line);
+        push_escaped(out, header.name, Layout::Line);
         out.push_str(": ");
         push_escaped(out, &header.value_lossy(), Layout::Line);
         out.push('\n');
@@ -121,7 +121,7 @@ fn render_into(out: &mut String, echo: &Echo<'_>) {
         // The chain: each forwarding line as received, then the peer that sent them.
         for (i, header) in forwarding_headers(request).enumerate() {
             push_label(out, if i == 0 { "proxies" } else { "" });
-            push_escaped(out, &header.name, Layout::Line);
+            push_escaped(out, header.name, Layout::Line);
             out.push_str(": ");
             push_escaped(out, &header.value_lossy(), Layout::Line);
             out.push('\n');

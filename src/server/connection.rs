@@ -670,7 +670,7 @@ impl<S: Read + Write> Connection<S> {
             framed.persistence
         };
         let response = exchange::respond(&request, host, persistence, self.at);
-        self.queue(ctx, &request.head.request_line(), &response, Some(host));
+        self.queue(ctx, request.head.request_line(), &response, Some(host));
         let next = if response.persistence.closes() {
             State::Closing
         } else {
