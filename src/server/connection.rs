@@ -42,8 +42,11 @@
 //! first to answer the requests already buffered, then to read: the client may have
 //! sent everything already, and no new event will remind it.
 //!
-//! Buffers belong to the connection and are released whenever it goes idle, so an idle
-//! keep-alive connection holds a socket and a few words, not kilobytes.
+//! A connection holds buffers only while it holds bytes: the input not yet answered,
+//! the output not yet sent. The rest of the time its buffers are the event loop's
+//! spares, lent for each [`Connection::drive`] ([`Scratch`]), so an idle keep-alive
+//! connection holds a socket and a few words, not kilobytes, and a busy one allocates
+//! nothing per request.
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
@@ -62,6 +65,69 @@ use crate::http::{Head, Request};
 /// How much one `read` call asks for. Reads land in the loop's scratch buffer first, so
 /// this is also the most a connection's own buffer grows by in one step.
 pub const READ_CHUNK: usize = 16 * 1024;
+
+/// The largest spare buffer the loop keeps for the next connection ([`Scratch`]): one
+/// grown larger (a big upload, a long pipelined burst) is freed instead of kept.
+pub const MAX_SPARE: usize = 64 * 1024;
+
+/// What the event loop lends each connection it drives: where reads land, and spare
+/// buffers handed from one connection to the next.
+///
+/// A connection needs an input buffer, an output buffer and a head's buffers only
+/// while it is in the middle of something: bytes read but not yet answered, an answer
+/// not yet sent, a head waiting for its body. Most of the time (a keep-alive client
+/// that sends a request, reads the answer and sends the next) it is in the middle of
+/// nothing between two events. So instead of allocating its own buffers on every
+/// request and freeing them when it goes idle, a connection borrows the loop's spare
+/// ones when an event comes, and gives back whatever it leaves empty when it returns
+/// ([`Connection::drive`]). Only a connection left holding bytes keeps a buffer, and
+/// the loop makes a new spare the next time it needs one. An idle connection holds no
+/// buffer at all; a busy loop allocates nothing per request once its spares have grown.
+#[derive(Debug)]
+pub struct Scratch {
+    /// Where reads land: [`READ_CHUNK`] bytes, whose contents are copied into the
+    /// connection's input buffer.
+    read: Vec<u8>,
+    /// A spare input buffer.
+    input: Vec<u8>,
+    /// A spare output buffer.
+    output: Vec<u8>,
+    /// A spare head, whose buffers the next head is framed into
+    /// ([`framing::parse_head_into`]).
+    head: Head,
+}
+
+impl Scratch {
+    /// A read buffer of [`READ_CHUNK`] bytes, and no spares yet.
+    pub fn new() -> Scratch {
+        Scratch::with_read_size(READ_CHUNK)
+    }
+
+    /// The same with reads of at most `len` bytes (tests use short reads).
+    pub fn with_read_size(len: usize) -> Scratch {
+        Scratch {
+            read: vec![0; len],
+            input: Vec::new(),
+            output: Vec::new(),
+            head: Head::default(),
+        }
+    }
+}
+
+impl Default for Scratch {
+    fn default() -> Scratch {
+        Scratch::new()
+    }
+}
+
+/// Keeps `buf` as the spare in `slot` if it is empty and not too large (and the slot
+/// has none), else frees it.
+fn give_back(slot: &mut Vec<u8>, mut buf: Vec<u8>) {
+    if slot.capacity() == 0 && buf.capacity() <= MAX_SPARE {
+        buf.clear();
+        *slot = buf;
+    }
+}
 
 /// Stop answering pipelined requests while this much output waits to be written: the
 /// client is not reading, so reading (and answering) more would only grow memory.
@@ -276,14 +342,34 @@ impl<S: Read + Write> Connection<S> {
 
     /// Does all the work the socket allows: answer what is buffered, write what is
     /// queued, read what has arrived — until the socket would block or the connection
-    /// is done. `scratch` is the loop's read buffer, lent for the call.
-    pub fn drive(&mut self, ctx: &Context<'_>, scratch: &mut [u8]) -> Next {
+    /// is done. `scratch` is the loop's, lent for the call: its spare buffers are
+    /// borrowed for the call, and those left empty are given back ([`Scratch`]).
+    pub fn drive(&mut self, ctx: &Context<'_>, scratch: &mut Scratch) -> Next {
+        if self.read_buf.capacity() == 0 {
+            self.read_buf = std::mem::take(&mut scratch.input);
+        }
+        if self.write_buf.capacity() == 0 {
+            self.write_buf = std::mem::take(&mut scratch.output);
+        }
+        let next = self.work(ctx, scratch);
+        if self.read_buf.is_empty() {
+            give_back(&mut scratch.input, std::mem::take(&mut self.read_buf));
+        }
+        if self.written == self.write_buf.len() {
+            self.written = 0;
+            give_back(&mut scratch.output, std::mem::take(&mut self.write_buf));
+        }
+        next
+    }
+
+    /// What [`drive`](Connection::drive) does with the buffers it lent.
+    fn work(&mut self, ctx: &Context<'_>, scratch: &mut Scratch) -> Next {
         self.drained = false;
         loop {
             if matches!(self.state, State::Lingering { .. }) {
-                return self.discard(scratch);
+                return self.discard(&mut scratch.read);
             }
-            let processed = self.process(ctx);
+            let processed = self.process(ctx, &mut scratch.head);
             let pending = self.write_buf.len() - self.written;
             let flushed = self.flush();
             if self.write_buf.len() - self.written < pending
@@ -325,15 +411,12 @@ impl<S: Read + Write> Connection<S> {
                 // flushed; an unfinished request can never complete, so close.
                 return Next::Close;
             }
-            if matches!(self.state, State::Idle) && self.read_buf.is_empty() {
-                self.release_buffers();
-            }
             if self.drained && self.trust_short_reads {
                 // The last read emptied the receive queue: another would only say
                 // `WouldBlock`. See `drive_socket` for why no byte is left behind.
                 return Next::Read;
             }
-            match self.read_some(scratch) {
+            match self.read_some(&mut scratch.read) {
                 Ok(true) => continue,
                 Ok(false) => return Next::Read,
                 Err(e) => {
@@ -359,7 +442,7 @@ impl<S: Read + Write> Connection<S> {
     /// The event does report it (`EPOLLRDHUP`), so when `closed` is set, `drive` reads
     /// on until `WouldBlock` or the end as usual. tokio skips the read the same way,
     /// keeping "read closed" readiness apart.
-    pub fn drive_socket(&mut self, ctx: &Context<'_>, scratch: &mut [u8], closed: bool) -> Next {
+    pub fn drive_socket(&mut self, ctx: &Context<'_>, scratch: &mut Scratch, closed: bool) -> Next {
         self.trust_short_reads = !closed;
         let next = self.drive(ctx, scratch);
         self.trust_short_reads = false;
@@ -537,7 +620,8 @@ impl<S: Read + Write> Connection<S> {
 
     /// Frames and answers as many buffered requests as possible (pipelining), stopping
     /// when the input runs out, a response ends the connection, or output backs up.
-    fn process(&mut self, ctx: &Context<'_>) -> Processed {
+    /// Heads are framed into `spare`'s buffers, and handed back there once answered.
+    fn process(&mut self, ctx: &Context<'_>, spare: &mut Head) -> Processed {
         loop {
             if self.write_buf.len() - self.written >= OUTPUT_HIGH_WATER {
                 // Backpressure: let the client read before answering more. The caller
@@ -568,7 +652,7 @@ impl<S: Read + Write> Connection<S> {
                         return Processed::Done;
                     }
                 },
-                State::Head => match framing::parse_head(&self.read_buf, &ctx.limits) {
+                State::Head => match framing::parse_head_into(&self.read_buf, &ctx.limits, spare) {
                     // Partial: not an error, just not enough bytes yet.
                     Ok(None) => {
                         self.enter(State::Head, Clock::Keep, ctx.now);
@@ -576,7 +660,7 @@ impl<S: Read + Write> Connection<S> {
                     }
                     Ok(Some((framed, used))) => {
                         self.read_buf.drain(..used);
-                        self.on_head(ctx, framed);
+                        self.on_head(ctx, framed, spare);
                     }
                     Err(err) => {
                         self.refuse(ctx, None, &err);
@@ -591,7 +675,7 @@ impl<S: Read + Write> Connection<S> {
                 } => match decoder.decode(&self.read_buf, &mut body) {
                     Ok(progress) if progress.complete => {
                         self.read_buf.drain(..progress.consumed);
-                        self.answer(ctx, *framed, &host, body);
+                        *spare = self.answer(ctx, *framed, &host, body);
                     }
                     Ok(progress) => {
                         self.read_buf.drain(..progress.consumed);
@@ -617,7 +701,7 @@ impl<S: Read + Write> Connection<S> {
 
     /// A head is complete: log it, have the exchange decide its Host, and start on its
     /// body.
-    fn on_head(&mut self, ctx: &Context<'_>, framed: FramedHead) {
+    fn on_head(&mut self, ctx: &Context<'_>, framed: FramedHead, spare: &mut Head) {
         let head = &framed.head;
         if log_enabled!(Level::Debug) {
             debug!("{} > {}", self.at.peer, head.request_line());
@@ -633,7 +717,7 @@ impl<S: Read + Write> Connection<S> {
             }
         };
         if framed.body == BodyKind::None {
-            self.answer(ctx, framed, &host, Vec::new());
+            *spare = self.answer(ctx, framed, &host, Vec::new());
             return;
         }
         if framed.expect_continue && self.read_buf.is_empty() {
@@ -651,8 +735,15 @@ impl<S: Read + Write> Connection<S> {
         self.enter(state, Clock::Restart, ctx.now);
     }
 
-    /// A whole request is here and its Host allowed: queue the exchange's answer.
-    fn answer(&mut self, ctx: &Context<'_>, framed: FramedHead, host: &ValidHost, body: Vec<u8>) {
+    /// A whole request is here and its Host allowed: queue the exchange's answer. The
+    /// head is handed back, for its buffers to frame the next one.
+    fn answer(
+        &mut self,
+        ctx: &Context<'_>,
+        framed: FramedHead,
+        host: &ValidHost,
+        body: Vec<u8>,
+    ) -> Head {
         let request = Request {
             head: framed.head,
             body,
@@ -677,6 +768,7 @@ impl<S: Read + Write> Connection<S> {
             State::Idle
         };
         self.enter(next, Clock::Restart, ctx.now);
+        request.head
     }
 
     /// Queues the error response for a request hostecho will not echo, and closes.
@@ -743,16 +835,6 @@ impl<S: Read + Write> Connection<S> {
             ),
         }
     }
-
-    /// Gives buffer memory back while the connection waits for its next request.
-    fn release_buffers(&mut self) {
-        if self.read_buf.capacity() > 0 {
-            self.read_buf = Vec::new();
-        }
-        if self.write_buf.capacity() > 0 && self.write_buf.is_empty() {
-            self.write_buf = Vec::new();
-        }
-    }
 }
 
 /// Displays its value, or `-` when there is none (the access log's empty field).
@@ -798,7 +880,7 @@ mod tests {
             now: Instant::now(),
             date: "Sat, 21 Nov 2026 16:00:00 GMT",
         };
-        let mut scratch = vec![0u8; READ_CHUNK];
+        let mut scratch = Scratch::new();
         conn.drive(&ctx, &mut scratch)
     }
 
@@ -959,7 +1041,7 @@ mod tests {
     fn a_short_read_after_an_event_spares_the_read_that_would_block() {
         let policy = HostPolicy::new(PolicyOptions::default()).unwrap();
         let mut conn = scripted(GET_LOCALHOST, usize::MAX, false);
-        let mut scratch = vec![0u8; READ_CHUNK];
+        let mut scratch = Scratch::new();
         let next = conn.drive_socket(&test_ctx(&policy), &mut scratch, false);
         assert_eq!(next, Next::Read);
         assert_eq!(
@@ -974,7 +1056,7 @@ mod tests {
         // A read that fills the buffer says nothing about what is left: read again.
         let policy = HostPolicy::new(PolicyOptions::default()).unwrap();
         let mut conn = scripted(GET_LOCALHOST, usize::MAX, false);
-        let mut scratch = vec![0u8; GET_LOCALHOST.len()];
+        let mut scratch = Scratch::with_read_size(GET_LOCALHOST.len());
         assert_eq!(
             conn.drive_socket(&test_ctx(&policy), &mut scratch, false),
             Next::Read
@@ -990,7 +1072,7 @@ mod tests {
         // until its idle time-out (`printf … | nc -N` would hang).
         let policy = HostPolicy::new(PolicyOptions::default()).unwrap();
         let mut conn = scripted(GET_LOCALHOST, usize::MAX, true);
-        let mut scratch = vec![0u8; READ_CHUNK];
+        let mut scratch = Scratch::new();
         let next = conn.drive_socket(&test_ctx(&policy), &mut scratch, true);
         assert_eq!(next, Next::Close);
         assert_eq!(conn.stream.reads, 2);
@@ -1003,7 +1085,7 @@ mod tests {
         // read proves nothing.
         let policy = HostPolicy::new(PolicyOptions::default()).unwrap();
         let mut conn = scripted(GET_LOCALHOST, usize::MAX, true);
-        let mut scratch = vec![0u8; READ_CHUNK];
+        let mut scratch = Scratch::new();
         assert_eq!(conn.drive(&test_ctx(&policy), &mut scratch), Next::Close);
         assert_eq!(conn.stream.reads, 2);
     }
