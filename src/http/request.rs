@@ -84,34 +84,38 @@ impl Header {
 /// The request line and header section of one request, kept as the bytes that
 /// arrived and where each part is in them.
 ///
-/// The head is copied out of the read buffer once, whole, into [`Head`]'s own buffer,
-/// and every part — the request line, the method, the target's pieces, each field's
-/// name and value — is a range into that copy, handed out as a borrowed slice by the
-/// methods below. One copy instead of a `String` per part: a browser's fifteen fields
-/// were thirty-odd allocations per request. And because a `Head`'s buffers keep their
-/// capacity when it is framed again ([`parse_head_into`](crate::http::framing::parse_head_into)),
-/// a connection that reuses one allocates nothing for its heads once the buffers have
-/// grown to fit.
+/// The head is copied out of the read buffer once, into two buffers of [`Head`]'s
+/// own: the text (the request line, then each field name) and the field values (any
+/// bytes). Every part — the request line, the method, the target's pieces, each
+/// field's name and value — is a range into one of them, handed out as a borrowed slice
+/// by the methods below. Two copies instead of a `String` per part: a browser's fifteen
+/// fields were thirty-odd allocations per request. The text is a `String` because
+/// httparse has checked it (a method and names are tokens, the target is URI
+/// characters), so slicing it needs no second check. And because a `Head`'s buffers
+/// keep their capacity when it is framed again
+/// ([`parse_head_into`](crate::http::framing::parse_head_into)), a connection that
+/// reuses one allocates nothing for its heads once the buffers have grown to fit.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Head {
-    /// The head as received, from the first byte of the request line to the end of the
-    /// empty line that closes the head.
-    bytes: Vec<u8>,
-    /// The request line in `bytes`, without its line ending.
-    request_line: Range<usize>,
-    /// The method in `bytes`.
+    /// The request line (without its line ending), then each field name.
+    text: String,
+    /// Each field value, one after the other.
+    values: Vec<u8>,
+    /// The request line's length: it is `text[..line_len]`.
+    line_len: usize,
+    /// The method in `text`.
     method: Range<usize>,
-    /// The target in `bytes`.
+    /// The target in `text`.
     target_at: Range<usize>,
     /// The target's parts, parsed once, as ranges into the target.
     target: RequestTarget,
     version: Version,
-    /// Each field line's name and value in `bytes`, in wire order.
+    /// Each field line's name (in `text`) and value (in `values`), in wire order.
     fields: Vec<FieldAt>,
     line_endings: LineEndings,
 }
 
-/// Where a field line's name and value are in [`Head::bytes`].
+/// Where a field line's name is in [`Head::text`] and its value in [`Head::values`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct FieldAt {
     name: Range<usize>,
@@ -165,31 +169,47 @@ impl LineEndings {
 }
 
 impl Head {
-    /// Frames `bytes` (a whole head, from its request line to its empty line) into this
-    /// head, reusing its buffers: `request_line`, `method` and `target` are where those
-    /// are in `bytes`, and `fields` each field line's name and value. Framing
-    /// ([`parse_head_into`](crate::http::framing::parse_head_into)) calls it once it has
-    /// checked the head; the ranges are its.
-    pub(crate) fn refill(
+    /// Fills this head with a request line and its fields, reusing its buffers:
+    /// `method` and `target_at` are where those are in `request_line`, and `head_len`
+    /// is how long the head was on the wire. Framing
+    /// ([`parse_head_into`](crate::http::framing::parse_head_into)) calls it once it
+    /// has checked the head.
+    pub(crate) fn refill<'f>(
         &mut self,
-        bytes: &[u8],
-        request_line: Range<usize>,
+        request_line: &str,
         method: Range<usize>,
         target_at: Range<usize>,
         version: Version,
-        fields: impl Iterator<Item = (Range<usize>, Range<usize>)>,
+        fields: impl Iterator<Item = (&'f str, &'f [u8])>,
+        line_endings: LineEndings,
+        head_len: usize,
     ) {
-        self.bytes.clear();
-        self.bytes.extend_from_slice(bytes);
-        self.target = RequestTarget::parse(text(&self.bytes, &target_at));
-        self.request_line = request_line;
+        self.text.clear();
+        self.values.clear();
+        self.fields.clear();
+        // One allocation each at most, sized for the whole head, rather than a few
+        // doublings as the fields are pushed: `head_len` (the head's length on the
+        // wire) bounds both the text and the values.
+        self.text.reserve(head_len);
+        self.values.reserve(head_len);
+        self.fields.reserve(fields.size_hint().0);
+        self.text.push_str(request_line);
+        self.line_len = request_line.len();
+        for (name, value) in fields {
+            let name_at = self.text.len()..self.text.len() + name.len();
+            self.text.push_str(name);
+            let value_at = self.values.len()..self.values.len() + value.len();
+            self.values.extend_from_slice(value);
+            self.fields.push(FieldAt {
+                name: name_at,
+                value: value_at,
+            });
+        }
+        self.target = RequestTarget::parse(request_line.get(target_at.clone()).unwrap_or_default());
         self.method = method;
         self.target_at = target_at;
         self.version = version;
-        self.fields.clear();
-        self.fields
-            .extend(fields.map(|(name, value)| FieldAt { name, value }));
-        self.line_endings = LineEndings::of(bytes);
+        self.line_endings = line_endings;
     }
 
     /// The head a client sends for this request line and these fields, with CRLF line
@@ -198,36 +218,21 @@ impl Head {
     /// server only ever frames heads from bytes, with
     /// [`parse_head`](crate::http::framing::parse_head).
     pub fn from_parts(method: &str, target: &str, version: Version, fields: &[Header]) -> Head {
-        let mut bytes = Vec::new();
-        let at = |bytes: &mut Vec<u8>, part: &[u8]| {
-            let from = bytes.len();
-            bytes.extend_from_slice(part);
-            from..bytes.len()
-        };
-        let method_at = at(&mut bytes, method.as_bytes());
-        bytes.push(b' ');
-        let target_at = at(&mut bytes, target.as_bytes());
-        bytes.push(b' ');
-        bytes.extend_from_slice(version.as_str().as_bytes());
-        let request_line = 0..bytes.len();
-        bytes.extend_from_slice(b"\r\n");
-        let mut spans = Vec::with_capacity(fields.len());
-        for field in fields {
-            let name = at(&mut bytes, field.name.as_bytes());
-            bytes.extend_from_slice(b": ");
-            let value = at(&mut bytes, &field.value);
-            bytes.extend_from_slice(b"\r\n");
-            spans.push((name, value));
-        }
-        bytes.extend_from_slice(b"\r\n");
+        let line = format!("{method} {target} {}", version.as_str());
+        let target_at = method.len() + 1..method.len() + 1 + target.len();
         let mut head = Head::default();
         head.refill(
-            &bytes,
-            request_line,
-            method_at,
+            &line,
+            0..method.len(),
             target_at,
             version,
-            spans.into_iter(),
+            fields.iter().map(|f| (f.name.as_str(), f.value.as_slice())),
+            LineEndings::Crlf,
+            line.len()
+                + fields
+                    .iter()
+                    .map(|f| f.name.len() + f.value.len())
+                    .sum::<usize>(),
         );
         head
     }
@@ -235,17 +240,17 @@ impl Head {
     /// The request line exactly as received, without its line ending, e.g.
     /// `GET /index.html?name=jack HTTP/1.1`.
     pub fn request_line(&self) -> &str {
-        text(&self.bytes, &self.request_line)
+        self.text(0..self.line_len)
     }
 
     /// The method token, e.g. `GET`. Methods are case-sensitive (RFC 9110 §9.1).
     pub fn method(&self) -> &str {
-        text(&self.bytes, &self.method)
+        self.text(self.method.clone())
     }
 
     /// The request target exactly as received, e.g. `/index.html?name=jack#top`.
     pub fn raw_target(&self) -> &str {
-        text(&self.bytes, &self.target_at)
+        self.text(self.target_at.clone())
     }
 
     /// The request target's form and parts, as parsed once while framing: slicing only.
@@ -291,21 +296,17 @@ impl Head {
 
     fn field(&self, at: &FieldAt) -> Field<'_> {
         Field {
-            name: text(&self.bytes, &at.name),
-            value: &self.bytes[at.value.clone()],
+            name: self.text(at.name.clone()),
+            value: self.values.get(at.value.clone()).unwrap_or_default(),
         }
     }
-}
 
-/// The text at `range` in a head's bytes. Only ever asked for what httparse handed out
-/// as `&str` (the method, the target, a field name) or the request line made of them
-/// and the version, so it is UTF-8; checking again costs a few nanoseconds and needs no
-/// `unsafe`. Were it ever not, the empty string is shown rather than a panic.
-fn text<'a>(bytes: &'a [u8], range: &Range<usize>) -> &'a str {
-    bytes
-        .get(range.clone())
-        .and_then(|b| std::str::from_utf8(b).ok())
-        .unwrap_or_default()
+    /// The text at `range`. Every range was made when the text was written, on its
+    /// boundaries, so `get` always finds it; were one ever wrong, the empty string is
+    /// shown rather than a panic.
+    fn text(&self, range: Range<usize>) -> &str {
+        self.text.get(range).unwrap_or_default()
+    }
 }
 
 /// A request's header fields, in wire order, borrowed: those of a framed [`Head`], or a

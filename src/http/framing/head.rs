@@ -10,7 +10,7 @@ use std::mem::MaybeUninit;
 
 use super::{FramedHead, Limits, body};
 use crate::error::{Malformed, RequestError};
-use crate::http::request::{Head, Version};
+use crate::http::request::{Head, LineEndings, Version};
 use crate::http::target::Target;
 
 /// How many header slots [`parse_head`] keeps on the stack before it allocates.
@@ -300,9 +300,9 @@ fn strip_cr(line: &[u8]) -> &[u8] {
 }
 
 /// Copies the head out of the read buffer into `spare`'s buffers and takes them: the
-/// bytes from the request line to the empty line, with where httparse found each part.
-/// `parsed` is the buffer httparse parsed (its slices point into it), `sent` the same
-/// bytes as received up to the end of the head.
+/// request line, and each field's name and value. `parsed` is the buffer httparse
+/// parsed (its slices point into it), `sent` the same bytes as received up to the end
+/// of the head.
 fn owned_head(
     request: &httparse::Request<'_, '_>,
     parsed: &[u8],
@@ -320,25 +320,27 @@ fn owned_head(
     let end = sent[start..]
         .iter()
         .position(|&b| b == b'\n')
-        .map_or(sent.len() - start, |lf| lf);
-    let line_len = strip_cr(&sent[start..start + end]).len();
-    // Every slice httparse handed out lies in `parsed`, which is laid out exactly as
-    // `sent`: its place in the copy is its distance from the start of the request line.
-    let base = parsed.as_ptr() as usize + start;
-    let at = |part: &[u8]| {
-        let from = part.as_ptr() as usize - base;
-        from..from + part.len()
-    };
+        .map_or(sent.len(), |lf| start + lf);
+    // Method, target and version as httparse accepted them are ASCII or (the target)
+    // UTF-8 it checked, so this never fails; were it to, the line is refused.
+    let line = std::str::from_utf8(strip_cr(&sent[start..end]))
+        .map_err(|_| RequestError::Malformed(Malformed::RequestLine))?;
+    let method = request.method.unwrap_or_default();
+    let target = request.path.unwrap_or_default();
+    // The target's place in the line is its distance from the start of the request
+    // line in the buffer httparse parsed, which is laid out exactly as `sent`.
+    let target_from = (target.as_ptr() as usize)
+        .wrapping_sub(parsed.as_ptr() as usize + start)
+        .min(line.len());
+    let target_at = target_from..(target_from + target.len()).min(line.len());
     spare.refill(
-        &sent[start..],
-        0..line_len,
-        at(request.method.unwrap_or_default().as_bytes()),
-        at(request.path.unwrap_or_default().as_bytes()),
+        line,
+        0..method.len(),
+        target_at,
         version,
-        request
-            .headers
-            .iter()
-            .map(|h| (at(h.name.as_bytes()), at(h.value))),
+        request.headers.iter().map(|h| (h.name, h.value)),
+        LineEndings::of(&sent[start..]),
+        sent.len() - start,
     );
     Ok(std::mem::take(spare))
 }
