@@ -107,6 +107,10 @@ pub fn parse_head_into(
 }
 
 /// What [`frame`] made of a head.
+// The framed head is a few hundred bytes and `LaterMinor` one word, but a `Parsed`
+// lives for one call and is unpacked at once: boxing the head would cost an allocation
+// per request to save a copy of bytes that are on the stack anyway.
+#[allow(clippy::large_enum_variant)]
 enum Parsed {
     /// What [`parse_head`] returns.
     Done(Option<(FramedHead, usize)>),
