@@ -115,6 +115,17 @@ pub struct Head {
     line_endings: LineEndings,
 }
 
+/// A request line as framing found it, for [`Head::refill`].
+pub(crate) struct RequestLine<'a> {
+    /// The line, without its line ending.
+    pub(crate) text: &'a str,
+    /// Where the method is in `text`.
+    pub(crate) method: Range<usize>,
+    /// Where the target is in `text`.
+    pub(crate) target: Range<usize>,
+    pub(crate) version: Version,
+}
+
 /// Where a field line's name is in [`Head::text`] and its value in [`Head::values`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct FieldAt {
@@ -169,17 +180,13 @@ impl LineEndings {
 }
 
 impl Head {
-    /// Fills this head with a request line and its fields, reusing its buffers:
-    /// `method` and `target_at` are where those are in `request_line`, and `head_len`
-    /// is how long the head was on the wire. Framing
+    /// Fills this head with a request line and its fields, reusing its buffers;
+    /// `head_len` is how long the head was on the wire. Framing
     /// ([`parse_head_into`](crate::http::framing::parse_head_into)) calls it once it
     /// has checked the head.
     pub(crate) fn refill<'f>(
         &mut self,
-        request_line: &str,
-        method: Range<usize>,
-        target_at: Range<usize>,
-        version: Version,
+        line: RequestLine<'_>,
         fields: impl Iterator<Item = (&'f str, &'f [u8])>,
         line_endings: LineEndings,
         head_len: usize,
@@ -193,6 +200,12 @@ impl Head {
         self.text.reserve(head_len);
         self.values.reserve(head_len);
         self.fields.reserve(fields.size_hint().0);
+        let RequestLine {
+            text: request_line,
+            method,
+            target: target_at,
+            version,
+        } = line;
         self.text.push_str(request_line);
         self.line_len = request_line.len();
         for (name, value) in fields {
@@ -221,11 +234,14 @@ impl Head {
         let line = format!("{method} {target} {}", version.as_str());
         let target_at = method.len() + 1..method.len() + 1 + target.len();
         let mut head = Head::default();
-        head.refill(
-            &line,
-            0..method.len(),
-            target_at,
+        let request_line = RequestLine {
+            text: &line,
+            method: 0..method.len(),
+            target: target_at,
             version,
+        };
+        head.refill(
+            request_line,
             fields.iter().map(|f| (f.name.as_str(), f.value.as_slice())),
             LineEndings::Crlf,
             line.len()

@@ -10,7 +10,7 @@ use std::mem::MaybeUninit;
 
 use super::{FramedHead, Limits, body};
 use crate::error::{Malformed, RequestError};
-use crate::http::request::{Head, LineEndings, Version};
+use crate::http::request::{Head, LineEndings, RequestLine, Version};
 use crate::http::target::Target;
 
 /// How many header slots [`parse_head`] keeps on the stack before it allocates.
@@ -337,11 +337,14 @@ fn owned_head(
         .wrapping_sub(parsed.as_ptr() as usize + start)
         .min(line.len());
     let target_at = target_from..(target_from + target.len()).min(line.len());
+    let line = RequestLine {
+        text: line,
+        method: 0..method.len(),
+        target: target_at,
+        version,
+    };
     spare.refill(
         line,
-        0..method.len(),
-        target_at,
-        version,
         request.headers.iter().map(|h| (h.name, h.value)),
         LineEndings::of(&sent[start..]),
         sent.len() - start,
