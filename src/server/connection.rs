@@ -189,19 +189,24 @@ enum State {
     Idle,
     /// Some bytes of a head have arrived, but not all of it.
     Head,
-    /// The head is complete and its Host allowed; the body is being read.
-    Body {
-        framed: Box<FramedHead>,
-        host: ValidHost,
-        decoder: BodyDecoder,
-        body: Vec<u8>,
-    },
+    /// The head is complete and its Host allowed; the body is being read. Boxed: the
+    /// state is moved in and out on every step, and every other state is a few words.
+    Body(Box<Upload>),
     /// A response that ends the connection is queued: write it, then close.
     Closing,
     /// The last response is flushed and the write side shut down; what the client
     /// still sends is read and thrown away until it closes, `until` passes, or
     /// [`LINGER_BYTES`] have been discarded.
     Lingering { until: Instant, discarded: usize },
+}
+
+/// A request whose head is framed and whose Host is allowed, while its body arrives.
+#[derive(Debug)]
+struct Upload {
+    framed: FramedHead,
+    host: ValidHost,
+    decoder: BodyDecoder,
+    body: Vec<u8>,
 }
 
 /// What a state change does to the deadline's clock (see [`Connection::enter`]).
@@ -319,7 +324,7 @@ impl<S: Read + Write> Connection<S> {
             State::Idle if self.written < self.write_buf.len() => "writing",
             State::Idle => "idle",
             State::Head => "reading a head",
-            State::Body { .. } => "reading a body",
+            State::Body(_) => "reading a body",
             State::Closing => "writing its last response",
             State::Lingering { .. } => "lingering",
         }
@@ -334,7 +339,7 @@ impl<S: Read + Write> Connection<S> {
             State::Head => self.since + ctx.header_timeout,
             // The same for a body: its deadline runs from the end of its head, and
             // bytes that keep trickling in do not move it.
-            State::Body { .. } => self.since + ctx.body_timeout,
+            State::Body(_) => self.since + ctx.body_timeout,
             State::Lingering { until, .. } => until,
             State::Idle | State::Closing => self.since + ctx.idle_timeout,
         }
@@ -373,7 +378,7 @@ impl<S: Read + Write> Connection<S> {
             let pending = self.write_buf.len() - self.written;
             let flushed = self.flush();
             if self.write_buf.len() - self.written < pending
-                && !matches!(self.state, State::Head | State::Body { .. })
+                && !matches!(self.state, State::Head | State::Body(_))
             {
                 // A client that reads its answer, however slowly, is making progress:
                 // its idle deadline runs from the last byte it took.
@@ -461,11 +466,11 @@ impl<S: Read + Write> Connection<S> {
                 self.refuse(ctx, None, &err);
                 self.after_timeout_refusal(ctx)
             }
-            State::Body { framed, .. } => {
+            State::Body(upload) => {
                 let err = RequestError::BodyTimeout {
                     limit: ctx.body_timeout,
                 };
-                self.refuse(ctx, Some(&framed.head), &err);
+                self.refuse(ctx, Some(&upload.framed.head), &err);
                 self.after_timeout_refusal(ctx)
             }
             State::Lingering { discarded, .. } => {
@@ -667,34 +672,29 @@ impl<S: Read + Write> Connection<S> {
                         return Processed::Done;
                     }
                 },
-                State::Body {
-                    framed,
-                    host,
-                    mut decoder,
-                    mut body,
-                } => match decoder.decode(&self.read_buf, &mut body) {
-                    Ok(progress) if progress.complete => {
-                        self.read_buf.drain(..progress.consumed);
-                        *spare = self.answer(ctx, *framed, &host, body);
+                State::Body(mut upload) => {
+                    let Upload { decoder, body, .. } = &mut *upload;
+                    match decoder.decode(&self.read_buf, body) {
+                        Ok(progress) if progress.complete => {
+                            self.read_buf.drain(..progress.consumed);
+                            let Upload {
+                                framed, host, body, ..
+                            } = *upload;
+                            *spare = self.answer(ctx, framed, &host, body);
+                        }
+                        Ok(progress) => {
+                            self.read_buf.drain(..progress.consumed);
+                            // The body's deadline runs from the end of its head, however
+                            // the bytes trickle in, so the clock is kept.
+                            self.enter(State::Body(upload), Clock::Keep, ctx.now);
+                            return Processed::Done;
+                        }
+                        Err(err) => {
+                            self.refuse(ctx, Some(&upload.framed.head), &err);
+                            return Processed::Done;
+                        }
                     }
-                    Ok(progress) => {
-                        self.read_buf.drain(..progress.consumed);
-                        // The body's deadline runs from the end of its head, however
-                        // the bytes trickle in, so the clock is kept.
-                        let state = State::Body {
-                            framed,
-                            host,
-                            decoder,
-                            body,
-                        };
-                        self.enter(state, Clock::Keep, ctx.now);
-                        return Processed::Done;
-                    }
-                    Err(err) => {
-                        self.refuse(ctx, Some(&framed.head), &err);
-                        return Processed::Done;
-                    }
-                },
+                }
             }
         }
     }
@@ -726,13 +726,13 @@ impl<S: Read + Write> Connection<S> {
             // response would be noise.
             self.write_buf.extend_from_slice(response::CONTINUE);
         }
-        let state = State::Body {
+        let upload = Upload {
             decoder: BodyDecoder::new(framed.body, ctx.limits.max_body_bytes),
-            framed: Box::new(framed),
+            framed,
             host,
             body: Vec::new(),
         };
-        self.enter(state, Clock::Restart, ctx.now);
+        self.enter(State::Body(Box::new(upload)), Clock::Restart, ctx.now);
     }
 
     /// A whole request is here and its Host allowed: queue the exchange's answer. The
