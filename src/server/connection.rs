@@ -814,37 +814,154 @@ impl<S: Read + Write> Connection<S> {
         } else {
             Level::Info
         };
-        if !log_enabled!(level) {
-            return;
-        }
-        // Formatted straight into the log line: no string per line for the host.
-        let host = OrDash(host.map(|h| &h.host));
-        let sent = response.body_bytes_sent();
-        let line = request_line.escape_debug();
-        let status = response.status.0;
-        match ctx.worker {
-            None => log!(
-                level,
-                "{} \"{line}\" {status} {sent} host={host}",
-                self.at.peer
-            ),
-            Some(w) => log!(
-                level,
-                "{} \"{line}\" {status} {sent} host={host} worker={w}",
-                self.at.peer
-            ),
+        let line = AccessLine {
+            peer: self.at.peer,
+            request_line,
+            status: response.status.0,
+            sent: response.body_bytes_sent(),
+            host: host.map(|h| &h.host),
+            worker: ctx.worker,
+        };
+        // Into the log's buffer as bytes when the log is plain (a file or a pipe): one
+        // line per response, formatted through `core::fmt`, was most of what the log
+        // cost. Otherwise (colours, or another logger) `log!` formats the same bytes.
+        // Either way `RUST_LOG` decides whether the line is written; at `warn` it costs
+        // one comparison with the maximum level.
+        let target = module_path!();
+        if !super::log_output::log_bytes(level, target, |buf| line.write_bytes(buf)) {
+            log!(target: target, level, "{line}");
         }
     }
 }
 
-/// Displays its value, or `-` when there is none (the access log's empty field).
-struct OrDash<T>(Option<T>);
+/// One access line's fields, written as
+/// `PEER "REQUEST LINE" STATUS BYTES host=HOST[ worker=N]`: the request line escaped
+/// (`escape_debug`), and `-` for a request without a valid host.
+///
+/// It is written two ways, which give the same bytes: [`Display`](std::fmt::Display),
+/// for `log!`, and [`write_bytes`](AccessLine::write_bytes), without `core::fmt`, for
+/// [`log_bytes`](super::log_output::log_bytes).
+struct AccessLine<'a> {
+    peer: SocketAddr,
+    request_line: &'a str,
+    status: u16,
+    sent: usize,
+    host: Option<&'a crate::host::syntax::Host>,
+    worker: Option<usize>,
+}
 
-impl<T: std::fmt::Display> std::fmt::Display for OrDash<T> {
+impl AccessLine<'_> {
+    /// Appends the line's text to `buf`, as `Display` would write it.
+    fn write_bytes(&self, buf: &mut Vec<u8>) {
+        use super::log_output::{push_decimal, push_escape_debug, push_ipv4, push_socket_addr};
+        use crate::host::syntax::Host;
+        push_socket_addr(buf, self.peer);
+        buf.extend_from_slice(b" \"");
+        push_escape_debug(buf, self.request_line);
+        buf.extend_from_slice(b"\" ");
+        push_decimal(buf, self.status.into());
+        buf.push(b' ');
+        // A usize fits in a u64 on every target Rust supports.
+        push_decimal(buf, self.sent as u64);
+        buf.extend_from_slice(b" host=");
+        match self.host {
+            None => buf.push(b'-'),
+            Some(Host::Name(name)) => buf.extend_from_slice(name.as_bytes()),
+            Some(Host::Ipv4(addr)) => push_ipv4(buf, *addr),
+            // Rare, and its text is `core::fmt`'s to get right. Writing into a Vec
+            // cannot fail.
+            Some(host @ Host::Ipv6(_)) => {
+                let _ = write!(buf, "{host}");
+            }
+        }
+        if let Some(worker) = self.worker {
+            buf.extend_from_slice(b" worker=");
+            push_decimal(buf, worker as u64);
+        }
+    }
+}
+
+impl std::fmt::Display for AccessLine<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.0 {
-            Some(value) => value.fmt(f),
-            None => f.write_str("-"),
+        write!(
+            f,
+            "{} \"{}\" {} {} host=",
+            self.peer,
+            self.request_line.escape_debug(),
+            self.status,
+            self.sent
+        )?;
+        match self.host {
+            Some(host) => write!(f, "{host}")?,
+            None => f.write_str("-")?,
+        }
+        if let Some(worker) = self.worker {
+            write!(f, " worker={worker}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The access line's two writers agree, byte for byte, with each other and with the
+/// format the access log has always had.
+#[cfg(test)]
+mod access_line_tests {
+    use super::AccessLine;
+    use crate::host::syntax::Host;
+
+    #[test]
+    fn access_line_bytes_are_what_display_writes() {
+        let hosts = [
+            None,
+            Some(Host::Name("localhost".to_owned())),
+            Some(Host::Name("sub.example.com".to_owned())),
+            Some(Host::Ipv4([127, 0, 0, 1].into())),
+            Some(Host::Ipv4([10, 200, 0, 255].into())),
+            Some(Host::Ipv6(std::net::Ipv6Addr::LOCALHOST)),
+            Some(Host::Ipv6("2001:db8::8a2e:370:7334".parse().unwrap())),
+        ];
+        let peers = [
+            "127.0.0.1:51234",
+            "0.0.0.0:0",
+            "[::1]:8090",
+            "[fe80::1%2]:1",
+        ];
+        let lines = [
+            "GET / HTTP/1.1",
+            "-",
+            "",
+            "GET /a\"b'c\\d HTTP/1.1",
+            "GET /\u{1b}[31m\t\r\n\0\u{7f} HTTP/1.0",
+            "GET /caf\u{e9}/\u{301}x\u{200b}\u{ffff} HTTP/1.1",
+        ];
+        let numbers = [(200, 0), (404, 1), (505, 18_446), (100, usize::MAX)];
+        for host in &hosts {
+            for peer in peers {
+                for request_line in lines {
+                    for (i, &(status, sent)) in numbers.iter().enumerate() {
+                        let line = AccessLine {
+                            peer: peer.parse().unwrap(),
+                            request_line,
+                            status,
+                            sent,
+                            host: host.as_ref(),
+                            worker: [None, Some(0), Some(1), Some(17)][i],
+                        };
+                        let mut bytes = Vec::new();
+                        line.write_bytes(&mut bytes);
+                        let bytes = String::from_utf8(bytes).unwrap();
+                        assert_eq!(bytes, line.to_string(), "{peer} {request_line:?}");
+                        let host = host.as_ref().map_or("-".to_owned(), Host::to_string);
+                        let escaped = request_line.escape_debug();
+                        let mut format =
+                            format!("{} \"{escaped}\" {status} {sent} host={host}", line.peer);
+                        if let Some(w) = line.worker {
+                            format.push_str(&format!(" worker={w}"));
+                        }
+                        assert_eq!(bytes, format, "{peer} {request_line:?}");
+                    }
+                }
+            }
         }
     }
 }
