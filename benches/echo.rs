@@ -10,7 +10,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use hostecho::echo::{self, Echo, Format, accept};
 use hostecho::host::syntax::Host;
 use hostecho::host::{HostSource, ValidHost};
-use hostecho::http::{Head, Header, LineEndings, Request, RequestTarget, Version};
+use hostecho::http::{Head, Header, Request, Version};
 
 /// A request as curl sends it, with a small body.
 fn curl_request() -> Request {
@@ -19,20 +19,18 @@ fn curl_request() -> Request {
         value: value.as_bytes().to_vec(),
     };
     Request {
-        head: Head {
-            request_line: "POST /index.html?name=jack&age=18 HTTP/1.1".to_owned(),
-            method: "POST".to_owned(),
-            target: RequestTarget::parse("/index.html?name=jack&age=18".to_owned()),
-            version: Version::Http11,
-            headers: vec![
+        head: Head::from_parts(
+            "POST",
+            "/index.html?name=jack&age=18",
+            Version::Http11,
+            &[
                 header("Host", "localhost:8090"),
                 header("User-Agent", "curl/8.5.0"),
                 header("Accept", "*/*"),
                 header("Content-Length", "11"),
                 header("Content-Type", "application/x-www-form-urlencoded"),
             ],
-            line_endings: LineEndings::Crlf,
-        },
+        ),
         body: b"hello=world".to_vec(),
     }
 }
@@ -55,7 +53,7 @@ fn bench_render(c: &mut Criterion) {
         peer,
         local,
         path: "/index.html",
-        query: request.head.target.view().query_pairs(),
+        query: request.head.target().query_pairs(),
         form: request.form(),
     };
     let mut group = c.benchmark_group("render");

@@ -19,7 +19,7 @@ use std::net::SocketAddr;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
 use hostecho::host::{Facts, HostPolicy, PolicyOptions};
-use hostecho::http::{Header, Version};
+use hostecho::http::{Fields, Header, Version};
 
 /// A policy with `n` patterns, and the names of the last of each kind.
 fn policy(n: usize) -> (HostPolicy, String, String) {
@@ -55,7 +55,7 @@ fn decide_once(policy: &HostPolicy, headers: &[Header]) -> bool {
     let facts = Facts {
         version: Version::Http11,
         absolute_authority: None,
-        headers,
+        headers: Fields::List(headers),
         peer: SocketAddr::from(([192, 0, 2, 1], 40000)),
         local: SocketAddr::from(([127, 0, 0, 1], 8090)),
     };

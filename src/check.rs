@@ -29,7 +29,7 @@ use serde::Serialize;
 
 use crate::compat::{self, Verdict, django, starlette};
 use crate::host::{Facts, HostPolicy, HostSource, PolicyOptions, Rejection, ValidHost};
-use crate::http::request::{Header, Version};
+use crate::http::request::{Fields, Header, Version};
 use crate::http::target::Target;
 
 /// The peer `check` pretends a request comes from, unless `--peer` says otherwise.
@@ -198,7 +198,7 @@ impl Checker {
         let facts = Facts {
             version: self.request.version,
             absolute_authority: target.absolute_authority(),
-            headers: &headers,
+            headers: Fields::List(&headers),
             peer: SocketAddr::new(self.request.peer, 0),
             local: self.request.local,
         };

@@ -44,9 +44,9 @@ pub struct Endpoints {
 /// The error is [`RequestError::Host`], whose message says why, Django-style.
 pub fn admit(head: &Head, at: Endpoints, policy: &HostPolicy) -> Result<ValidHost, RequestError> {
     let facts = Facts {
-        version: head.version,
-        absolute_authority: head.target.view().absolute_authority(),
-        headers: &head.headers,
+        version: head.version(),
+        absolute_authority: head.target().absolute_authority(),
+        headers: head.fields(),
         peer: at.peer,
         local: at.local,
     };
@@ -77,7 +77,7 @@ pub fn respond_into(
     mut buffer: Vec<u8>,
 ) -> Response {
     let head = &request.head;
-    let target = head.target.view();
+    let target = head.target();
     let path = target.decoded_path();
     if is_favicon(head, &path) {
         buffer.clear();
@@ -109,7 +109,7 @@ pub fn respond_into(
 /// would log a second request for each one the learner made, and show them nothing.
 /// A 204 answers it, and [`Response::quiet`] keeps it out of the access log at info.
 fn is_favicon(head: &Head, path: &str) -> bool {
-    matches!(head.method.as_str(), "GET" | "HEAD") && path == "/favicon.ico"
+    matches!(head.method(), "GET" | "HEAD") && path == "/favicon.ico"
 }
 
 /// The response to a request hostecho will not echo. `head` is the request's head

@@ -15,7 +15,7 @@ use proptest::prelude::*;
 
 use hostecho::host::syntax::parse_host_port;
 use hostecho::host::{Facts, HostPolicy, HostSource, PolicyOptions};
-use hostecho::http::{Header, Version};
+use hostecho::http::{Fields, Header, Version};
 
 /// A label: letters (either case), digits and inner hyphens, 1 to 20 chars.
 fn label() -> impl Strategy<Value = String> {
@@ -65,7 +65,7 @@ fn facts<'a>(version: Version, authority: Option<&'a str>, headers: &'a [Header]
     Facts {
         version,
         absolute_authority: authority,
-        headers,
+        headers: Fields::List(headers),
         peer: SocketAddr::from(([10, 0, 0, 1], 40000)),
         local: SocketAddr::from(([127, 0, 0, 1], 8090)),
     }

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use hostecho::host::{HostPolicy, PolicyOptions};
 use hostecho::http::framing::Limits;
-use hostecho::server::connection::{Connection, Context, Next, READ_CHUNK};
+use hostecho::server::connection::{Connection, Context, Next, Scratch};
 use libfuzzer_sys::fuzz_target;
 
 /// A non-blocking socket in memory: hands out the client's bytes one piece per `read`,
@@ -123,7 +123,7 @@ fn run(policy: &HostPolicy, pieces: VecDeque<Vec<u8>>, eof: bool, capacity: usiz
     };
     let total: usize = pieces.iter().map(Vec::len).sum();
     let mut conn = Connection::new(MemStream::new(pieces, eof, capacity), peer, local, now);
-    let mut scratch = vec![0u8; READ_CHUNK];
+    let mut scratch = Scratch::new();
     // Every call makes progress (it reads a piece, or its output is taken), so this
     // bound is only there to turn a stuck connection into a finding instead of a hang.
     let mut budget = 4 * total + 64 + (64 * total + 1024 * 1024) / capacity;

@@ -19,7 +19,7 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 
 use hostecho::host::{Facts, HostPolicy, PolicyOptions};
-use hostecho::http::{Header, Version};
+use hostecho::http::{Fields, Header, Version};
 
 const NAMES: [&str; 6] = [
     "Host",
@@ -96,7 +96,7 @@ fuzz_target!(|data: &[u8]| {
             Version::Http11
         },
         absolute_authority: authority.as_deref(),
-        headers: &headers,
+        headers: Fields::List(&headers),
         peer,
         local: SocketAddr::from(([127, 0, 0, 1], 8090)),
     };

@@ -70,7 +70,7 @@ fn capacity_for(echo: &Echo<'_>) -> usize {
     let fields: usize = headers(echo.request)
         .map(|h| h.name.len() + h.value.len() + 250)
         .sum();
-    4096 + 3 * head.request_line.len() + fields + echo.request.body.len()
+    4096 + 3 * head.request_line().len() + fields + echo.request.body.len()
 }
 
 /// Appends the page to `out`.
@@ -87,9 +87,9 @@ fn render_into(out: &mut String, echo: &Echo<'_>) {
     out.push_str("<meta charset=\"utf-8\">\n");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     out.push_str("<title>hostecho: ");
-    push_html(out, &head.method);
+    push_html(out, head.method());
     out.push(' ');
-    push_html(out, head.target.as_str());
+    push_html(out, head.raw_target());
     out.push_str("</title>\n<style>\n");
     out.push_str(STYLE);
     out.push_str("</style>\n</head>\n<body>\n");
@@ -109,7 +109,7 @@ fn render_into(out: &mut String, echo: &Echo<'_>) {
         // The forwarding chain: each line as received, then the peer that sent them.
         row_with(out, "proxies", |out| {
             for h in forwarding_headers(request) {
-                push_html(out, &h.name);
+                push_html(out, h.name);
                 out.push_str(": ");
                 push_html(out, &h.value_lossy());
                 out.push_str("<br>");
@@ -117,12 +117,12 @@ fn render_into(out: &mut String, echo: &Echo<'_>) {
             write_escaped(out, |s| push_proxy_sentence(s, echo.peer, trust));
         });
     }
-    row_with(out, "method", |out| or_none(out, &head.method));
+    row_with(out, "method", |out| or_none(out, head.method()));
     row_with(out, "path", |out| or_none(out, echo.path));
     row_with(out, "query", |out| pairs(out, echo.query));
-    row_with(out, "version", |out| or_none(out, head.version.as_str()));
+    row_with(out, "version", |out| or_none(out, head.version().as_str()));
     row_with(out, "endings", |out| {
-        or_none(out, head.line_endings.as_str())
+        or_none(out, head.line_endings().as_str())
     });
     // Addresses and numbers hold nothing HTML could take for markup.
     row_with(out, "peer", |out| push_socket_addr(out, echo.peer));
@@ -135,11 +135,11 @@ fn render_into(out: &mut String, echo: &Echo<'_>) {
 
     // The request as it came in: the request line, then the headers.
     out.push_str("<h2>Request line</h2>\n<pre>");
-    push_html(out, &head.request_line);
+    push_html(out, head.request_line());
     out.push_str("</pre>\n");
 
     out.push_str("<h2>Headers</h2>\n");
-    if head.headers.is_empty() {
+    if head.fields().is_empty() {
         out.push_str("<p class=\"none\">(none)</p>\n");
     } else {
         out.push_str(
@@ -147,11 +147,11 @@ fn render_into(out: &mut String, echo: &Echo<'_>) {
         );
         for header in headers(request) {
             out.push_str("<tr><th>");
-            push_html(out, &header.name);
+            push_html(out, header.name);
             out.push_str("</th><td>");
             push_html(out, &header.value_lossy());
             out.push_str("</td><td class=\"note\">");
-            if let Some(note) = note_for(&header.name) {
+            if let Some(note) = note_for(header.name) {
                 // Ours, not the client's; escaped all the same.
                 push_html(out, note.text);
                 out.push_str(" <a href=\"");

@@ -59,7 +59,7 @@ use serde_json::ser::Formatter;
 use super::{Echo, forwarding_headers, headers};
 use crate::host::syntax::Host;
 use crate::http::form::FormPairs;
-use crate::http::request::{Header, Request};
+use crate::http::request::{Field, Request};
 
 /// The shape of the JSON echo. Field order is key order: serde writes a struct's fields in
 /// declaration order.
@@ -125,8 +125,8 @@ impl Serialize for FieldLines<'_> {
 }
 
 /// A field line as the pair the JSON echo shows: its name, and its value as text.
-fn name_and_value(header: &Header) -> (&str, Cow<'_, str>) {
-    (&header.name, header.value_lossy())
+fn name_and_value(field: Field<'_>) -> (&str, Cow<'_, str>) {
+    (field.name, field.value_lossy())
 }
 
 /// A value serialised as the string its `Display` writes (`[::1]`, `127.0.0.1:8090`),
@@ -145,12 +145,12 @@ pub fn render(echo: &Echo<'_>, mut buffer: Vec<u8>) -> Vec<u8> {
     let head = &echo.request.head;
     let body = &echo.request.body;
     let json = JsonEcho {
-        method: &head.method,
-        target: head.target.as_str(),
+        method: head.method(),
+        target: head.raw_target(),
         path: echo.path,
         query: Pairs(echo.query),
-        version: head.version.as_str(),
-        line_endings: head.line_endings.as_str(),
+        version: head.version().as_str(),
+        line_endings: head.line_endings().as_str(),
         headers: FieldLines {
             request: echo.request,
             only_forwarding: false,

@@ -66,7 +66,7 @@ use crate::host::forwarded::is_forwarding_header;
 use crate::host::syntax::Host;
 use crate::host::{ProxyTrust, ValidHost};
 use crate::http::form::FormPairs;
-use crate::http::request::{Header, Request};
+use crate::http::request::{Field, Request};
 
 /// The three renderings, chosen from `Accept`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,14 +103,14 @@ pub struct Echo<'a> {
     pub local: SocketAddr,
     /// The target's path, percent-decoded (lossy UTF-8), e.g. `/index.html`.
     ///
-    /// The caller computes it with `head.target.view().decoded_path()`. Parsing the
+    /// The caller computes it with `head.target().decoded_path()`. Parsing the
     /// target is framing's job; the renderers only show the result, which keeps them
     /// pure and lets them be tested without the parser.
     pub path: &'a str,
     /// The query's `(name, value)` pairs, decoded as `application/x-www-form-urlencoded`,
     /// in order, duplicates kept; empty when the target has no query.
     ///
-    /// The caller finds them with `head.target.view().query_pairs()`, for the same
+    /// The caller finds them with `head.target().query_pairs()`, for the same
     /// reason as [`Echo::path`]; they are decoded as a renderer iterates them.
     pub query: FormPairs<'a>,
     /// The body's `(name, value)` pairs when it is a form
@@ -233,14 +233,14 @@ fn push_host_decision(out: &mut String, allowed: &ValidHost) {
 
 /// Every field line of the request, in wire order: the one place the renderers read
 /// the head's fields from.
-fn headers(request: &Request) -> impl Iterator<Item = &Header> {
-    request.head.headers.iter()
+fn headers(request: &Request) -> impl Iterator<Item = Field<'_>> {
+    request.head.fields().iter()
 }
 
 /// The request's forwarding field lines, in wire order: what the proxies on the way
 /// added, whether or not hostecho honoured them.
-fn forwarding_headers(request: &Request) -> impl Iterator<Item = &Header> {
-    headers(request).filter(|h| is_forwarding_header(&h.name))
+fn forwarding_headers(request: &Request) -> impl Iterator<Item = Field<'_>> {
+    headers(request).filter(|h| is_forwarding_header(h.name))
 }
 
 /// Writes one sentence on the peer as a proxy, for the end of the forwarding chain.
@@ -275,8 +275,7 @@ pub(crate) mod fixtures {
     use super::Echo;
     use crate::host::syntax::Host;
     use crate::host::{HostSource, ValidHost};
-    use crate::http::request::{Head, Header, LineEndings, Request, Version};
-    use crate::http::target::RequestTarget;
+    use crate::http::request::{Head, Header, Request, Version};
 
     /// The owned parts an [`Echo`] borrows.
     pub(crate) struct Fixture {
@@ -297,7 +296,7 @@ pub(crate) mod fixtures {
                 peer: self.peer,
                 local: self.local,
                 path: &self.path,
-                query: self.request.head.target.view().query_pairs(),
+                query: self.request.head.target().query_pairs(),
                 form: self.request.form(),
             }
         }
@@ -320,14 +319,7 @@ pub(crate) mod fixtures {
         path: &str,
     ) -> Fixture {
         let request = Request {
-            head: Head {
-                request_line: format!("{method} {target} HTTP/1.1"),
-                method: method.to_owned(),
-                target: RequestTarget::parse(target.to_owned()),
-                version: Version::Http11,
-                headers,
-                line_endings: LineEndings::Crlf,
-            },
+            head: Head::from_parts(method, target, Version::Http11, &headers),
             body: body.to_vec(),
         };
         Fixture {

@@ -68,7 +68,7 @@ use std::net::{IpAddr, SocketAddr};
 use ipnet::IpNet;
 
 use crate::error::Error;
-use crate::http::request::{Header, Version};
+use crate::http::request::{Fields, Version};
 
 pub use self::messages::{MAX_ECHOED_BYTES, Rejection, RejectionKind, escape_for_message};
 use self::patterns::{Pattern, PatternSet};
@@ -105,7 +105,7 @@ impl HostPolicy {
                     Cow::Borrowed(authority.as_bytes()),
                     HostSource::AbsoluteForm,
                 ),
-                (None, Some(line)) => (Cow::Borrowed(line.value.as_slice()), HostSource::Host),
+                (None, Some(line)) => (Cow::Borrowed(line.value), HostSource::Host),
                 // Only HTTP/1.0 gets here: 1.1 without Host was refused above.
                 (None, None) => (
                     Cow::Owned(local_host_port(facts.local)),
@@ -144,7 +144,7 @@ impl HostPolicy {
         let forwarding = facts
             .headers
             .iter()
-            .any(|h| forwarded::is_forwarding_header(&h.name));
+            .any(|h| forwarded::is_forwarding_header(h.name));
         if !forwarding {
             None
         } else if !self.options.use_x_forwarded_host {
@@ -167,7 +167,7 @@ impl HostPolicy {
                 .headers
                 .iter()
                 .filter(move |h| h.is(name))
-                .map(|h| h.value.as_slice())
+                .map(|h| h.value)
         };
         let xfh = forwarded::last_x_forwarded_host(lines("x-forwarded-host"));
         let has_forwarded = lines("forwarded").next().is_some();
@@ -287,7 +287,7 @@ pub struct Facts<'a> {
     /// The authority of an absolute-form target, if the target had that form.
     pub absolute_authority: Option<&'a str>,
     /// Every header field line, in wire order.
-    pub headers: &'a [Header],
+    pub headers: Fields<'a>,
     /// The client's address (or the proxy's, behind one).
     pub peer: SocketAddr,
     /// The address of the socket that accepted the connection.
@@ -384,6 +384,7 @@ mod reference_suites;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::Header;
 
     pub(super) const PEER: &str = "192.0.2.10:50000";
     pub(super) const LOCAL: &str = "127.0.0.1:8090";
@@ -461,7 +462,7 @@ mod tests {
             policy.decide(&Facts {
                 version: self.version,
                 absolute_authority: self.authority,
-                headers: &self.headers,
+                headers: Fields::List(&self.headers),
                 peer: self.peer,
                 local: self.local,
             })

@@ -1,20 +1,24 @@
 //! The parsed request, owned.
 //!
-//! httparse hands out borrowed slices into the read buffer; hostecho copies them into
-//! these owned types once the head is complete, so the read buffer can be reused (and
-//! released while the connection sits idle) without the request dangling.
+//! httparse hands out borrowed slices into the read buffer; hostecho copies the head
+//! out once it is complete, so the read buffer can be reused (and released while the
+//! connection sits idle) without the request dangling. The copy is one buffer, and the
+//! parts are ranges into it (see [`Head`]).
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use crate::http::form::FormPairs;
-use crate::http::target::RequestTarget;
+use crate::http::target::{RequestTarget, Target};
 
 /// The HTTP versions hostecho answers. Anything else is refused with 505 while framing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Version {
     /// `HTTP/1.0` (RFC 1945): closes after each response unless asked to keep alive.
     Http10,
     /// `HTTP/1.1` (RFC 9112): keeps the connection alive unless asked to close.
+    /// (The default only of an empty [`Head`], before it is framed.)
+    #[default]
     Http11,
 }
 
@@ -28,54 +32,116 @@ impl Version {
     }
 }
 
-/// One header field line, exactly as received: the name keeps its case, the value its bytes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Header {
+/// One header field line, exactly as received, borrowed from its [`Head`]: the name
+/// keeps its case, the value its bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Field<'a> {
     /// The field name with its original case (`hOsT` stays `hOsT`).
-    pub name: String,
+    pub name: &'a str,
     /// The field value without the surrounding whitespace httparse strips (RFC 9110 §5.5).
-    /// It may hold any byte except CR, LF and NUL, so it is kept as bytes.
-    pub value: Vec<u8>,
+    /// It may hold any byte except CR, LF and NUL, so it is bytes, not text.
+    pub value: &'a [u8],
 }
 
-impl Header {
+impl<'a> Field<'a> {
     /// Whether this field has the given name. Field names are case-insensitive (RFC 9110 §5.1).
     pub fn is(&self, name: &str) -> bool {
         self.name.eq_ignore_ascii_case(name)
     }
 
-    /// The value as text, with any byte that is not UTF-8 replaced by U+FFFD.
-    pub fn value_lossy(&self) -> Cow<'_, str> {
-        String::from_utf8_lossy(&self.value)
+    /// The value as text, with any byte that is not UTF-8 replaced by U+FFFD. Borrowed
+    /// unless a byte had to be replaced.
+    pub fn value_lossy(&self) -> Cow<'a, str> {
+        String::from_utf8_lossy(self.value)
     }
 }
 
-/// The request line and header section of one request.
+/// A header field that owns its name and value: for field lists built by hand rather
+/// than framed from bytes (`hostecho check --header`, tests, benchmarks), which the
+/// Host policy reads through [`Fields::List`].
 #[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// The field name, in the case it is to be shown.
+    pub name: String,
+    /// The field value's bytes.
+    pub value: Vec<u8>,
+}
+
+impl Header {
+    /// Whether this field has the given name, ignoring ASCII case (RFC 9110 §5.1).
+    pub fn is(&self, name: &str) -> bool {
+        self.as_field().is(name)
+    }
+
+    /// The field, borrowed.
+    pub fn as_field(&self) -> Field<'_> {
+        Field {
+            name: &self.name,
+            value: &self.value,
+        }
+    }
+}
+
+/// The request line and header section of one request, kept as the bytes that
+/// arrived and where each part is in them.
+///
+/// The head is copied out of the read buffer once, into two buffers of [`Head`]'s
+/// own: the text (the request line, then each field name) and the field values (any
+/// bytes). Every part — the request line, the method, the target's pieces, each
+/// field's name and value — is a range into one of them, handed out as a borrowed slice
+/// by the methods below. Two copies instead of a `String` per part: a browser's fifteen
+/// fields were thirty-odd allocations per request. The text is a `String` because
+/// httparse has checked it (a method and names are tokens, the target is URI
+/// characters), so slicing it needs no second check. And because a `Head`'s buffers
+/// keep their capacity when it is framed again
+/// ([`parse_head_into`](crate::http::framing::parse_head_into)), a connection that
+/// reuses one allocates nothing for its heads once the buffers have grown to fit.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Head {
-    /// The request line exactly as received, without its line ending (lossy UTF-8).
-    pub request_line: String,
-    /// The method token, e.g. `GET`. Methods are case-sensitive (RFC 9110 §9.1).
-    pub method: String,
-    /// The request target, e.g. `/index.html?name=jack` or `http://a.example/`: the raw
-    /// text, and its parts as parsed once while framing.
-    pub target: RequestTarget,
-    /// The protocol version.
-    pub version: Version,
-    /// Every header field line, in wire order, duplicates kept.
-    pub headers: Vec<Header>,
-    /// Which line endings the head used, so the echo can say so: it shows every line
-    /// ending the same way, and a head typed in `nc` with bare LF looks like curl's.
-    pub line_endings: LineEndings,
+    /// The request line (without its line ending), then each field name.
+    text: String,
+    /// Each field value, one after the other.
+    values: Vec<u8>,
+    /// The request line's length: it is `text[..line_len]`.
+    line_len: usize,
+    /// The method in `text`.
+    method: Range<usize>,
+    /// The target in `text`.
+    target_at: Range<usize>,
+    /// The target's parts, parsed once, as ranges into the target.
+    target: RequestTarget,
+    version: Version,
+    /// Each field line's name (in `text`) and value (in `values`), in wire order.
+    fields: Vec<FieldAt>,
+    line_endings: LineEndings,
+}
+
+/// A request line as framing found it, for [`Head::refill`].
+pub(crate) struct RequestLine<'a> {
+    /// The line, without its line ending.
+    pub(crate) text: &'a str,
+    /// Where the method is in `text`.
+    pub(crate) method: Range<usize>,
+    /// Where the target is in `text`.
+    pub(crate) target: Range<usize>,
+    pub(crate) version: Version,
+}
+
+/// Where a field line's name is in [`Head::text`] and its value in [`Head::values`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct FieldAt {
+    name: Range<usize>,
+    value: Range<usize>,
 }
 
 /// The line endings of a head: HTTP's CRLF, a bare LF, or both.
 ///
 /// RFC 9112 §2.2 lets a recipient accept a bare LF as a line terminator, and httparse
 /// does; hostecho answers either, and records which it got.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum LineEndings {
     /// Every line ended in CR LF, as RFC 9112 requires of a sender.
+    #[default]
     Crlf,
     /// Every line ended in a bare LF (`printf 'GET / HTTP/1.1\nHost: …\n\n'`).
     Lf,
@@ -115,27 +181,239 @@ impl LineEndings {
 }
 
 impl Head {
+    /// Fills this head with a request line and its fields, reusing its buffers;
+    /// `head_len` is how long the head was on the wire. Framing
+    /// ([`parse_head_into`](crate::http::framing::parse_head_into)) calls it once it
+    /// has checked the head.
+    pub(crate) fn refill<'f>(
+        &mut self,
+        line: RequestLine<'_>,
+        fields: impl Iterator<Item = (&'f str, &'f [u8])>,
+        line_endings: LineEndings,
+        head_len: usize,
+    ) {
+        self.text.clear();
+        self.values.clear();
+        self.fields.clear();
+        // One allocation each at most, sized for the whole head, rather than a few
+        // doublings as the fields are pushed: `head_len` (the head's length on the
+        // wire) bounds both the text and the values.
+        self.text.reserve(head_len);
+        self.values.reserve(head_len);
+        self.fields.reserve(fields.size_hint().0);
+        let RequestLine {
+            text: request_line,
+            method,
+            target: target_at,
+            version,
+        } = line;
+        self.text.push_str(request_line);
+        self.line_len = request_line.len();
+        for (name, value) in fields {
+            let name_at = self.text.len()..self.text.len() + name.len();
+            self.text.push_str(name);
+            let value_at = self.values.len()..self.values.len() + value.len();
+            self.values.extend_from_slice(value);
+            self.fields.push(FieldAt {
+                name: name_at,
+                value: value_at,
+            });
+        }
+        self.target = RequestTarget::parse(request_line.get(target_at.clone()).unwrap_or_default());
+        self.method = method;
+        self.target_at = target_at;
+        self.version = version;
+        self.line_endings = line_endings;
+    }
+
+    /// The head a client sends for this request line and these fields, with CRLF line
+    /// endings, built without framing's checks: for tests and benchmarks that need a
+    /// head with particular parts (a field value httparse would refuse, say). The
+    /// server only ever frames heads from bytes, with
+    /// [`parse_head`](crate::http::framing::parse_head).
+    pub fn from_parts(method: &str, target: &str, version: Version, fields: &[Header]) -> Head {
+        let line = format!("{method} {target} {}", version.as_str());
+        let target_at = method.len() + 1..method.len() + 1 + target.len();
+        let mut head = Head::default();
+        let request_line = RequestLine {
+            text: &line,
+            method: 0..method.len(),
+            target: target_at,
+            version,
+        };
+        head.refill(
+            request_line,
+            fields.iter().map(|f| (f.name.as_str(), f.value.as_slice())),
+            LineEndings::Crlf,
+            line.len()
+                + fields
+                    .iter()
+                    .map(|f| f.name.len() + f.value.len())
+                    .sum::<usize>(),
+        );
+        head
+    }
+
+    /// The request line exactly as received, without its line ending, e.g.
+    /// `GET /index.html?name=jack HTTP/1.1`.
+    pub fn request_line(&self) -> &str {
+        self.text(0..self.line_len)
+    }
+
+    /// The method token, e.g. `GET`. Methods are case-sensitive (RFC 9110 §9.1).
+    pub fn method(&self) -> &str {
+        self.text(self.method.clone())
+    }
+
+    /// The request target exactly as received, e.g. `/index.html?name=jack#top`.
+    pub fn raw_target(&self) -> &str {
+        self.text(self.target_at.clone())
+    }
+
+    /// The request target's form and parts, as parsed once while framing: slicing only.
+    pub fn target(&self) -> Target<'_> {
+        self.target.view(self.raw_target())
+    }
+
+    /// The protocol version.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// Which line endings the head used, so the echo can say so: it shows every line
+    /// ending the same way, and a head typed in `nc` with bare LF looks like curl's.
+    pub fn line_endings(&self) -> LineEndings {
+        self.line_endings
+    }
+
+    /// Every header field line, in wire order, duplicates kept.
+    pub fn fields(&self) -> Fields<'_> {
+        Fields::Head(self)
+    }
+
+    /// How many header field lines the head has.
+    pub fn field_count(&self) -> usize {
+        self.fields.len()
+    }
+
     /// The values of every field line with this name, in wire order.
     pub fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
-        self.headers
-            .iter()
-            .filter(move |h| h.is(name))
-            .map(|h| h.value.as_slice())
+        self.fields().values(name)
     }
 
     /// The value of the first field line with this name, if any.
     pub fn first(&self, name: &str) -> Option<&[u8]> {
-        self.headers
-            .iter()
-            .find(|h| h.is(name))
-            .map(|h| h.value.as_slice())
+        self.fields().first(name)
     }
 
     /// Whether the request is a `HEAD`, whose response carries headers but no body.
     pub fn is_head(&self) -> bool {
-        self.method == "HEAD"
+        self.method() == "HEAD"
+    }
+
+    fn field(&self, at: &FieldAt) -> Field<'_> {
+        Field {
+            name: self.text(at.name.clone()),
+            value: self.values.get(at.value.clone()).unwrap_or_default(),
+        }
+    }
+
+    /// The text at `range`. Every range was made when the text was written, on its
+    /// boundaries, so `get` always finds it; were one ever wrong, the empty string is
+    /// shown rather than a panic.
+    fn text(&self, range: Range<usize>) -> &str {
+        self.text.get(range).unwrap_or_default()
     }
 }
+
+/// A request's header fields, in wire order, borrowed: those of a framed [`Head`], or a
+/// list of [`Header`]s built by hand. The Host policy reads either; the second is how
+/// `hostecho check`, the tests and the benchmarks ask it about fields that were never
+/// bytes on a wire.
+#[derive(Clone, Copy, Debug)]
+pub enum Fields<'a> {
+    /// The field lines of a framed head.
+    Head(&'a Head),
+    /// Fields built by hand.
+    List(&'a [Header]),
+}
+
+impl<'a> Fields<'a> {
+    /// The fields, in order.
+    pub fn iter(self) -> FieldIter<'a> {
+        match self {
+            Fields::Head(head) => FieldIter(Inner::Head(head, head.fields.iter())),
+            Fields::List(list) => FieldIter(Inner::List(list.iter())),
+        }
+    }
+
+    /// How many fields there are.
+    pub fn len(self) -> usize {
+        match self {
+            Fields::Head(head) => head.fields.len(),
+            Fields::List(list) => list.len(),
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+
+    /// The values of every field with this name, in order.
+    pub fn values(self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.iter().filter(move |f| f.is(name)).map(|f| f.value)
+    }
+
+    /// The value of the first field with this name, if any.
+    pub fn first(self, name: &str) -> Option<&'a [u8]> {
+        self.iter().find(|f| f.is(name)).map(|f| f.value)
+    }
+}
+
+impl<'a> From<&'a [Header]> for Fields<'a> {
+    fn from(list: &'a [Header]) -> Fields<'a> {
+        Fields::List(list)
+    }
+}
+
+impl<'a> IntoIterator for Fields<'a> {
+    type Item = Field<'a>;
+    type IntoIter = FieldIter<'a>;
+    fn into_iter(self) -> FieldIter<'a> {
+        self.iter()
+    }
+}
+
+/// The iterator of [`Fields::iter`].
+#[derive(Clone, Debug)]
+pub struct FieldIter<'a>(Inner<'a>);
+
+#[derive(Clone, Debug)]
+enum Inner<'a> {
+    Head(&'a Head, std::slice::Iter<'a, FieldAt>),
+    List(std::slice::Iter<'a, Header>),
+}
+
+impl<'a> Iterator for FieldIter<'a> {
+    type Item = Field<'a>;
+
+    fn next(&mut self) -> Option<Field<'a>> {
+        match &mut self.0 {
+            Inner::Head(head, at) => at.next().map(|at| head.field(at)),
+            Inner::List(list) => list.next().map(Header::as_field),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match &self.0 {
+            Inner::Head(_, at) => at.size_hint(),
+            Inner::List(list) => list.size_hint(),
+        }
+    }
+}
+
+impl ExactSizeIterator for FieldIter<'_> {}
 
 /// A whole request: its head and its decoded body.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -199,20 +477,18 @@ mod tests {
 
     fn request(content_type: Option<&str>, body: &[u8]) -> Request {
         Request {
-            head: Head {
-                request_line: "POST / HTTP/1.1".into(),
-                method: "POST".into(),
-                target: RequestTarget::parse("/".into()),
-                version: Version::Http11,
-                headers: content_type
+            head: Head::from_parts(
+                "POST",
+                "/",
+                Version::Http11,
+                &content_type
                     .map(|v| Header {
                         name: "Content-Type".into(),
                         value: v.as_bytes().to_vec(),
                     })
                     .into_iter()
-                    .collect(),
-                line_endings: LineEndings::Crlf,
-            },
+                    .collect::<Vec<_>>(),
+            ),
             body: body.to_vec(),
         }
     }

@@ -13,8 +13,8 @@
 //!
 //! [`Target::parse`] only *classifies* the raw target by its shape and splits it into
 //! borrowed parts; it never fails and never allocates. Framing calls it once per
-//! request, through [`RequestTarget::parse`], which keeps the raw text and where the
-//! parts are; everyone after reads the parts from there. Whether the form suits the
+//! request, through [`RequestTarget::parse`], which keeps where the parts are (the raw
+//! text stays in the head's buffer); everyone after reads the parts from there. Whether the form suits the
 //! method is checked by framing (`http::framing::head`), and whether an authority
 //! names a host we serve by the Host policy in [`crate::host`]. Percent-decoding is done late, on demand, by
 //! [`Target::decoded_path`] and [`Target::query_pairs`], because the raw form is what
@@ -77,7 +77,7 @@ impl<'a> Target<'a> {
     /// A fragment (`#` and what follows) is cut off the path and query: RFC 3986 §3.5
     /// keeps fragments on the client, so one on the wire comes from a broken or probing
     /// client, and it is not part of the resource asked for. The raw target in
-    /// [`Head::target`](crate::http::Head::target) still shows it.
+    /// [`Head::raw_target`](crate::http::Head::raw_target) still shows it.
     pub fn parse(raw: &'a str) -> Target<'a> {
         if raw == "*" {
             return Target::Asterisk;
@@ -162,21 +162,20 @@ impl<'a> Target<'a> {
     }
 }
 
-/// A request target parsed once, when its head is framed, and owned by the head.
+/// Where the parts of a request target are, found once, when its head is framed.
 ///
-/// The raw text is kept as received (the echo shows it, fragment and all), along with
-/// where [`Target::parse`] found each part, so every later reader — the Host policy
-/// asking for the absolute-form authority, the echo asking for the path and query —
-/// gets the same answer without parsing again. [`RequestTarget::view`] hands the
-/// parts out as a borrowed [`Target`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The [`Head`](crate::http::Head) keeps the raw target (the echo shows it, fragment
+/// and all) in its buffer, and this beside it: where [`Target::parse`] found each part,
+/// as byte ranges into the raw target. Every later reader — the Host policy asking for
+/// the absolute-form authority, the echo asking for the path and query — gets the same
+/// answer from [`RequestTarget::view`] without parsing again.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RequestTarget {
-    raw: String,
     form: Form,
 }
 
-/// Where the parts of a [`Target`] are in [`RequestTarget::raw`], as byte ranges.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Where the parts of a [`Target`] are in the raw target, as byte ranges.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 enum Form {
     Origin {
         path: Range<usize>,
@@ -190,19 +189,21 @@ enum Form {
         query: Option<Range<usize>>,
     },
     Authority,
+    /// Also the target of an empty head, before any is framed.
+    #[default]
     Asterisk,
 }
 
 impl RequestTarget {
     /// Classifies `raw` with [`Target::parse`] and remembers where its parts are.
-    pub fn parse(raw: String) -> RequestTarget {
+    pub fn parse(raw: &str) -> RequestTarget {
         // Every part is a sub-slice of `raw` (or the literal `/` for an absolute-form
         // target without a path), so its position is its address minus raw's.
         let span = |part: &str| {
             let start = part.as_ptr() as usize - raw.as_ptr() as usize;
             start..start + part.len()
         };
-        let form = match Target::parse(&raw) {
+        let form = match Target::parse(raw) {
             Target::Origin { path, query } => Form::Origin {
                 path: span(path),
                 query: query.map(span),
@@ -229,18 +230,15 @@ impl RequestTarget {
             Target::Authority(_) => Form::Authority,
             Target::Asterisk => Form::Asterisk,
         };
-        RequestTarget { raw, form }
+        RequestTarget { form }
     }
 
-    /// The target exactly as received, e.g. `/index.html?name=jack#top`.
-    pub fn as_str(&self) -> &str {
-        &self.raw
-    }
-
-    /// The parsed parts, borrowed. Slicing only: the parsing was done in [`parse`](Self::parse).
-    pub fn view(&self) -> Target<'_> {
-        let raw = self.raw.as_str();
-        let part = |range: &Range<usize>| &raw[range.clone()];
+    /// The parts of `raw`, the target this was parsed from, borrowed. Slicing only: the
+    /// parsing was done in [`parse`](Self::parse).
+    pub fn view<'a>(&self, raw: &'a str) -> Target<'a> {
+        // `get` rather than indexing: given another target than its own, this returns
+        // empty parts rather than panicking.
+        let part = |range: &Range<usize>| raw.get(range.clone()).unwrap_or_default();
         match &self.form {
             Form::Origin { path, query } => Target::Origin {
                 path: part(path),
@@ -384,9 +382,8 @@ mod tests {
             "foo",
             "",
         ] {
-            let owned = RequestTarget::parse(raw.to_owned());
-            assert_eq!(owned.as_str(), raw);
-            assert_eq!(owned.view(), Target::parse(raw), "target {raw:?}");
+            let parsed = RequestTarget::parse(raw);
+            assert_eq!(parsed.view(raw), Target::parse(raw), "target {raw:?}");
         }
     }
 

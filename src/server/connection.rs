@@ -42,8 +42,11 @@
 //! first to answer the requests already buffered, then to read: the client may have
 //! sent everything already, and no new event will remind it.
 //!
-//! Buffers belong to the connection and are released whenever it goes idle, so an idle
-//! keep-alive connection holds a socket and a few words, not kilobytes.
+//! A connection holds buffers only while it holds bytes: the input not yet answered,
+//! the output not yet sent. The rest of the time its buffers are the event loop's
+//! spares, lent for each [`Connection::drive`] ([`Scratch`]), so an idle keep-alive
+//! connection holds a socket and a few words, not kilobytes, and a busy one allocates
+//! nothing per request.
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
@@ -62,6 +65,69 @@ use crate::http::{Head, Request};
 /// How much one `read` call asks for. Reads land in the loop's scratch buffer first, so
 /// this is also the most a connection's own buffer grows by in one step.
 pub const READ_CHUNK: usize = 16 * 1024;
+
+/// The largest spare buffer the loop keeps for the next connection ([`Scratch`]): one
+/// grown larger (a big upload, a long pipelined burst) is freed instead of kept.
+pub const MAX_SPARE: usize = 64 * 1024;
+
+/// What the event loop lends each connection it drives: where reads land, and spare
+/// buffers handed from one connection to the next.
+///
+/// A connection needs an input buffer, an output buffer and a head's buffers only
+/// while it is in the middle of something: bytes read but not yet answered, an answer
+/// not yet sent, a head waiting for its body. Most of the time (a keep-alive client
+/// that sends a request, reads the answer and sends the next) it is in the middle of
+/// nothing between two events. So instead of allocating its own buffers on every
+/// request and freeing them when it goes idle, a connection borrows the loop's spare
+/// ones when an event comes, and gives back whatever it leaves empty when it returns
+/// ([`Connection::drive`]). Only a connection left holding bytes keeps a buffer, and
+/// the loop makes a new spare the next time it needs one. An idle connection holds no
+/// buffer at all; a busy loop allocates nothing per request once its spares have grown.
+#[derive(Debug)]
+pub struct Scratch {
+    /// Where reads land: [`READ_CHUNK`] bytes, whose contents are copied into the
+    /// connection's input buffer.
+    read: Vec<u8>,
+    /// A spare input buffer.
+    input: Vec<u8>,
+    /// A spare output buffer.
+    output: Vec<u8>,
+    /// A spare head, whose buffers the next head is framed into
+    /// ([`framing::parse_head_into`]).
+    head: Head,
+}
+
+impl Scratch {
+    /// A read buffer of [`READ_CHUNK`] bytes, and no spares yet.
+    pub fn new() -> Scratch {
+        Scratch::with_read_size(READ_CHUNK)
+    }
+
+    /// The same with reads of at most `len` bytes (tests use short reads).
+    pub fn with_read_size(len: usize) -> Scratch {
+        Scratch {
+            read: vec![0; len],
+            input: Vec::new(),
+            output: Vec::new(),
+            head: Head::default(),
+        }
+    }
+}
+
+impl Default for Scratch {
+    fn default() -> Scratch {
+        Scratch::new()
+    }
+}
+
+/// Keeps `buf` as the spare in `slot` if it is empty and not too large (and the slot
+/// has none), else frees it.
+fn give_back(slot: &mut Vec<u8>, mut buf: Vec<u8>) {
+    if slot.capacity() == 0 && buf.capacity() <= MAX_SPARE {
+        buf.clear();
+        *slot = buf;
+    }
+}
 
 /// Stop answering pipelined requests while this much output waits to be written: the
 /// client is not reading, so reading (and answering) more would only grow memory.
@@ -123,19 +189,24 @@ enum State {
     Idle,
     /// Some bytes of a head have arrived, but not all of it.
     Head,
-    /// The head is complete and its Host allowed; the body is being read.
-    Body {
-        framed: Box<FramedHead>,
-        host: ValidHost,
-        decoder: BodyDecoder,
-        body: Vec<u8>,
-    },
+    /// The head is complete and its Host allowed; the body is being read. Boxed: the
+    /// state is moved in and out on every step, and every other state is a few words.
+    Body(Box<Upload>),
     /// A response that ends the connection is queued: write it, then close.
     Closing,
     /// The last response is flushed and the write side shut down; what the client
     /// still sends is read and thrown away until it closes, `until` passes, or
     /// [`LINGER_BYTES`] have been discarded.
     Lingering { until: Instant, discarded: usize },
+}
+
+/// A request whose head is framed and whose Host is allowed, while its body arrives.
+#[derive(Debug)]
+struct Upload {
+    framed: FramedHead,
+    host: ValidHost,
+    decoder: BodyDecoder,
+    body: Vec<u8>,
 }
 
 /// What a state change does to the deadline's clock (see [`Connection::enter`]).
@@ -253,7 +324,7 @@ impl<S: Read + Write> Connection<S> {
             State::Idle if self.written < self.write_buf.len() => "writing",
             State::Idle => "idle",
             State::Head => "reading a head",
-            State::Body { .. } => "reading a body",
+            State::Body(_) => "reading a body",
             State::Closing => "writing its last response",
             State::Lingering { .. } => "lingering",
         }
@@ -268,7 +339,7 @@ impl<S: Read + Write> Connection<S> {
             State::Head => self.since + ctx.header_timeout,
             // The same for a body: its deadline runs from the end of its head, and
             // bytes that keep trickling in do not move it.
-            State::Body { .. } => self.since + ctx.body_timeout,
+            State::Body(_) => self.since + ctx.body_timeout,
             State::Lingering { until, .. } => until,
             State::Idle | State::Closing => self.since + ctx.idle_timeout,
         }
@@ -276,18 +347,38 @@ impl<S: Read + Write> Connection<S> {
 
     /// Does all the work the socket allows: answer what is buffered, write what is
     /// queued, read what has arrived — until the socket would block or the connection
-    /// is done. `scratch` is the loop's read buffer, lent for the call.
-    pub fn drive(&mut self, ctx: &Context<'_>, scratch: &mut [u8]) -> Next {
+    /// is done. `scratch` is the loop's, lent for the call: its spare buffers are
+    /// borrowed for the call, and those left empty are given back ([`Scratch`]).
+    pub fn drive(&mut self, ctx: &Context<'_>, scratch: &mut Scratch) -> Next {
+        if self.read_buf.capacity() == 0 {
+            self.read_buf = std::mem::take(&mut scratch.input);
+        }
+        if self.write_buf.capacity() == 0 {
+            self.write_buf = std::mem::take(&mut scratch.output);
+        }
+        let next = self.work(ctx, scratch);
+        if self.read_buf.is_empty() {
+            give_back(&mut scratch.input, std::mem::take(&mut self.read_buf));
+        }
+        if self.written == self.write_buf.len() {
+            self.written = 0;
+            give_back(&mut scratch.output, std::mem::take(&mut self.write_buf));
+        }
+        next
+    }
+
+    /// What [`drive`](Connection::drive) does with the buffers it lent.
+    fn work(&mut self, ctx: &Context<'_>, scratch: &mut Scratch) -> Next {
         self.drained = false;
         loop {
             if matches!(self.state, State::Lingering { .. }) {
-                return self.discard(scratch);
+                return self.discard(&mut scratch.read);
             }
-            let processed = self.process(ctx);
+            let processed = self.process(ctx, &mut scratch.head);
             let pending = self.write_buf.len() - self.written;
             let flushed = self.flush();
             if self.write_buf.len() - self.written < pending
-                && !matches!(self.state, State::Head | State::Body { .. })
+                && !matches!(self.state, State::Head | State::Body(_))
             {
                 // A client that reads its answer, however slowly, is making progress:
                 // its idle deadline runs from the last byte it took.
@@ -325,15 +416,12 @@ impl<S: Read + Write> Connection<S> {
                 // flushed; an unfinished request can never complete, so close.
                 return Next::Close;
             }
-            if matches!(self.state, State::Idle) && self.read_buf.is_empty() {
-                self.release_buffers();
-            }
             if self.drained && self.trust_short_reads {
                 // The last read emptied the receive queue: another would only say
                 // `WouldBlock`. See `drive_socket` for why no byte is left behind.
                 return Next::Read;
             }
-            match self.read_some(scratch) {
+            match self.read_some(&mut scratch.read) {
                 Ok(true) => continue,
                 Ok(false) => return Next::Read,
                 Err(e) => {
@@ -359,7 +447,7 @@ impl<S: Read + Write> Connection<S> {
     /// The event does report it (`EPOLLRDHUP`), so when `closed` is set, `drive` reads
     /// on until `WouldBlock` or the end as usual. tokio skips the read the same way,
     /// keeping "read closed" readiness apart.
-    pub fn drive_socket(&mut self, ctx: &Context<'_>, scratch: &mut [u8], closed: bool) -> Next {
+    pub fn drive_socket(&mut self, ctx: &Context<'_>, scratch: &mut Scratch, closed: bool) -> Next {
         self.trust_short_reads = !closed;
         let next = self.drive(ctx, scratch);
         self.trust_short_reads = false;
@@ -378,11 +466,11 @@ impl<S: Read + Write> Connection<S> {
                 self.refuse(ctx, None, &err);
                 self.after_timeout_refusal(ctx)
             }
-            State::Body { framed, .. } => {
+            State::Body(upload) => {
                 let err = RequestError::BodyTimeout {
                     limit: ctx.body_timeout,
                 };
-                self.refuse(ctx, Some(&framed.head), &err);
+                self.refuse(ctx, Some(&upload.framed.head), &err);
                 self.after_timeout_refusal(ctx)
             }
             State::Lingering { discarded, .. } => {
@@ -537,7 +625,8 @@ impl<S: Read + Write> Connection<S> {
 
     /// Frames and answers as many buffered requests as possible (pipelining), stopping
     /// when the input runs out, a response ends the connection, or output backs up.
-    fn process(&mut self, ctx: &Context<'_>) -> Processed {
+    /// Heads are framed into `spare`'s buffers, and handed back there once answered.
+    fn process(&mut self, ctx: &Context<'_>, spare: &mut Head) -> Processed {
         loop {
             if self.write_buf.len() - self.written >= OUTPUT_HIGH_WATER {
                 // Backpressure: let the client read before answering more. The caller
@@ -568,7 +657,7 @@ impl<S: Read + Write> Connection<S> {
                         return Processed::Done;
                     }
                 },
-                State::Head => match framing::parse_head(&self.read_buf, &ctx.limits) {
+                State::Head => match framing::parse_head_into(&self.read_buf, &ctx.limits, spare) {
                     // Partial: not an error, just not enough bytes yet.
                     Ok(None) => {
                         self.enter(State::Head, Clock::Keep, ctx.now);
@@ -576,52 +665,47 @@ impl<S: Read + Write> Connection<S> {
                     }
                     Ok(Some((framed, used))) => {
                         self.read_buf.drain(..used);
-                        self.on_head(ctx, framed);
+                        self.on_head(ctx, framed, spare);
                     }
                     Err(err) => {
                         self.refuse(ctx, None, &err);
                         return Processed::Done;
                     }
                 },
-                State::Body {
-                    framed,
-                    host,
-                    mut decoder,
-                    mut body,
-                } => match decoder.decode(&self.read_buf, &mut body) {
-                    Ok(progress) if progress.complete => {
-                        self.read_buf.drain(..progress.consumed);
-                        self.answer(ctx, *framed, &host, body);
+                State::Body(mut upload) => {
+                    let Upload { decoder, body, .. } = &mut *upload;
+                    match decoder.decode(&self.read_buf, body) {
+                        Ok(progress) if progress.complete => {
+                            self.read_buf.drain(..progress.consumed);
+                            let Upload {
+                                framed, host, body, ..
+                            } = *upload;
+                            *spare = self.answer(ctx, framed, &host, body);
+                        }
+                        Ok(progress) => {
+                            self.read_buf.drain(..progress.consumed);
+                            // The body's deadline runs from the end of its head, however
+                            // the bytes trickle in, so the clock is kept.
+                            self.enter(State::Body(upload), Clock::Keep, ctx.now);
+                            return Processed::Done;
+                        }
+                        Err(err) => {
+                            self.refuse(ctx, Some(&upload.framed.head), &err);
+                            return Processed::Done;
+                        }
                     }
-                    Ok(progress) => {
-                        self.read_buf.drain(..progress.consumed);
-                        // The body's deadline runs from the end of its head, however
-                        // the bytes trickle in, so the clock is kept.
-                        let state = State::Body {
-                            framed,
-                            host,
-                            decoder,
-                            body,
-                        };
-                        self.enter(state, Clock::Keep, ctx.now);
-                        return Processed::Done;
-                    }
-                    Err(err) => {
-                        self.refuse(ctx, Some(&framed.head), &err);
-                        return Processed::Done;
-                    }
-                },
+                }
             }
         }
     }
 
     /// A head is complete: log it, have the exchange decide its Host, and start on its
     /// body.
-    fn on_head(&mut self, ctx: &Context<'_>, framed: FramedHead) {
+    fn on_head(&mut self, ctx: &Context<'_>, framed: FramedHead, spare: &mut Head) {
         let head = &framed.head;
         if log_enabled!(Level::Debug) {
-            debug!("{} > {}", self.at.peer, head.request_line);
-            for h in &head.headers {
+            debug!("{} > {}", self.at.peer, head.request_line());
+            for h in head.fields() {
                 debug!("{} > {}: {}", self.at.peer, h.name, h.value.escape_ascii());
             }
         }
@@ -633,7 +717,7 @@ impl<S: Read + Write> Connection<S> {
             }
         };
         if framed.body == BodyKind::None {
-            self.answer(ctx, framed, &host, Vec::new());
+            *spare = self.answer(ctx, framed, &host, Vec::new());
             return;
         }
         if framed.expect_continue && self.read_buf.is_empty() {
@@ -642,17 +726,24 @@ impl<S: Read + Write> Connection<S> {
             // response would be noise.
             self.write_buf.extend_from_slice(response::CONTINUE);
         }
-        let state = State::Body {
+        let upload = Upload {
             decoder: BodyDecoder::new(framed.body, ctx.limits.max_body_bytes),
-            framed: Box::new(framed),
+            framed,
             host,
             body: Vec::new(),
         };
-        self.enter(state, Clock::Restart, ctx.now);
+        self.enter(State::Body(Box::new(upload)), Clock::Restart, ctx.now);
     }
 
-    /// A whole request is here and its Host allowed: queue the exchange's answer.
-    fn answer(&mut self, ctx: &Context<'_>, framed: FramedHead, host: &ValidHost, body: Vec<u8>) {
+    /// A whole request is here and its Host allowed: queue the exchange's answer. The
+    /// head is handed back, for its buffers to frame the next one.
+    fn answer(
+        &mut self,
+        ctx: &Context<'_>,
+        framed: FramedHead,
+        host: &ValidHost,
+        body: Vec<u8>,
+    ) -> Head {
         let request = Request {
             head: framed.head,
             body,
@@ -670,13 +761,14 @@ impl<S: Read + Write> Connection<S> {
             framed.persistence
         };
         let response = exchange::respond(&request, host, persistence, self.at);
-        self.queue(ctx, &request.head.request_line, &response, Some(host));
+        self.queue(ctx, request.head.request_line(), &response, Some(host));
         let next = if response.persistence.closes() {
             State::Closing
         } else {
             State::Idle
         };
         self.enter(next, Clock::Restart, ctx.now);
+        request.head
     }
 
     /// Queues the error response for a request hostecho will not echo, and closes.
@@ -686,7 +778,7 @@ impl<S: Read + Write> Connection<S> {
     fn refuse(&mut self, ctx: &Context<'_>, head: Option<&Head>, err: &RequestError) {
         warn!("{} rejected: {err}", self.at.peer);
         let response = exchange::refuse(err, head);
-        let request_line = head.map_or("-", |h| h.request_line.as_str());
+        let request_line = head.map_or("-", |h| h.request_line());
         self.queue(ctx, request_line, &response, None);
         self.read_buf = Vec::new();
         self.enter(State::Closing, Clock::Restart, ctx.now);
@@ -722,47 +814,154 @@ impl<S: Read + Write> Connection<S> {
         } else {
             Level::Info
         };
-        if !log_enabled!(level) {
-            return;
-        }
-        // Formatted straight into the log line: no string per line for the host.
-        let host = OrDash(host.map(|h| &h.host));
-        let sent = response.body_bytes_sent();
-        let line = request_line.escape_debug();
-        let status = response.status.0;
-        match ctx.worker {
-            None => log!(
-                level,
-                "{} \"{line}\" {status} {sent} host={host}",
-                self.at.peer
-            ),
-            Some(w) => log!(
-                level,
-                "{} \"{line}\" {status} {sent} host={host} worker={w}",
-                self.at.peer
-            ),
-        }
-    }
-
-    /// Gives buffer memory back while the connection waits for its next request.
-    fn release_buffers(&mut self) {
-        if self.read_buf.capacity() > 0 {
-            self.read_buf = Vec::new();
-        }
-        if self.write_buf.capacity() > 0 && self.write_buf.is_empty() {
-            self.write_buf = Vec::new();
+        let line = AccessLine {
+            peer: self.at.peer,
+            request_line,
+            status: response.status.0,
+            sent: response.body_bytes_sent(),
+            host: host.map(|h| &h.host),
+            worker: ctx.worker,
+        };
+        // Into the log's buffer as bytes when the log is plain (a file or a pipe): one
+        // line per response, formatted through `core::fmt`, was most of what the log
+        // cost. Otherwise (colours, or another logger) `log!` formats the same bytes.
+        // Either way `RUST_LOG` decides whether the line is written; at `warn` it costs
+        // one comparison with the maximum level.
+        let target = module_path!();
+        if !super::log_output::log_bytes(level, target, |buf| line.write_bytes(buf)) {
+            log!(target: target, level, "{line}");
         }
     }
 }
 
-/// Displays its value, or `-` when there is none (the access log's empty field).
-struct OrDash<T>(Option<T>);
+/// One access line's fields, written as
+/// `PEER "REQUEST LINE" STATUS BYTES host=HOST[ worker=N]`: the request line escaped
+/// (`escape_debug`), and `-` for a request without a valid host.
+///
+/// It is written two ways, which give the same bytes: [`Display`](std::fmt::Display),
+/// for `log!`, and [`write_bytes`](AccessLine::write_bytes), without `core::fmt`, for
+/// [`log_bytes`](super::log_output::log_bytes).
+struct AccessLine<'a> {
+    peer: SocketAddr,
+    request_line: &'a str,
+    status: u16,
+    sent: usize,
+    host: Option<&'a crate::host::syntax::Host>,
+    worker: Option<usize>,
+}
 
-impl<T: std::fmt::Display> std::fmt::Display for OrDash<T> {
+impl AccessLine<'_> {
+    /// Appends the line's text to `buf`, as `Display` would write it.
+    fn write_bytes(&self, buf: &mut Vec<u8>) {
+        use super::log_output::{push_decimal, push_escape_debug, push_ipv4, push_socket_addr};
+        use crate::host::syntax::Host;
+        push_socket_addr(buf, self.peer);
+        buf.extend_from_slice(b" \"");
+        push_escape_debug(buf, self.request_line);
+        buf.extend_from_slice(b"\" ");
+        push_decimal(buf, self.status.into());
+        buf.push(b' ');
+        // A usize fits in a u64 on every target Rust supports.
+        push_decimal(buf, self.sent as u64);
+        buf.extend_from_slice(b" host=");
+        match self.host {
+            None => buf.push(b'-'),
+            Some(Host::Name(name)) => buf.extend_from_slice(name.as_bytes()),
+            Some(Host::Ipv4(addr)) => push_ipv4(buf, *addr),
+            // Rare, and its text is `core::fmt`'s to get right. Writing into a Vec
+            // cannot fail.
+            Some(host @ Host::Ipv6(_)) => {
+                let _ = write!(buf, "{host}");
+            }
+        }
+        if let Some(worker) = self.worker {
+            buf.extend_from_slice(b" worker=");
+            push_decimal(buf, worker as u64);
+        }
+    }
+}
+
+impl std::fmt::Display for AccessLine<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.0 {
-            Some(value) => value.fmt(f),
-            None => f.write_str("-"),
+        write!(
+            f,
+            "{} \"{}\" {} {} host=",
+            self.peer,
+            self.request_line.escape_debug(),
+            self.status,
+            self.sent
+        )?;
+        match self.host {
+            Some(host) => write!(f, "{host}")?,
+            None => f.write_str("-")?,
+        }
+        if let Some(worker) = self.worker {
+            write!(f, " worker={worker}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The access line's two writers agree, byte for byte, with each other and with the
+/// format the access log has always had.
+#[cfg(test)]
+mod access_line_tests {
+    use super::AccessLine;
+    use crate::host::syntax::Host;
+
+    #[test]
+    fn access_line_bytes_are_what_display_writes() {
+        let hosts = [
+            None,
+            Some(Host::Name("localhost".to_owned())),
+            Some(Host::Name("sub.example.com".to_owned())),
+            Some(Host::Ipv4([127, 0, 0, 1].into())),
+            Some(Host::Ipv4([10, 200, 0, 255].into())),
+            Some(Host::Ipv6(std::net::Ipv6Addr::LOCALHOST)),
+            Some(Host::Ipv6("2001:db8::8a2e:370:7334".parse().unwrap())),
+        ];
+        let peers = [
+            "127.0.0.1:51234",
+            "0.0.0.0:0",
+            "[::1]:8090",
+            "[fe80::1%2]:1",
+        ];
+        let lines = [
+            "GET / HTTP/1.1",
+            "-",
+            "",
+            "GET /a\"b'c\\d HTTP/1.1",
+            "GET /\u{1b}[31m\t\r\n\0\u{7f} HTTP/1.0",
+            "GET /caf\u{e9}/\u{301}x\u{200b}\u{ffff} HTTP/1.1",
+        ];
+        let numbers = [(200, 0), (404, 1), (505, 18_446), (100, usize::MAX)];
+        for host in &hosts {
+            for peer in peers {
+                for request_line in lines {
+                    for (i, &(status, sent)) in numbers.iter().enumerate() {
+                        let line = AccessLine {
+                            peer: peer.parse().unwrap(),
+                            request_line,
+                            status,
+                            sent,
+                            host: host.as_ref(),
+                            worker: [None, Some(0), Some(1), Some(17)][i],
+                        };
+                        let mut bytes = Vec::new();
+                        line.write_bytes(&mut bytes);
+                        let bytes = String::from_utf8(bytes).unwrap();
+                        assert_eq!(bytes, line.to_string(), "{peer} {request_line:?}");
+                        let host = host.as_ref().map_or("-".to_owned(), Host::to_string);
+                        let escaped = request_line.escape_debug();
+                        let mut format =
+                            format!("{} \"{escaped}\" {status} {sent} host={host}", line.peer);
+                        if let Some(w) = line.worker {
+                            format.push_str(&format!(" worker={w}"));
+                        }
+                        assert_eq!(bytes, format, "{peer} {request_line:?}");
+                    }
+                }
+            }
         }
     }
 }
@@ -798,7 +997,7 @@ mod tests {
             now: Instant::now(),
             date: "Sat, 21 Nov 2026 16:00:00 GMT",
         };
-        let mut scratch = vec![0u8; READ_CHUNK];
+        let mut scratch = Scratch::new();
         conn.drive(&ctx, &mut scratch)
     }
 
@@ -959,7 +1158,7 @@ mod tests {
     fn a_short_read_after_an_event_spares_the_read_that_would_block() {
         let policy = HostPolicy::new(PolicyOptions::default()).unwrap();
         let mut conn = scripted(GET_LOCALHOST, usize::MAX, false);
-        let mut scratch = vec![0u8; READ_CHUNK];
+        let mut scratch = Scratch::new();
         let next = conn.drive_socket(&test_ctx(&policy), &mut scratch, false);
         assert_eq!(next, Next::Read);
         assert_eq!(
@@ -974,7 +1173,7 @@ mod tests {
         // A read that fills the buffer says nothing about what is left: read again.
         let policy = HostPolicy::new(PolicyOptions::default()).unwrap();
         let mut conn = scripted(GET_LOCALHOST, usize::MAX, false);
-        let mut scratch = vec![0u8; GET_LOCALHOST.len()];
+        let mut scratch = Scratch::with_read_size(GET_LOCALHOST.len());
         assert_eq!(
             conn.drive_socket(&test_ctx(&policy), &mut scratch, false),
             Next::Read
@@ -990,7 +1189,7 @@ mod tests {
         // until its idle time-out (`printf … | nc -N` would hang).
         let policy = HostPolicy::new(PolicyOptions::default()).unwrap();
         let mut conn = scripted(GET_LOCALHOST, usize::MAX, true);
-        let mut scratch = vec![0u8; READ_CHUNK];
+        let mut scratch = Scratch::new();
         let next = conn.drive_socket(&test_ctx(&policy), &mut scratch, true);
         assert_eq!(next, Next::Close);
         assert_eq!(conn.stream.reads, 2);
@@ -1003,7 +1202,7 @@ mod tests {
         // read proves nothing.
         let policy = HostPolicy::new(PolicyOptions::default()).unwrap();
         let mut conn = scripted(GET_LOCALHOST, usize::MAX, true);
-        let mut scratch = vec![0u8; READ_CHUNK];
+        let mut scratch = Scratch::new();
         assert_eq!(conn.drive(&test_ctx(&policy), &mut scratch), Next::Close);
         assert_eq!(conn.stream.reads, 2);
     }

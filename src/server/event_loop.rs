@@ -242,7 +242,9 @@ impl Worker {
             closed: 0,
             turned_away: 0,
         };
-        let mut scratch = vec![0u8; connection::READ_CHUNK];
+        // Where reads land, and the spare buffers each connection borrows while it
+        // works: see `connection::Scratch`.
+        let mut scratch = connection::Scratch::new();
         let mut date = DateCache::default();
         // Set while out of descriptors with no reserve: when to try `accept` again.
         let mut accept_retry: Option<Instant> = None;

@@ -31,16 +31,26 @@
 //! with the timestamp formatted once per second. A terminal still gets env_logger's
 //! coloured lines. env_logger still decides which records pass (`RUST_LOG`).
 //!
+//! The access line — one per response — goes further: [`log_bytes`] lets the
+//! connection write its message straight into the shared buffer, as bytes, without
+//! `core::fmt` (the peer address, the numbers and the escaped request line, with the
+//! helpers below: [`push_socket_addr`], [`push_decimal`], [`push_escape_debug`]). It
+//! does so only when the installed logger is a plain [`BufferedLogger`]; otherwise it
+//! returns `false` and the caller formats with `log!` as usual, which gives the same
+//! bytes (unit tests compare the two).
+//!
 //! Memory stays bounded: the buffer is written out whenever it reaches
 //! [`FLUSH_AT`], whoever is logging. Lines from several workers share the buffer, in
 //! the order they were logged. A panic loses what is buffered; the panic's own message
 //! goes to stderr directly.
 
+use std::fmt;
 use std::io::{self, Write};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use log::{Log, Metadata, Record};
+use log::{Level, Log, Metadata, Record};
 
 /// The buffer is written out when it holds this much, without waiting for the turn's
 /// end: a turn that answers thousands of requests must not hold megabytes of log.
@@ -149,21 +159,28 @@ impl BufferedLogger {
         buf.extend_from_slice(clock.1.as_bytes());
     }
 
-    /// Formats `record` into `buf` as env_logger's default format does:
+    /// Writes a line into `buf` as env_logger's default format does:
     /// `[TIMESTAMP LEVEL TARGET] message`, the level padded to five, each line break
-    /// in the message followed by four spaces of indent, and a final newline.
-    fn write_plain(&self, buf: &mut Vec<u8>, record: &Record<'_>) {
+    /// in the message (which `message` appends) followed by four spaces of indent, and
+    /// a final newline.
+    fn write_plain(
+        &self,
+        buf: &mut Vec<u8>,
+        level: Level,
+        target: &str,
+        message: impl FnOnce(&mut Vec<u8>),
+    ) {
         buf.push(b'[');
         self.stamp(buf);
-        // Writing into a Vec cannot fail.
-        let _ = write!(buf, " {:<5}", record.level());
-        if !record.target().is_empty() {
+        buf.push(b' ');
+        buf.extend_from_slice(padded(level).as_bytes());
+        if !target.is_empty() {
             buf.push(b' ');
-            buf.extend_from_slice(record.target().as_bytes());
+            buf.extend_from_slice(target.as_bytes());
         }
         buf.extend_from_slice(b"] ");
         let message_at = buf.len();
-        let _ = write!(buf, "{}", record.args());
+        message(buf);
         if buf[message_at..].contains(&b'\n') {
             let message = buf.split_off(message_at);
             for (i, line) in message.split(|&b| b == b'\n').enumerate() {
@@ -176,12 +193,201 @@ impl BufferedLogger {
         buf.push(b'\n');
     }
 
-    /// Installs it as the process's logger, with env_logger's filter as the maximum
-    /// level (so `debug!` at info costs one comparison).
-    pub fn install(self) -> Result<(), log::SetLoggerError> {
-        log::set_max_level(self.inner.filter());
-        log::set_boxed_logger(Box::new(self))
+    /// Appends a line (see [`write_plain`](Self::write_plain)) to the shared buffer,
+    /// and writes the buffer out if it has reached [`FLUSH_AT`].
+    fn append(&self, level: Level, target: &str, message: impl FnOnce(&mut Vec<u8>)) {
+        let mut buf = self.shared.lock();
+        self.write_plain(&mut buf, level, target, message);
+        if buf.len() >= FLUSH_AT {
+            write_out(&mut buf, &mut (self.out)());
+        }
     }
+
+    /// [`log_bytes`] for this logger: logs the line if it is plain and `RUST_LOG`
+    /// lets the record through, and says whether it was plain.
+    fn log_bytes(&self, level: Level, target: &str, message: &impl Fn(&mut Vec<u8>)) -> bool {
+        if !self.plain {
+            return false;
+        }
+        // env_logger decides, as for any record. Its filter reads the message only
+        // when `RUST_LOG` has a `/regex`: then `Bytes` formats it (slowly, once more).
+        let passes = self.inner.matches(
+            &Record::builder()
+                .level(level)
+                .target(target)
+                .args(format_args!("{}", Bytes(message)))
+                .build(),
+        );
+        if passes {
+            self.append(level, target, message);
+        }
+        true
+    }
+
+    /// Installs it as the process's logger, with env_logger's filter as the maximum
+    /// level (so `debug!` at info costs one comparison). A plain logger is also
+    /// remembered for [`log_bytes`].
+    pub fn install(self) -> Result<(), log::SetLoggerError> {
+        // The logger lives as long as the process, as `set_boxed_logger` would make it.
+        let logger: &'static BufferedLogger = Box::leak(Box::new(self));
+        log::set_logger(logger)?;
+        log::set_max_level(logger.inner.filter());
+        if logger.plain {
+            // `set_logger` succeeds once per process, so this is the only set.
+            let _ = INSTALLED.set(logger);
+        }
+        Ok(())
+    }
+}
+
+/// The plain [`BufferedLogger`] installed as the process's logger, if it is one.
+/// `log` hands out the logger only as a `&dyn Log`, which cannot say what it is.
+static INSTALLED: OnceLock<&'static BufferedLogger> = OnceLock::new();
+
+/// Logs a line at `level` for `target` whose message `message` appends as bytes
+/// (valid UTF-8, as a formatted message would be), straight into the log's buffer.
+///
+/// This is the access log's fast path (see the module's note). `RUST_LOG` filters the
+/// line as it does for `log!`: by level and target, and by message for a `/regex`.
+/// It returns `true` when the line is dealt with: logged, or filtered out. It returns
+/// `false`, having logged nothing, when the installed logger is not a plain
+/// [`BufferedLogger`]; the caller then logs the same message with `log!`.
+pub fn log_bytes(level: Level, target: &str, message: impl Fn(&mut Vec<u8>)) -> bool {
+    // The global maximum first, as `log!` checks it: at `warn`, an access line costs
+    // this one comparison, whatever the logger.
+    if level > log::max_level() {
+        return true;
+    }
+    INSTALLED
+        .get()
+        .is_some_and(|logger| logger.log_bytes(level, target, &message))
+}
+
+/// A message written as bytes, displayed through `core::fmt` for the filter's regex.
+struct Bytes<'a, F>(&'a F);
+
+impl<F: Fn(&mut Vec<u8>)> fmt::Display for Bytes<'_, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut message = Vec::new();
+        (self.0)(&mut message);
+        f.write_str(&String::from_utf8_lossy(&message))
+    }
+}
+
+/// The level as env_logger writes it: padded to five (`{:<5}`).
+fn padded(level: Level) -> &'static str {
+    match level {
+        Level::Error => "ERROR",
+        Level::Warn => "WARN ",
+        Level::Info => "INFO ",
+        Level::Debug => "DEBUG",
+        Level::Trace => "TRACE",
+    }
+}
+
+/// Appends `n` in decimal, as `{n}` would.
+pub fn push_decimal(buf: &mut Vec<u8>, mut n: u64) {
+    // Digits from the last, into the end of a buffer long enough for u64::MAX.
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        // `n % 10` is below 10, so the cast loses nothing.
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.extend_from_slice(&digits[at..]);
+}
+
+/// Appends a dotted quad, as `{addr}` would (`127.0.0.1`).
+pub fn push_ipv4(buf: &mut Vec<u8>, addr: Ipv4Addr) {
+    for (i, octet) in addr.octets().into_iter().enumerate() {
+        if i > 0 {
+            buf.push(b'.');
+        }
+        push_decimal(buf, octet.into());
+    }
+}
+
+/// Appends `addr:port`, as `{addr}` would (`127.0.0.1:51234`, `[::1]:51234`).
+pub fn push_socket_addr(buf: &mut Vec<u8>, addr: SocketAddr) {
+    match addr {
+        SocketAddr::V4(v4) => {
+            push_ipv4(buf, *v4.ip());
+            buf.push(b':');
+            push_decimal(buf, v4.port().into());
+        }
+        // Rare enough on a server bound to 127.0.0.1 to leave to `core::fmt`, whose
+        // IPv6 text (zero runs shortened, scope ids) is worth not copying. Writing
+        // into a Vec cannot fail.
+        SocketAddr::V6(_) => {
+            let _ = write!(buf, "{addr}");
+        }
+    }
+}
+
+/// Appends `text` escaped as [`str::escape_debug`] escapes it.
+///
+/// ASCII is escaped here, by runs: the bytes that need nothing (printable, other than
+/// `"`, `'` and `\`) are copied in one go, and the rest become `\"`, `\'`, `\\`,
+/// `\0`, `\t`, `\r`, `\n` or `\u{1b}`. From the first non-ASCII character on,
+/// `escape_debug` itself takes over: which characters it escapes (non-printable ones,
+/// and a combining mark at the very start of the string) takes Unicode's tables.
+pub fn push_escape_debug(buf: &mut Vec<u8>, text: &str) {
+    let bytes = text.as_bytes();
+    let ascii = bytes
+        .iter()
+        .position(|b| !b.is_ascii())
+        .map_or(bytes.len(), |non_ascii| {
+            // Hand over one (ASCII) character early: to `escape_debug` the first
+            // character of a string is special, and the one at `non_ascii` is not the
+            // first of `text`. An ASCII character is escaped the same either way.
+            non_ascii.saturating_sub(1)
+        });
+    let mut rest = &bytes[..ascii];
+    while let Some(at) = rest.iter().position(|&b| needs_escape(b)) {
+        buf.extend_from_slice(&rest[..at]);
+        push_escaped_ascii(buf, rest[at]);
+        rest = &rest[at + 1..];
+    }
+    buf.extend_from_slice(rest);
+    if ascii < bytes.len() {
+        // `ascii` is at a character boundary: the byte before a non-ASCII character's
+        // first byte, which is ASCII, or 0. Writing into a Vec cannot fail.
+        let _ = write!(buf, "{}", text[ascii..].escape_debug());
+    }
+}
+
+/// Whether `escape_debug` changes this ASCII byte.
+fn needs_escape(b: u8) -> bool {
+    !(b' '..=b'~').contains(&b) || matches!(b, b'"' | b'\'' | b'\\')
+}
+
+/// Appends an ASCII byte for which [`needs_escape`] holds, escaped.
+fn push_escaped_ascii(buf: &mut Vec<u8>, b: u8) {
+    let short = match b {
+        b'\0' => b'0',
+        b'\t' => b't',
+        b'\r' => b'r',
+        b'\n' => b'n',
+        b'"' | b'\'' | b'\\' => b,
+        _ => {
+            // Any other control character (and DEL): `\u{…}` in lowercase hex,
+            // without leading zeros.
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            buf.extend_from_slice(b"\\u{");
+            if b >= 0x10 {
+                buf.push(HEX[usize::from(b >> 4)]);
+            }
+            buf.push(HEX[usize::from(b & 0xf)]);
+            buf.push(b'}');
+            return;
+        }
+    };
+    buf.extend_from_slice(&[b'\\', short]);
 }
 
 impl std::fmt::Debug for BufferedLogger {
@@ -204,11 +410,10 @@ impl Log for BufferedLogger {
         if !self.inner.matches(record) {
             return;
         }
-        let mut buf = self.shared.lock();
-        self.write_plain(&mut buf, record);
-        if buf.len() >= FLUSH_AT {
-            write_out(&mut buf, &mut (self.out)());
-        }
+        self.append(record.level(), record.target(), |buf| {
+            // Writing into a Vec cannot fail.
+            let _ = write!(buf, "{}", record.args());
+        });
     }
 
     /// Writes out every line gathered so far, in one `write`.
@@ -348,6 +553,147 @@ mod tests {
                     String::from_utf8_lossy(&theirs)
                 );
             }
+        }
+    }
+
+    /// Asserts that the two loggers wrote the same lines but for the timestamp (the
+    /// two may straddle a second), and returns how many.
+    fn same_lines(ours: &BufferedLogger, theirs: &BufferedLogger) -> usize {
+        let ours = std::mem::take(&mut *ours.shared.lock());
+        let theirs = std::mem::take(&mut *theirs.shared.lock());
+        let strip = |text: &[u8]| {
+            String::from_utf8(text.to_vec())
+                .unwrap()
+                .lines()
+                .map(|line| line.get(22..).unwrap_or(line).to_owned())
+                .collect::<Vec<_>>()
+        };
+        let (ours, theirs) = (strip(&ours), strip(&theirs));
+        assert_eq!(ours, theirs);
+        ours.len()
+    }
+
+    /// The fast path writes what `log` writes, and `RUST_LOG` filters it the same way:
+    /// by level, by target, and by message for a `/regex`.
+    #[test]
+    fn log_bytes_writes_and_filters_as_log_does() {
+        // Each filter, with how many lines pass: a message of one line and one of two
+        // (indented), each at info, warn and debug.
+        let filters = [
+            ("info", 6),
+            ("warn", 3),
+            ("warn,hostecho::server::connection=info", 6),
+            ("warn,hostecho::server::other=info", 3),
+            ("info/GET", 2),
+            ("info/POST", 0),
+        ];
+        let messages = ["127.0.0.1:5 \"GET / HTTP/1.1\" 200 12 host=-", "a\nb"];
+        for (filter, lines) in filters {
+            let logger = |plain| {
+                let mut builder = env_logger::Builder::new();
+                builder
+                    .parse_filters(filter)
+                    .write_style(env_logger::WriteStyle::Never);
+                BufferedLogger::with_output(&mut builder, plain, || Box::new(io::sink()))
+            };
+            let (fast, slow) = (logger(true), logger(true));
+            for level in [log::Level::Info, log::Level::Warn, log::Level::Debug] {
+                for message in messages {
+                    let write = |buf: &mut Vec<u8>| buf.extend_from_slice(message.as_bytes());
+                    assert!(fast.log_bytes(level, "hostecho::server::connection", &write));
+                    record(&slow, level, format_args!("{message}"));
+                }
+            }
+            assert_eq!(same_lines(&fast, &slow), lines, "{filter}");
+        }
+        // Not plain: nothing written, the caller logs.
+        let mut builder = env_logger::Builder::new();
+        builder.parse_filters("info");
+        let coloured = BufferedLogger::with_output(&mut builder, false, || Box::new(io::sink()));
+        assert!(!coloured.log_bytes(log::Level::Info, "x", &|buf: &mut Vec<u8>| buf.push(b'x')));
+        assert!(coloured.shared.lock().is_empty());
+    }
+
+    /// `push_escape_debug` writes what `escape_debug` does, for ASCII escapes, quotes
+    /// and backslashes in runs, and non-ASCII characters anywhere in the string,
+    /// including the first (where `escape_debug` also escapes a combining mark).
+    #[test]
+    fn push_escape_debug_is_escape_debug() {
+        let mut cases: Vec<String> = [
+            "",
+            "GET /index.html?name=jack HTTP/1.1",
+            "\"",
+            "'",
+            "\\",
+            "'quoted' \"double\" back\\slash\\\\",
+            "\0\t\r\n",
+            "\u{1}\u{1b}[31m\u{1f}\u{7f} ~",
+            "caf\u{e9}",
+            "\u{e9}t\u{e9}",
+            "\u{301}combining first",
+            "e\u{301} combining after",
+            "'\u{301}",
+            "\"\u{e9}",
+            "\n\u{e9}\n",
+            "zero\u{200b}width \u{feff} bom",
+            "\u{ffff}\u{10ffff}\u{e000} private and unassigned",
+            "\u{85}\u{a0}\u{ad} latin-1 controls",
+            "emoji \u{1f600}, CJK \u{4e2d}, RTL \u{202e}",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        // Every ASCII byte, alone, after a letter, and before a non-ASCII character.
+        for b in 0..=0x7fu8 {
+            let c = char::from(b);
+            cases.push(c.to_string());
+            cases.push(format!("a{c}b"));
+            cases.push(format!("{c}\u{301}"));
+            cases.push(format!("x{c}\u{e9}"));
+        }
+        for case in &cases {
+            let mut ours = Vec::new();
+            push_escape_debug(&mut ours, case);
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                format!("{}", case.escape_debug()),
+                "{case:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn push_decimal_and_addresses_are_what_display_writes() {
+        for n in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            255,
+            65_535,
+            1_000_000,
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
+            let mut buf = Vec::new();
+            push_decimal(&mut buf, n);
+            assert_eq!(buf, n.to_string().into_bytes());
+        }
+        for addr in [
+            "0.0.0.0:0",
+            "127.0.0.1:8090",
+            "255.255.255.255:65535",
+            "10.0.20.3:51234",
+            "[::1]:8090",
+            "[fe80::1%3]:1",
+            "[::ffff:127.0.0.1]:80",
+        ] {
+            let addr: SocketAddr = addr.parse().unwrap();
+            let mut buf = Vec::new();
+            push_socket_addr(&mut buf, addr);
+            assert_eq!(buf, addr.to_string().into_bytes());
         }
     }
 }

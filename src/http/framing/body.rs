@@ -57,7 +57,7 @@ pub fn kind(head: &Head, limits: &Limits) -> Result<BodyKind, RequestError> {
 /// Names are compared case-insensitively; a coding with parameters (`chunked;x=1`) is
 /// not one we know.
 fn chunked(head: &Head) -> Result<BodyKind, RequestError> {
-    if head.version == Version::Http10 {
+    if head.version() == Version::Http10 {
         // RFC 9112 §6.1: Transfer-Encoding came with HTTP/1.1, and a server that
         // receives it in a 1.0 message "MUST treat the message as if the framing is
         // faulty". A genuine 1.0 client does not chunk, and a 1.0 intermediary on the
@@ -138,7 +138,7 @@ pub fn persistence(head: &Head) -> Persistence {
     if has_token(connection(), b"close") {
         return Persistence::Close;
     }
-    match head.version {
+    match head.version() {
         Version::Http11 => Persistence::Implied,
         Version::Http10 if has_token(connection(), b"keep-alive") => Persistence::KeepAlive,
         Version::Http10 => Persistence::Close,
@@ -150,7 +150,9 @@ pub fn persistence(head: &Head) -> Persistence {
 /// for when that is.
 pub fn expects_continue(head: &Head, body: BodyKind) -> bool {
     let has_body = !matches!(body, BodyKind::None | BodyKind::Length(0));
-    head.version == Version::Http11 && has_body && has_token(head.values("expect"), b"100-continue")
+    head.version() == Version::Http11
+        && has_body
+        && has_token(head.values("expect"), b"100-continue")
 }
 
 #[cfg(test)]

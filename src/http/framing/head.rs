@@ -10,8 +10,8 @@ use std::mem::MaybeUninit;
 
 use super::{FramedHead, Limits, body};
 use crate::error::{Malformed, RequestError};
-use crate::http::request::{Head, Header, LineEndings, Version};
-use crate::http::target::{RequestTarget, Target};
+use crate::http::request::{Head, LineEndings, RequestLine, Version};
+use crate::http::target::Target;
 
 /// How many header slots [`parse_head`] keeps on the stack before it allocates.
 /// httparse writes into caller-provided slots (32 bytes each); 128 of them cover the
@@ -43,6 +43,23 @@ pub fn parse_head(
     buf: &[u8],
     limits: &Limits,
 ) -> Result<Option<(FramedHead, usize)>, RequestError> {
+    parse_head_into(buf, limits, &mut Head::default())
+}
+
+/// [`parse_head`], reusing `spare`'s buffers for the head it frames.
+///
+/// When a head is complete, it is framed into `spare`'s buffers, which keep their
+/// capacity, and `spare` is left empty: the [`FramedHead`] owns them now. A caller that
+/// hands the head back into `spare` once it has answered the request (the event loop
+/// does, through [`Scratch`](crate::server::connection::Scratch)) frames every later
+/// head without allocating. While the head is not complete `spare` is left as it was;
+/// a head refused once copied (a bad target, say) takes the buffers with it, which
+/// costs nothing that matters: a refusal closes the connection.
+pub fn parse_head_into(
+    buf: &[u8],
+    limits: &Limits,
+    spare: &mut Head,
+) -> Result<Option<(FramedHead, usize)>, RequestError> {
     // Only the first `max_header_bytes + 1` bytes can decide anything: a head that is
     // complete within the limit is complete within them, and one byte past the limit
     // with no end in sight is already too large. Parsing no more than that keeps the
@@ -65,7 +82,7 @@ pub fn parse_head(
         &mut on_heap
     };
 
-    match frame(window, window, slots, limits)? {
+    match frame(window, window, slots, limits, spare)? {
         Parsed::Done(done) => Ok(done),
         // RFC 9110 §2.5: a request in a later minor version of HTTP/1 (`HTTP/1.2`) is
         // answered as the highest one we speak, HTTP/1.1, whose rules it must be
@@ -77,7 +94,7 @@ pub fn parse_head(
             // `digit_at` is the last byte of a request line found in `window`, so it
             // is in bounds.
             patched[digit_at] = b'1';
-            match frame(&patched, window, slots, limits)? {
+            match frame(&patched, window, slots, limits, spare)? {
                 Parsed::Done(done) => Ok(done),
                 // Cannot happen: the copy says `HTTP/1.1`, which httparse accepts. Were
                 // it to, refusing the version is the safe answer; looping is not.
@@ -90,6 +107,10 @@ pub fn parse_head(
 }
 
 /// What [`frame`] made of a head.
+// The framed head is a few hundred bytes and `LaterMinor` one word, but a `Parsed`
+// lives for one call and is unpacked at once: boxing the head would cost an allocation
+// per request to save a copy of bytes that are on the stack anyway.
+#[allow(clippy::large_enum_variant)]
 enum Parsed {
     /// What [`parse_head`] returns.
     Done(Option<(FramedHead, usize)>),
@@ -99,13 +120,15 @@ enum Parsed {
 }
 
 /// Parses and frames the head at the start of `window`, with httparse writing into
-/// `slots`. `sent` is the window as received: the same bytes, unless `window` is a
-/// copy whose version was rewritten, and the request line is copied from it.
+/// `slots`, into `spare`'s buffers. `sent` is the window as received: the same bytes,
+/// unless `window` is a copy whose version was rewritten, and the head is copied from
+/// it.
 fn frame<'b>(
     window: &'b [u8],
     sent: &[u8],
     slots: &mut [MaybeUninit<httparse::Header<'b>>],
     limits: &Limits,
+    spare: &mut Head,
 ) -> Result<Parsed, RequestError> {
     let mut request = httparse::Request::new(&mut []);
     let used = match request.parse_with_uninit_headers(window, slots) {
@@ -132,7 +155,7 @@ fn frame<'b>(
     };
 
     // `sent` and `window` differ at most in one version digit, so they are equally long.
-    let head = owned_head(&request, &sent[..used])?;
+    let head = owned_head(&request, window, &sent[..used], spare)?;
     check_target_form(&head)?;
     let body = body::kind(&head, limits)?;
     let framed = FramedHead {
@@ -280,9 +303,16 @@ fn strip_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-/// Copies what httparse found out of the read buffer into an owned [`Head`]; `buf`
-/// holds the whole head and nothing after it.
-fn owned_head(request: &httparse::Request<'_, '_>, buf: &[u8]) -> Result<Head, RequestError> {
+/// Copies the head out of the read buffer into `spare`'s buffers and takes them: the
+/// request line, and each field's name and value. `parsed` is the buffer httparse
+/// parsed (its slices point into it), `sent` the same bytes as received up to the end
+/// of the head.
+fn owned_head(
+    request: &httparse::Request<'_, '_>,
+    parsed: &[u8],
+    sent: &[u8],
+    spare: &mut Head,
+) -> Result<Head, RequestError> {
     // After `Complete` httparse has filled in method, path and version; the defaults
     // are never used, they only spare an `unwrap`.
     let version = match request.version {
@@ -290,26 +320,36 @@ fn owned_head(request: &httparse::Request<'_, '_>, buf: &[u8]) -> Result<Head, R
         Some(1) => Version::Http11,
         _ => return Err(RequestError::Malformed(Malformed::Version(String::new()))),
     };
-    let start = request_line_start(buf);
-    let end = buf[start..]
+    let start = request_line_start(sent);
+    let end = sent[start..]
         .iter()
         .position(|&b| b == b'\n')
-        .map_or(buf.len(), |lf| start + lf);
-    Ok(Head {
-        request_line: String::from_utf8_lossy(strip_cr(&buf[start..end])).into_owned(),
-        method: request.method.unwrap_or_default().to_owned(),
-        target: RequestTarget::parse(request.path.unwrap_or_default().to_owned()),
+        .map_or(sent.len(), |lf| start + lf);
+    // Method, target and version as httparse accepted them are ASCII or (the target)
+    // UTF-8 it checked, so this never fails; were it to, the line is refused.
+    let line = std::str::from_utf8(strip_cr(&sent[start..end]))
+        .map_err(|_| RequestError::Malformed(Malformed::RequestLine))?;
+    let method = request.method.unwrap_or_default();
+    let target = request.path.unwrap_or_default();
+    // The target's place in the line is its distance from the start of the request
+    // line in the buffer httparse parsed, which is laid out exactly as `sent`.
+    let target_from = (target.as_ptr() as usize)
+        .wrapping_sub(parsed.as_ptr() as usize + start)
+        .min(line.len());
+    let target_at = target_from..(target_from + target.len()).min(line.len());
+    let line = RequestLine {
+        text: line,
+        method: 0..method.len(),
+        target: target_at,
         version,
-        headers: request
-            .headers
-            .iter()
-            .map(|h| Header {
-                name: h.name.to_owned(),
-                value: h.value.to_vec(),
-            })
-            .collect(),
-        line_endings: LineEndings::of(&buf[start..]),
-    })
+    };
+    spare.refill(
+        line,
+        request.headers.iter().map(|h| (h.name, h.value)),
+        LineEndings::of(&sent[start..]),
+        sent.len() - start,
+    );
+    Ok(std::mem::take(spare))
 }
 
 /// Refuses a request target whose form does not go with its method (RFC 9112 §3.2):
@@ -320,17 +360,17 @@ fn owned_head(request: &httparse::Request<'_, '_>, buf: &[u8]) -> Result<Head, R
 /// all. A fragment (`#…`) is never part of a request target: a client strips it, and
 /// `http://localhost#@evil.example/` is the kind of string that parsers disagree on.
 fn check_target_form(head: &Head) -> Result<(), RequestError> {
-    if head.method == "CONNECT" {
-        return Err(RequestError::MethodNotImplemented(head.method.clone()));
+    if head.method() == "CONNECT" {
+        return Err(RequestError::MethodNotImplemented(head.method().to_owned()));
     }
-    if head.target.as_str().contains('#') {
+    if head.raw_target().contains('#') {
         return Err(RequestError::Malformed(Malformed::Fragment));
     }
-    match head.target.view() {
+    match head.target() {
         Target::Origin { .. } | Target::Absolute { .. } => Ok(()),
-        Target::Asterisk if head.method == "OPTIONS" => Ok(()),
+        Target::Asterisk if head.method() == "OPTIONS" => Ok(()),
         Target::Asterisk => Err(RequestError::Malformed(Malformed::AsteriskWithoutOptions(
-            head.method.escape_debug().to_string(),
+            head.method().escape_debug().to_string(),
         ))),
         Target::Authority(_) => Err(RequestError::Malformed(Malformed::NotATarget)),
     }
@@ -349,24 +389,20 @@ mod tests {
         assert_eq!(used, CURL.len());
         let head = &framed.head;
         assert_eq!(
-            head.request_line,
+            head.request_line(),
             "GET /index.html?name=jack&age=18 HTTP/1.1"
         );
-        assert_eq!(head.method, "GET");
-        assert_eq!(head.target.as_str(), "/index.html?name=jack&age=18");
+        assert_eq!(head.method(), "GET");
+        assert_eq!(head.raw_target(), "/index.html?name=jack&age=18");
         assert_eq!(
-            head.target.view(),
+            head.target(),
             Target::Origin {
                 path: "/index.html",
                 query: Some("name=jack&age=18")
             }
         );
-        assert_eq!(head.version, Version::Http11);
-        let headers: Vec<(&str, &[u8])> = head
-            .headers
-            .iter()
-            .map(|h| (h.name.as_str(), h.value.as_slice()))
-            .collect();
+        assert_eq!(head.version(), Version::Http11);
+        let headers: Vec<(&str, &[u8])> = head.fields().iter().map(|h| (h.name, h.value)).collect();
         assert_eq!(
             headers,
             [
@@ -429,11 +465,7 @@ mod tests {
             b"GET / HTTP/1.1\r\nhOsT: a\r\nX-A: 1\r\nx-a:   2  \r\nX-Bin: caf\xc3\xa9 \xff\r\n\r\n",
         )
         .head;
-        let headers: Vec<(&str, &[u8])> = head
-            .headers
-            .iter()
-            .map(|h| (h.name.as_str(), h.value.as_slice()))
-            .collect();
+        let headers: Vec<(&str, &[u8])> = head.fields().iter().map(|h| (h.name, h.value)).collect();
         assert_eq!(
             headers,
             [
@@ -462,7 +494,7 @@ mod tests {
         ];
         for (bytes, line, used) in cases {
             let (framed, got_used) = parse(bytes).unwrap().unwrap();
-            assert_eq!(framed.head.request_line, *line);
+            assert_eq!(framed.head.request_line(), *line);
             assert_eq!(got_used, *used, "{line}");
         }
     }
@@ -517,7 +549,7 @@ mod tests {
             let progress = decoder.decode(&buf, &mut body).unwrap();
             assert!(progress.complete);
             buf.drain(..progress.consumed);
-            let target = framed.head.target.as_str().to_owned();
+            let target = framed.head.raw_target().to_owned();
             seen.push((target, body, framed.persistence));
         }
         use Persistence::{Close, Implied};
@@ -622,16 +654,16 @@ mod tests {
             let request = format!("{sent}\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi");
             let (framed, used) = parse(request.as_bytes()).unwrap().unwrap();
             assert_eq!(used, request.len() - 2, "{sent}");
-            assert_eq!(framed.head.version, Version::Http11, "{sent}");
+            assert_eq!(framed.head.version(), Version::Http11, "{sent}");
             // The request line is kept as it was sent; only the parse saw `HTTP/1.1`.
-            assert_eq!(framed.head.request_line, sent);
-            assert_eq!(framed.head.target.as_str(), "/x");
+            assert_eq!(framed.head.request_line(), sent);
+            assert_eq!(framed.head.raw_target(), "/x");
             assert_eq!(framed.body, BodyKind::Length(2));
             // HTTP/1.1's rules: persistent unless asked to close.
             assert_eq!(framed.persistence, Persistence::Implied);
         }
         let framed = framed(b"\r\nPOST / HTTP/1.2\nConnection: close\nExpect: 100-continue\nTransfer-Encoding: chunked\n\n");
-        assert_eq!(framed.head.request_line, "POST / HTTP/1.2");
+        assert_eq!(framed.head.request_line(), "POST / HTTP/1.2");
         assert_eq!(framed.persistence, Persistence::Close);
         assert_eq!(framed.body, BodyKind::Chunked);
         assert!(framed.expect_continue);

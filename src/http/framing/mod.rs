@@ -51,7 +51,7 @@ use crate::http::request::Head;
 use crate::http::response::Persistence;
 
 pub use decoder::{BodyDecoder, Decoded, MAX_CHUNK_LINE_BYTES, MAX_TRAILER_BYTES};
-pub use head::parse_head;
+pub use head::{parse_head, parse_head_into};
 
 /// The limits framing enforces, taken from the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
