@@ -126,7 +126,7 @@ enum State {
     /// The head is complete and its Host allowed; the body is being read.
     Body {
         framed: Box<FramedHead>,
-        host: ValidHost,
+        host: ValidHost<'static>,
         decoder: BodyDecoder,
         body: Vec<u8>,
     },
@@ -626,7 +626,10 @@ impl<S: Read + Write> Connection<S> {
             }
         }
         let host = match exchange::admit(head, self.at, ctx.policy) {
-            Ok(host) => host,
+            // The host borrows from the head, and the head moves on below (into the
+            // request answered, or into the state that waits for the body): it is
+            // copied out to go with it.
+            Ok(host) => host.into_owned(),
             Err(err) => {
                 self.refuse(ctx, Some(&framed.head), &err);
                 return;
