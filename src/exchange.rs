@@ -41,8 +41,14 @@ pub struct Endpoints {
 
 /// Decides whether hostecho answers for the host this head names.
 ///
+/// The allowed host borrows from the head and the policy, so that admitting a request
+/// allocates nothing ([`crate::host`]); it lives as long as the shorter of the two.
 /// The error is [`RequestError::Host`], whose message says why, Django-style.
-pub fn admit(head: &Head, at: Endpoints, policy: &HostPolicy) -> Result<ValidHost, RequestError> {
+pub fn admit<'a>(
+    head: &'a Head,
+    at: Endpoints,
+    policy: &'a HostPolicy,
+) -> Result<ValidHost<'a>, RequestError> {
     let facts = Facts {
         version: head.version(),
         absolute_authority: head.target().absolute_authority(),
@@ -56,7 +62,7 @@ pub fn admit(head: &Head, at: Endpoints, policy: &HostPolicy) -> Result<ValidHos
 /// The echo of an admitted request, in the format its `Accept` asks for.
 pub fn respond(
     request: &Request,
-    host: &ValidHost,
+    host: &ValidHost<'_>,
     persistence: Persistence,
     at: Endpoints,
 ) -> Response {
@@ -128,17 +134,17 @@ mod tests {
     }
 
     /// The whole exchange for a request without a body, as the connection runs it.
+    /// The request is put together first: the allowed host borrows from its head.
     fn exchange(bytes: &[u8]) -> Response {
         let framed = framed(bytes);
-        match admit(&framed.head, at(), &default_policy()) {
-            Ok(host) => {
-                let request = Request {
-                    head: framed.head,
-                    body: Vec::new(),
-                };
-                respond(&request, &host, framed.persistence, at())
-            }
-            Err(err) => refuse(&err, Some(&framed.head)),
+        let request = Request {
+            head: framed.head,
+            body: Vec::new(),
+        };
+        let policy = default_policy();
+        match admit(&request.head, at(), &policy) {
+            Ok(host) => respond(&request, &host, framed.persistence, at()),
+            Err(err) => refuse(&err, Some(&request.head)),
         }
     }
 
@@ -247,11 +253,12 @@ mod tests {
             b"POST / HTTP/1.1\r\nHost: localhost\r\nAccept: application/json\r\n\
               Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\n",
         );
-        let host = admit(&framed.head, at(), &default_policy()).unwrap();
         let request = Request {
             head: framed.head,
             body: b"a=1&b=2".to_vec(),
         };
+        let policy = default_policy();
+        let host = admit(&request.head, at(), &policy).unwrap();
         let response = respond(&request, &host, framed.persistence, at());
         let json: serde_json::Value = serde_json::from_slice(&response.body).unwrap();
         assert_eq!(json["form"], serde_json::json!([["a", "1"], ["b", "2"]]));

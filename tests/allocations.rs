@@ -31,7 +31,7 @@ static ALLOC: dhat::Alloc = dhat::Alloc;
 /// head's three buffers (its text, its values and its list of fields: `serve` frames
 /// each head into a new one), the query's pairs (5 for two pairs), the allowed host's owned parts
 /// (3), and the echo's body (1).
-const MAX_ALLOCATIONS: [(&str, u64); 2] = [("curl", 12), ("browser", 12)];
+const MAX_ALLOCATIONS: [(&str, u64); 2] = [("curl", 9), ("browser", 9)];
 
 /// The same, for a request answered by a [`Connection`] on a keep-alive connection:
 /// the whole of what the server does for it but the system calls, buffers included.
@@ -39,7 +39,7 @@ const MAX_ALLOCATIONS: [(&str, u64); 2] = [("curl", 12), ("browser", 12)];
 /// grown it should allocate no more than the path above.
 /// What is left: the query's pairs, the allowed host's owned parts and the echo's body,
 /// as above; the head's buffers are reused.
-const MAX_ALLOCATIONS_ON_A_CONNECTION: [(&str, u64); 2] = [("curl", 9), ("browser", 9)];
+const MAX_ALLOCATIONS_ON_A_CONNECTION: [(&str, u64); 2] = [("curl", 6), ("browser", 6)];
 
 /// An in-memory stream as a non-blocking socket behaves: a read returns what the
 /// client sent since the last one, then `WouldBlock`; writes are counted, not kept.

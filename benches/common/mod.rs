@@ -44,15 +44,15 @@ pub fn serve(bytes: &[u8], policy: &HostPolicy, at: Endpoints, out: &mut Vec<u8>
     let Ok(Some((framed, _used))) = framing::parse_head(&bytes[start..], &limits) else {
         panic!("not a complete head");
     };
-    let response = match exchange::admit(&framed.head, at, policy) {
-        Ok(host) => {
-            let request = Request {
-                head: framed.head,
-                body: Vec::new(),
-            };
-            exchange::respond(&request, &host, framed.persistence, at)
-        }
-        Err(err) => exchange::refuse(&err, Some(&framed.head)),
+    // The request is put together before the Host decision: the allowed host borrows
+    // from its head.
+    let request = Request {
+        head: framed.head,
+        body: Vec::new(),
+    };
+    let response = match exchange::admit(&request.head, at, policy) {
+        Ok(host) => exchange::respond(&request, &host, framed.persistence, at),
+        Err(err) => exchange::refuse(&err, Some(&request.head)),
     };
     out.clear();
     response.write_to(out, "Thu, 26 Nov 2026 12:00:00 GMT");

@@ -496,7 +496,7 @@ mod tests {
             &[],
         );
         f.host.source = HostSource::XForwardedHost;
-        f.host.raw = b"App.example".to_vec();
+        f.host.raw = b"App.example"[..].into();
         f.host.matched = "app.example".into();
         f.host.proxy = Some(ProxyTrust::Trusted);
         assert_eq!(

@@ -79,7 +79,7 @@ pub struct Echo<'a> {
     /// The request, as framed.
     pub request: &'a Request,
     /// The host the policy allowed, and where it came from.
-    pub allowed: &'a ValidHost,
+    pub allowed: &'a ValidHost<'a>,
     /// The client's address.
     pub peer: SocketAddr,
     /// The accepting socket's address.
@@ -180,7 +180,7 @@ pub fn hex_dump(body: &[u8]) -> String {
 
 /// Writes the host line of the text and HTML summaries: the host, where it came from
 /// and the pattern that allowed it, e.g. `localhost (from Host, allowed by .localhost)`.
-fn write_host_decision(out: &mut String, allowed: &ValidHost) -> fmt::Result {
+fn write_host_decision(out: &mut String, allowed: &ValidHost<'_>) -> fmt::Result {
     write!(
         out,
         "{} (from {}, allowed by {})",
@@ -230,7 +230,7 @@ pub(crate) mod fixtures {
     /// The owned parts an [`Echo`] borrows.
     pub(crate) struct Fixture {
         pub(crate) request: Request,
-        pub(crate) host: ValidHost,
+        pub(crate) host: ValidHost<'static>,
         pub(crate) peer: SocketAddr,
         pub(crate) local: SocketAddr,
         pub(crate) path: String,
@@ -278,11 +278,11 @@ pub(crate) mod fixtures {
             form: request.form(),
             request,
             host: ValidHost {
-                host: Host::Name("localhost".to_owned()),
+                host: Host::Name("localhost".into()),
                 port: Some(8090),
                 source: HostSource::Host,
-                raw: b"localhost:8090".to_vec(),
-                matched: ".localhost".to_owned(),
+                raw: b"localhost:8090"[..].into(),
+                matched: ".localhost".into(),
                 proxy: None,
             },
             peer: "127.0.0.1:54321".parse().expect("a literal address"),
@@ -334,8 +334,8 @@ pub(crate) mod fixtures {
             host: Host::Ipv6(std::net::Ipv6Addr::LOCALHOST),
             port: Some(8090),
             source: HostSource::Host,
-            raw: b"[::1]:8090".to_vec(),
-            matched: "[::1]".to_owned(),
+            raw: b"[::1]:8090"[..].into(),
+            matched: "[::1]".into(),
             proxy: None,
         };
         f.peer = "[::1]:5000".parse().expect("a literal address");
@@ -374,7 +374,7 @@ mod tests {
     }
 
     /// What [`write_host_decision`] writes, as a string.
-    fn host_decision(allowed: &ValidHost) -> String {
+    fn host_decision(allowed: &ValidHost<'_>) -> String {
         let mut out = String::new();
         write_host_decision(&mut out, allowed).unwrap();
         out
