@@ -38,11 +38,11 @@ fn curl_request() -> Request {
 fn bench_render(c: &mut Criterion) {
     let request = curl_request();
     let host = ValidHost {
-        host: Host::Name("localhost".to_owned()),
+        host: Host::Name("localhost".into()),
         port: Some(8090),
         source: HostSource::Host,
-        raw: b"localhost:8090".to_vec(),
-        matched: ".localhost".to_owned(),
+        raw: b"localhost:8090"[..].into(),
+        matched: ".localhost".into(),
         proxy: None,
     };
     let peer: SocketAddr = "127.0.0.1:54321".parse().expect("literal address");

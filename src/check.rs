@@ -165,7 +165,7 @@ pub struct Outcome {
     pub value: Option<Vec<u8>>,
     /// The server's decision: an allowed host carries the pattern that matched, a
     /// refusal where its value came from.
-    pub decision: Result<ValidHost, Rejection>,
+    pub decision: Result<ValidHost<'static>, Rejection>,
     /// Django's answer, with `--compare`.
     pub django: Option<Verdict>,
     /// Starlette's answer, with `--compare`.
@@ -202,7 +202,8 @@ impl Checker {
             peer: SocketAddr::new(self.request.peer, 0),
             local: self.request.local,
         };
-        let decision = self.policy.decide(&facts);
+        // The outcome outlives the headers built above, so it owns its host.
+        let decision = self.policy.decide(&facts).map(ValidHost::into_owned);
         let (django, starlette) = if self.compare {
             (Some(self.django(&headers)), Some(self.starlette(&headers)))
         } else {
@@ -407,7 +408,7 @@ pub fn render_json(outcome: &Outcome) -> String {
             Ok(valid) => Some(source_name(valid.source)),
             Err(rejection) => rejection.source.map(source_name),
         },
-        matched: valid.map(|v| v.matched.as_str()),
+        matched: valid.map(|v| v.matched.as_ref()),
         message: outcome.decision.as_ref().err().map(|r| r.message.as_str()),
         django: outcome.django.as_ref().map(JsonVerdict::from),
         starlette: outcome.starlette.as_ref().map(JsonVerdict::from),

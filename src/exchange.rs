@@ -41,8 +41,14 @@ pub struct Endpoints {
 
 /// Decides whether hostecho answers for the host this head names.
 ///
+/// The allowed host borrows from the head and the policy, so that admitting a request
+/// allocates nothing ([`crate::host`]); it lives as long as the shorter of the two.
 /// The error is [`RequestError::Host`], whose message says why, Django-style.
-pub fn admit(head: &Head, at: Endpoints, policy: &HostPolicy) -> Result<ValidHost, RequestError> {
+pub fn admit<'a>(
+    head: &'a Head,
+    at: Endpoints,
+    policy: &'a HostPolicy,
+) -> Result<ValidHost<'a>, RequestError> {
     let facts = Facts {
         version: head.version(),
         absolute_authority: head.target().absolute_authority(),
@@ -56,7 +62,7 @@ pub fn admit(head: &Head, at: Endpoints, policy: &HostPolicy) -> Result<ValidHos
 /// The echo of an admitted request, in the format its `Accept` asks for.
 pub fn respond(
     request: &Request,
-    host: &ValidHost,
+    host: &ValidHost<'_>,
     persistence: Persistence,
     at: Endpoints,
 ) -> Response {
@@ -146,17 +152,17 @@ mod tests {
     }
 
     /// The whole exchange for a request without a body, as the connection runs it.
+    /// The request is put together first: the allowed host borrows from its head.
     fn exchange(bytes: &[u8]) -> Response {
         let framed = framed(bytes);
-        match admit(&framed.head, at(), &default_policy()) {
-            Ok(host) => {
-                let request = Request {
-                    head: framed.head,
-                    body: Vec::new(),
-                };
-                respond(&request, &host, framed.persistence, at())
-            }
-            Err(err) => refuse(&err, Some(&framed.head)),
+        let request = Request {
+            head: framed.head,
+            body: Vec::new(),
+        };
+        let policy = default_policy();
+        match admit(&request.head, at(), &policy) {
+            Ok(host) => respond(&request, &host, framed.persistence, at()),
+            Err(err) => refuse(&err, Some(&request.head)),
         }
     }
 
@@ -261,35 +267,31 @@ mod tests {
 
     #[test]
     fn respond_into_answers_as_respond_does_in_the_buffer_it_is_given() {
-        let echoed = framed(b"GET /?a=1 HTTP/1.1\r\nHost: localhost\r\n\r\n");
-        let host = admit(&echoed.head, at(), &default_policy()).unwrap();
-        let request = Request {
-            head: echoed.head,
-            body: Vec::new(),
-        };
-        let fresh = respond(&request, &host, echoed.persistence, at());
-        let mut buffer = Vec::with_capacity(64 * 1024);
-        buffer.extend_from_slice(b"what the last echo left");
-        let allocation = buffer.as_ptr();
-        let reused = respond_into(&request, &host, echoed.persistence, at(), buffer);
-        assert_eq!(reused, fresh);
-        assert_eq!(
-            reused.body.as_ptr(),
-            allocation,
-            "the same buffer, not a new one"
-        );
-
-        let icon = exchange(b"GET /favicon.ico HTTP/1.1\r\nHost: localhost\r\n\r\n");
-        let buffer = b"left over".to_vec();
-        let allocation = buffer.as_ptr();
-        let icon_head = framed(b"GET /favicon.ico HTTP/1.1\r\nHost: localhost\r\n\r\n");
-        let request = Request {
-            head: icon_head.head,
-            body: Vec::new(),
-        };
-        let reused = respond_into(&request, &host, icon_head.persistence, at(), buffer);
-        assert_eq!(reused, icon, "an empty body, whatever the buffer held");
-        assert_eq!(reused.body.as_ptr(), allocation);
+        let policy = default_policy();
+        for (bytes, what) in [
+            (
+                &b"GET /?a=1 HTTP/1.1\r\nHost: localhost\r\n\r\n"[..],
+                "an echo",
+            ),
+            (
+                b"GET /favicon.ico HTTP/1.1\r\nHost: localhost\r\n\r\n",
+                "the favicon's 204, with an empty body whatever the buffer held",
+            ),
+        ] {
+            let framed = framed(bytes);
+            let request = Request {
+                head: framed.head,
+                body: Vec::new(),
+            };
+            let host = admit(&request.head, at(), &policy).unwrap();
+            let fresh = respond(&request, &host, framed.persistence, at());
+            let mut buffer = Vec::with_capacity(64 * 1024);
+            buffer.extend_from_slice(b"what the last echo left");
+            let allocation = buffer.as_ptr();
+            let reused = respond_into(&request, &host, framed.persistence, at(), buffer);
+            assert_eq!(reused, fresh, "{what}");
+            assert_eq!(reused.body.as_ptr(), allocation, "{what}: the same buffer");
+        }
     }
 
     #[test]
@@ -298,11 +300,12 @@ mod tests {
             b"POST / HTTP/1.1\r\nHost: localhost\r\nAccept: application/json\r\n\
               Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\n",
         );
-        let host = admit(&framed.head, at(), &default_policy()).unwrap();
         let request = Request {
             head: framed.head,
             body: b"a=1&b=2".to_vec(),
         };
+        let policy = default_policy();
+        let host = admit(&request.head, at(), &policy).unwrap();
         let response = respond(&request, &host, framed.persistence, at());
         let json: serde_json::Value = serde_json::from_slice(&response.body).unwrap();
         assert_eq!(json["form"], serde_json::json!([["a", "1"], ["b", "2"]]));

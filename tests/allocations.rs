@@ -30,20 +30,19 @@ static ALLOC: dhat::Alloc = dhat::Alloc;
 ///
 /// What is left (BENCHMARKS.md, "Allocations per request", has the breakdown): the
 /// head's three buffers (its text, its values and its list of fields: `serve` frames
-/// each head into a new one) and the allowed host's owned parts (3). The echo itself
+/// each head into a new one). The allowed host borrows from the request. The echo itself
 /// allocates nothing, in any of its formats (`json` is curl's request asking for
 /// JSON): it is rendered into the buffer of the request before, its query and form
 /// pairs borrow the request, and nothing in it is formatted into a `String` of its own.
-const MAX_ALLOCATIONS: [(&str, u64); 3] = [("curl", 6), ("browser", 6), ("json", 6)];
+const MAX_ALLOCATIONS: [(&str, u64); 3] = [("curl", 3), ("browser", 3), ("json", 3)];
 
 /// The same, for a request answered by a [`Connection`] on a keep-alive connection:
 /// the whole of what the server does for it but the system calls, buffers included.
 /// The connection borrows the loop's spare buffers ([`Scratch`]), so once they have
 /// grown it should allocate no more than the path above.
-/// What is left: the allowed host's owned parts, as above, and the echo's body, which
-/// the connection does not hand back yet (`exchange::respond_into` takes one); the
-/// head's buffers are reused.
-const MAX_ALLOCATIONS_ON_A_CONNECTION: [(&str, u64); 2] = [("curl", 4), ("browser", 4)];
+/// What is left: the echo's body, which the connection does not hand back yet
+/// (`exchange::respond_into` takes one); the head's buffers are reused.
+const MAX_ALLOCATIONS_ON_A_CONNECTION: [(&str, u64); 2] = [("curl", 1), ("browser", 1)];
 
 /// An in-memory stream as a non-blocking socket behaves: a read returns what the
 /// client sent since the last one, then `WouldBlock`; writes are counted, not kept.

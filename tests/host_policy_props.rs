@@ -3,17 +3,20 @@
 //! The unit tables in `src/host/` pin known cases; these pin the *invariants* that
 //! must hold for every input:
 //!
-//! * the normal form is a fixed point: parsing a normalised host gives it back;
+//! * the normal form is a fixed point: parsing a normalised host gives it back, and
+//!   borrows it rather than copying it (the server allocates nothing for a host sent
+//!   in normal form);
 //! * feeding the normalised host back in as `Host` gives the same decision, so
 //!   whatever the server echoes or logs as "the host" would be judged the same way;
 //! * no byte sequence makes the parser or `decide` panic, and every rejection
 //!   message is printable ASCII (it goes into responses and logs).
 
+use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use proptest::prelude::*;
 
-use hostecho::host::syntax::parse_host_port;
+use hostecho::host::syntax::{Host, parse_host_port};
 use hostecho::host::{Facts, HostPolicy, HostSource, PolicyOptions};
 use hostecho::http::{Fields, Header, Version};
 
@@ -104,8 +107,11 @@ proptest! {
         let normal = first.host.to_string();
         let again = parse_host_port(normal.as_bytes()).expect("the normal form is valid");
         prop_assert_eq!(&again.host, &first.host);
-        prop_assert_eq!(again.host.to_string(), normal);
+        prop_assert_eq!(again.host.to_string(), normal.as_str());
         prop_assert_eq!(again.port, None);
+        if let Host::Name(name) = &again.host {
+            prop_assert!(matches!(name, Cow::Borrowed(_)), "{} was copied", name);
+        }
     }
 
     #[test]

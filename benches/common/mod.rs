@@ -63,16 +63,18 @@ pub fn serve(
     let Ok(Some((framed, _used))) = framing::parse_head(&bytes[start..], &limits) else {
         panic!("not a complete head");
     };
-    let response = match exchange::admit(&framed.head, at, policy) {
+    // The request is put together before the Host decision: the allowed host borrows
+    // from its head.
+    let request = Request {
+        head: framed.head,
+        body: Vec::new(),
+    };
+    let response = match exchange::admit(&request.head, at, policy) {
         Ok(host) => {
-            let request = Request {
-                head: framed.head,
-                body: Vec::new(),
-            };
             let buffer = std::mem::take(body);
             exchange::respond_into(&request, &host, framed.persistence, at, buffer)
         }
-        Err(err) => exchange::refuse(&err, Some(&framed.head)),
+        Err(err) => exchange::refuse(&err, Some(&request.head)),
     };
     out.clear();
     response.write_to(out, "Thu, 26 Nov 2026 12:00:00 GMT");

@@ -76,7 +76,7 @@ struct JsonEcho<'a> {
     version: &'static str,
     line_endings: &'static str,
     headers: FieldLines<'a>,
-    host: Shown<&'a Host>,
+    host: Shown<&'a Host<'a>>,
     port: Option<u16>,
     host_decision: HostDecision<'a>,
     peer: Shown<SocketAddr>,
@@ -542,7 +542,7 @@ mod tests {
             "/",
         );
         f.host.source = HostSource::XForwardedHost;
-        f.host.raw = b"App.example".to_vec();
+        f.host.raw = b"App.example"[..].into();
         f.host.matched = "app.example".into();
         f.host.proxy = Some(ProxyTrust::Trusted);
         assert_eq!(

@@ -96,7 +96,7 @@ pub struct Echo<'a> {
     /// The request, as framed.
     pub request: &'a Request,
     /// The host the policy allowed, and where it came from.
-    pub allowed: &'a ValidHost,
+    pub allowed: &'a ValidHost<'a>,
     /// The client's address.
     pub peer: SocketAddr,
     /// The accepting socket's address.
@@ -214,7 +214,7 @@ pub fn hex_dump(body: &[u8]) -> String {
 
 /// Writes the host line of the text and HTML summaries: the host, where it came from
 /// and the pattern that allowed it, e.g. `localhost (from Host, allowed by .localhost)`.
-fn push_host_decision(out: &mut String, allowed: &ValidHost) {
+fn push_host_decision(out: &mut String, allowed: &ValidHost<'_>) {
     match &allowed.host {
         Host::Name(name) => out.push_str(name),
         Host::Ipv4(ip) => push_ipv4(out, *ip),
@@ -280,7 +280,7 @@ pub(crate) mod fixtures {
     /// The owned parts an [`Echo`] borrows.
     pub(crate) struct Fixture {
         pub(crate) request: Request,
-        pub(crate) host: ValidHost,
+        pub(crate) host: ValidHost<'static>,
         pub(crate) peer: SocketAddr,
         pub(crate) local: SocketAddr,
         pub(crate) path: String,
@@ -325,11 +325,11 @@ pub(crate) mod fixtures {
         Fixture {
             request,
             host: ValidHost {
-                host: Host::Name("localhost".to_owned()),
+                host: Host::Name("localhost".into()),
                 port: Some(8090),
                 source: HostSource::Host,
-                raw: b"localhost:8090".to_vec(),
-                matched: ".localhost".to_owned(),
+                raw: b"localhost:8090"[..].into(),
+                matched: ".localhost".into(),
                 proxy: None,
             },
             peer: "127.0.0.1:54321".parse().expect("a literal address"),
@@ -375,8 +375,8 @@ pub(crate) mod fixtures {
             host: Host::Ipv6(std::net::Ipv6Addr::LOCALHOST),
             port: Some(8090),
             source: HostSource::Host,
-            raw: b"[::1]:8090".to_vec(),
-            matched: "[::1]".to_owned(),
+            raw: b"[::1]:8090"[..].into(),
+            matched: "[::1]".into(),
             proxy: None,
         };
         f.peer = "[::1]:5000".parse().expect("a literal address");
@@ -430,7 +430,7 @@ mod tests {
     }
 
     /// What [`push_host_decision`] writes, as a string.
-    fn host_decision(allowed: &ValidHost) -> String {
+    fn host_decision(allowed: &ValidHost<'_>) -> String {
         let mut out = String::new();
         push_host_decision(&mut out, allowed);
         out
@@ -486,13 +486,13 @@ mod tests {
             "localhost (from the request target, allowed by .localhost)"
         );
         f.host.host = Host::Ipv4(std::net::Ipv4Addr::new(192, 0, 2, 7));
-        f.host.matched = "192.0.2.0/24".to_owned();
+        f.host.matched = "192.0.2.0/24".into();
         assert_eq!(
             host_decision(&f.host),
             "192.0.2.7 (from the request target, allowed by 192.0.2.0/24)"
         );
         f.host.host = Host::Ipv6("2001:db8::1".parse().expect("a literal address"));
-        f.host.matched = "[2001:db8::1]".to_owned();
+        f.host.matched = "[2001:db8::1]".into();
         assert_eq!(
             host_decision(&f.host),
             "[2001:db8::1] (from the request target, allowed by [2001:db8::1])"

@@ -113,7 +113,7 @@ impl Rejection {
         }
     }
 
-    pub(super) fn not_allowed(raw: &[u8], host: &Host, source: HostSource) -> Rejection {
+    pub(super) fn not_allowed(raw: &[u8], host: &Host<'_>, source: HostSource) -> Rejection {
         Rejection {
             kind: RejectionKind::NotAllowed,
             source: Some(source),

@@ -50,6 +50,16 @@
 //! source, the raw value, the pattern that matched, and whether forwarding headers
 //! came from a trusted proxy: the echo shows all of it (`host_decision`).
 //!
+//! # An allowed request allocates nothing
+//!
+//! Every request the server answers goes through [`HostPolicy::decide`], so what it
+//! returns is on the hot path. [`ValidHost`] therefore *borrows* rather than copies:
+//! the raw value from the request, the pattern from the policy, and the normal-form
+//! name from the raw value when it is already lowercase (`localhost:8090` →
+//! `localhost`, see [`syntax`]). Allowing a plain `Host` costs no allocation at all.
+//! A refusal still allocates its message: refusals are rare, and their sentence is
+//! worth more than the bytes.
+//!
 //! # Where things are
 //!
 //! [`HostPolicy::decide`] comes first below, then what it is built from. The
@@ -72,7 +82,7 @@ use crate::http::request::{Fields, Version};
 
 pub use self::messages::{MAX_ECHOED_BYTES, Rejection, RejectionKind, escape_for_message};
 use self::patterns::{Pattern, PatternSet};
-use self::syntax::Host;
+use self::syntax::{Host, HostPort, SyntaxError};
 
 /// The compiled policy. Built once at start, shared read-only by every event loop.
 #[derive(Clone, Debug)]
@@ -87,7 +97,11 @@ pub struct HostPolicy {
 
 impl HostPolicy {
     /// Decides one request: the steps are in the [module documentation](self).
-    pub fn decide(&self, facts: &Facts<'_>) -> Result<ValidHost, Rejection> {
+    ///
+    /// An allowed host borrows from both the request's header values (`facts`) and
+    /// the policy (`self`), hence the one lifetime `'a` for all three; call
+    /// [`ValidHost::into_owned`] to keep it longer.
+    pub fn decide<'a>(&'a self, facts: &Facts<'a>) -> Result<ValidHost<'a>, Rejection> {
         let mut host_lines = facts.headers.iter().filter(|h| h.is("host"));
         let host_line = host_lines.next();
         let more = host_lines.count();
@@ -118,7 +132,7 @@ impl HostPolicy {
         if raw.is_empty() {
             return Err(Rejection::empty(source));
         }
-        let parsed = syntax::parse_host_port(&raw).map_err(|why| {
+        let parsed = parse_candidate(&raw).map_err(|why| {
             log::debug!(
                 "refusing {source:?} value {:?}: {why}",
                 escape_for_message(&raw)
@@ -132,8 +146,8 @@ impl HostPolicy {
             host: parsed.host,
             port: parsed.port,
             source,
-            raw: raw.into_owned(),
-            matched: self.patterns[index].clone(),
+            raw,
+            matched: Cow::Borrowed(&self.patterns[index]),
             proxy: self.proxy_trust(facts),
         })
     }
@@ -268,6 +282,17 @@ fn local_host_port(local: SocketAddr) -> Vec<u8> {
 /// local address), and where it came from.
 type Candidate<'a> = (Cow<'a, [u8]>, HostSource);
 
+/// Parses a candidate value so that the result may outlive the `Cow` it came in: a
+/// value borrowed from the request lends its name to the host for as long as the
+/// request lives; a value built here (the local address, an unquoted `Forwarded`
+/// host) is about to move into the [`ValidHost`], so the host copies what it needs.
+fn parse_candidate<'a>(raw: &Cow<'a, [u8]>) -> Result<HostPort<'a>, SyntaxError> {
+    match raw {
+        Cow::Borrowed(bytes) => syntax::parse_host_port(bytes),
+        Cow::Owned(bytes) => syntax::parse_host_port(bytes).map(HostPort::into_owned),
+    }
+}
+
 /// How the policy is built: the patterns and the forwarding options.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PolicyOptions {
@@ -355,24 +380,50 @@ impl ProxyTrust {
 }
 
 /// A host the policy allowed, normalised, and why it was allowed.
+///
+/// It borrows for `'a`, the shorter of the request's and the policy's lifetimes,
+/// because it is made for every request the server answers and copying its parts
+/// would cost three allocations each time ([module documentation](self)). Each part
+/// is a [`Cow`] that is borrowed in the usual case and owned only where there is
+/// nothing to borrow from (the local address, an uppercase name). A connection that
+/// must keep it past the head it came from, while the body arrives, calls
+/// [`ValidHost::into_owned`].
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ValidHost {
+pub struct ValidHost<'a> {
     /// The host in normal form: a lowercase name without a trailing dot, or an IP
     /// address (`Display` writes IPv6 in brackets). No port.
-    pub host: Host,
+    pub host: Host<'a>,
     /// The port, if the value named one.
     pub port: Option<u16>,
     /// Which header (or address) it came from.
     pub source: HostSource,
     /// The value as received (trimmed of the whitespace around a header value), e.g.
-    /// `LocalHost.:8090`.
-    pub raw: Vec<u8>,
+    /// `LocalHost.:8090`: borrowed from the request, owned when it was built from the
+    /// local address or unquoted from `Forwarded`.
+    pub raw: Cow<'a, [u8]>,
     /// The pattern that allowed the host, as given: the most specific one when several
-    /// do ([`PatternSet::matching`]).
-    pub matched: String,
+    /// do ([`PatternSet::matching`]). Borrowed from the policy.
+    pub matched: Cow<'a, str>,
     /// Whether forwarding headers came from a trusted proxy; `None` when the request
     /// carries none.
     pub proxy: Option<ProxyTrust>,
+}
+
+impl ValidHost<'_> {
+    /// The same decision, owning every part: for keeping it after the request's head
+    /// or the policy it borrows from, as a connection does while a request's body
+    /// arrives. It copies what was borrowed, so it costs up to the three allocations
+    /// that borrowing saves: call it only where the host must outlive its head.
+    pub fn into_owned(self) -> ValidHost<'static> {
+        ValidHost {
+            host: self.host.into_owned(),
+            port: self.port,
+            source: self.source,
+            raw: Cow::Owned(self.raw.into_owned()),
+            matched: Cow::Owned(self.matched.into_owned()),
+            proxy: self.proxy,
+        }
+    }
 }
 
 /// The patterns in force when `--allowed-hosts` is not given: Django's DEBUG list.
@@ -458,7 +509,10 @@ mod tests {
             self
         }
         /// The decision, with everything it carries.
-        pub(super) fn decide_full(&self, policy: &HostPolicy) -> Result<ValidHost, Rejection> {
+        pub(super) fn decide_full<'a>(
+            &'a self,
+            policy: &'a HostPolicy,
+        ) -> Result<ValidHost<'a>, Rejection> {
             policy.decide(&Facts {
                 version: self.version,
                 absolute_authority: self.authority,
@@ -471,13 +525,13 @@ mod tests {
         /// The decision, reduced to what most tests compare: host, port and source.
         pub(super) fn decide(&self, policy: &HostPolicy) -> Result<Got, Rejection> {
             self.decide_full(policy)
-                .map(|v| Got(v.host, v.port, v.source))
+                .map(|v| Got(v.host.into_owned(), v.port, v.source))
         }
     }
 
     /// An allowed host, port and source.
     #[derive(Debug, PartialEq, Eq)]
-    pub(super) struct Got(Host, Option<u16>, HostSource);
+    pub(super) struct Got(Host<'static>, Option<u16>, HostSource);
 
     pub(super) fn allowed(
         host: &str,
@@ -485,7 +539,9 @@ mod tests {
         source: HostSource,
     ) -> Result<Got, Rejection> {
         Ok(Got(
-            syntax::parse_host(host.as_bytes()).expect("a valid host in a test"),
+            syntax::parse_host(host.as_bytes())
+                .expect("a valid host in a test")
+                .into_owned(),
             port,
             source,
         ))
@@ -852,8 +908,9 @@ mod tests {
             true,
             &["10.0.0.0/8"],
         );
-        let v = host(b"WWW.Example.com.:8080").decide_full(&p).unwrap();
-        assert_eq!(v.raw, b"WWW.Example.com.:8080");
+        let r = host(b"WWW.Example.com.:8080");
+        let v = r.decide_full(&p).unwrap();
+        assert_eq!(v.raw, &b"WWW.Example.com.:8080"[..]);
         // The most specific pattern is named, not the first.
         assert_eq!(v.matched, "www.example.com");
         assert_eq!(v.proxy, None);
@@ -874,15 +931,35 @@ mod tests {
             trust(proxied.clone(), &off),
             Some(ProxyTrust::ForwardingOff)
         );
-        let v = host(b"h")
+        let r = host(b"h")
             .with("X-Forwarded-Host", b" App.example ")
-            .via_peer("10.0.0.1:1")
-            .decide_full(&p)
-            .unwrap();
+            .via_peer("10.0.0.1:1");
+        let v = r.decide_full(&p).unwrap();
         assert_eq!(
-            (v.raw.as_slice(), v.source),
+            (&*v.raw, v.source),
             (&b"App.example"[..], HostSource::XForwardedHost)
         );
+    }
+
+    /// The hot path: a plain `Host` allowed without a single copy.
+    #[test]
+    fn an_allowed_host_borrows_its_parts_and_into_owned_keeps_them_equal() {
+        let p = policy(&[]);
+        let r = host(b"localhost:8090");
+        let v = r.decide_full(&p).unwrap();
+        assert!(matches!(v.host, Host::Name(Cow::Borrowed("localhost"))));
+        assert!(matches!(v.raw, Cow::Borrowed(b"localhost:8090")));
+        assert!(matches!(v.matched, Cow::Borrowed(".localhost")));
+        assert_eq!(v.clone().into_owned(), v);
+        // An uppercase name is the one part that must be copied, to lowercase it.
+        let r = host(b"LocalHost:8090");
+        let v = r.decide_full(&p).unwrap();
+        assert!(matches!(v.host, Host::Name(Cow::Owned(_))));
+        assert!(matches!(v.raw, Cow::Borrowed(b"LocalHost:8090")));
+        // The local address is built, not received: there is nothing to borrow.
+        let r = req(&[]).http10();
+        let v = r.decide_full(&p).unwrap();
+        assert!(matches!(v.raw, Cow::Owned(_)));
     }
 
     #[test]

@@ -146,7 +146,7 @@ impl Pattern {
             return parse_suffix(and_below).map(Pattern::DomainAndBelow);
         }
         match parse_pattern_host(pattern)? {
-            Host::Name(name) => Ok(Pattern::Exact(name)),
+            Host::Name(name) => Ok(Pattern::Exact(name.into_owned())),
             Host::Ipv4(v4) => Ok(Pattern::Ip(IpAddr::V4(v4))),
             Host::Ipv6(v6) => Ok(Pattern::Ip(IpAddr::V6(v6))),
         }
@@ -155,7 +155,7 @@ impl Pattern {
     /// Whether this single pattern matches a host. [`PatternSet::matches`] gives the
     /// same answer for a whole list without scanning it; this is the readable
     /// reference it is tested against.
-    pub fn matches(&self, host: &Host) -> bool {
+    pub fn matches(&self, host: &Host<'_>) -> bool {
         match (self, host) {
             (Pattern::Any, _) => true,
             (Pattern::Exact(name), Host::Name(h)) => h == name,
@@ -184,7 +184,7 @@ impl Pattern {
 /// let host = parse_host_port(b"www.example.org").unwrap().host;
 /// assert_eq!(first_match(&patterns, &host), Some("*.example.org"));
 /// ```
-pub fn first_match<'a>(patterns: &'a [String], host: &Host) -> Option<&'a str> {
+pub fn first_match<'a>(patterns: &'a [String], host: &Host<'_>) -> Option<&'a str> {
     patterns
         .iter()
         .find(|raw| Pattern::parse(raw).is_ok_and(|p| p.matches(host)))
@@ -216,14 +216,14 @@ fn parse_suffix(name: &str) -> Result<String, PatternError> {
         return Err(PatternError::Wildcard);
     }
     match parse_pattern_host(name)? {
-        Host::Name(name) => Ok(name),
+        Host::Name(name) => Ok(name.into_owned()),
         Host::Ipv4(_) | Host::Ipv6(_) => Err(PatternError::SuffixOfAddress),
     }
 }
 
 /// A pattern's host: the request grammar, after IDNA for non-ASCII names, and with
 /// no port allowed.
-fn parse_pattern_host(pattern: &str) -> Result<Host, PatternError> {
+fn parse_pattern_host(pattern: &str) -> Result<Host<'static>, PatternError> {
     let ascii = if pattern.is_ascii() {
         pattern.to_string()
     } else {
@@ -232,7 +232,7 @@ fn parse_pattern_host(pattern: &str) -> Result<Host, PatternError> {
         idna::domain_to_ascii(pattern).map_err(|_| PatternError::Idna)?
     };
     match syntax::parse_host_port(ascii.as_bytes()) {
-        Ok(hp) if hp.port.is_none() && !ascii.ends_with(':') => Ok(hp.host),
+        Ok(hp) if hp.port.is_none() && !ascii.ends_with(':') => Ok(hp.host.into_owned()),
         Ok(_) => Err(PatternError::Port),
         Err(SyntaxError::BadPort | SyntaxError::PortOutOfRange) => Err(PatternError::Port),
         Err(e) => Err(PatternError::Syntax(e)),
@@ -295,7 +295,7 @@ impl PatternSet {
     }
 
     /// Whether any pattern matches the host.
-    pub fn matches(&self, host: &Host) -> bool {
+    pub fn matches(&self, host: &Host<'_>) -> bool {
         self.matching(host).is_some()
     }
 
@@ -304,7 +304,7 @@ impl PatternSet {
     /// down, then an IP literal, then the first CIDR range that holds it, and `*`
     /// last. The most specific one is the one worth naming: `www.example.com` tells
     /// more about why a host got in than the `*` also in the list.
-    pub fn matching(&self, host: &Host) -> Option<usize> {
+    pub fn matching(&self, host: &Host<'_>) -> Option<usize> {
         let specific = match host {
             Host::Name(name) => self.matching_name(name),
             Host::Ipv4(v4) => self.matching_ip(IpAddr::V4(*v4)),
@@ -351,7 +351,7 @@ impl PatternSet {
 mod tests {
     use super::*;
 
-    fn host(raw: &str) -> Host {
+    fn host(raw: &str) -> Host<'_> {
         match syntax::parse_host_port(raw.as_bytes()) {
             Ok(hp) => hp.host,
             Err(e) => panic!("{raw:?}: {e}"),

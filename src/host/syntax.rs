@@ -43,7 +43,18 @@
 //! The normal form is: lowercase, no trailing dot, no port, IPv6 in brackets in the
 //! canonical text form of RFC 5952 (what `std`'s `Display` prints), so `[0:0::1]`
 //! and `[::1]` compare equal.
+//!
+//! # Borrowed when it can be
+//!
+//! A name is usually sent in its normal form already (`localhost:8090`, `example.com`):
+//! then the normal form is a slice of the bytes received, and [`Host::Name`] borrows it
+//! (a [`Cow::Borrowed`]) instead of copying it into a `String` on every request. Only a
+//! name with an uppercase letter is copied, to lowercase it; a trailing dot costs
+//! nothing, since dropping it only shortens the slice. That is why [`Host`] and
+//! [`HostPort`] carry the lifetime of the value they were parsed from;
+//! [`Host::into_owned`] cuts the tie when a host must outlive it.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -57,18 +68,21 @@ pub const MAX_LABEL_LEN: usize = 63;
 /// A host that passed the grammar, in normal form.
 ///
 /// `Display` prints the normal form: the name, the dotted quad, or the IPv6 address
-/// in brackets.
+/// in brackets. `'a` is the lifetime of the value it was parsed from, which a name
+/// borrows when it is already in normal form ([module documentation](self)); a
+/// `Host<'static>` owns its name, or is an address.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Host {
+pub enum Host<'a> {
     /// A hostname: lowercase LDH labels joined by dots, without a trailing dot.
-    Name(String),
+    /// Borrowed from the value received when that was already lowercase.
+    Name(Cow<'a, str>),
     /// An IPv4 address written as a strict dotted quad.
     Ipv4(Ipv4Addr),
     /// An IPv6 address, written in brackets on the wire.
     Ipv6(Ipv6Addr),
 }
 
-impl Host {
+impl Host<'_> {
     /// The address, if this host is an IP literal.
     pub fn ip(&self) -> Option<IpAddr> {
         match self {
@@ -79,15 +93,25 @@ impl Host {
     }
 
     /// The host for an address, as a client would write it in `Host`.
-    pub fn from_ip(ip: IpAddr) -> Host {
+    pub fn from_ip(ip: IpAddr) -> Host<'static> {
         match ip {
             IpAddr::V4(v4) => Host::Ipv4(v4),
             IpAddr::V6(v6) => Host::Ipv6(v6),
         }
     }
+
+    /// The same host, owning its name: for keeping it after the value it was parsed
+    /// from is gone. Copies the name if it was borrowed; an address has nothing to copy.
+    pub fn into_owned(self) -> Host<'static> {
+        match self {
+            Host::Name(name) => Host::Name(Cow::Owned(name.into_owned())),
+            Host::Ipv4(v4) => Host::Ipv4(v4),
+            Host::Ipv6(v6) => Host::Ipv6(v6),
+        }
+    }
 }
 
-impl fmt::Display for Host {
+impl fmt::Display for Host<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Host::Name(name) => f.write_str(name),
@@ -97,13 +121,24 @@ impl fmt::Display for Host {
     }
 }
 
-/// A `host[:port]` value that passed the grammar.
+/// A `host[:port]` value that passed the grammar; it borrows from that value as
+/// [`Host`] does.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HostPort {
+pub struct HostPort<'a> {
     /// The host, in normal form.
-    pub host: Host,
+    pub host: Host<'a>,
     /// The port, if one was named. `example.com:` (empty port) gives `None`.
     pub port: Option<u16>,
+}
+
+impl HostPort<'_> {
+    /// The same value, owning its host name ([`Host::into_owned`]).
+    pub fn into_owned(self) -> HostPort<'static> {
+        HostPort {
+            host: self.host.into_owned(),
+            port: self.port,
+        }
+    }
 }
 
 /// Why a value is not `host[:port]`. `Display` gives a sentence for the log.
@@ -195,17 +230,22 @@ impl std::error::Error for SyntaxError {}
 /// `X-Forwarded-Host` element) into its normal form.
 ///
 /// Any byte sequence is accepted as input; anything that is not `host[:port]` as
-/// described in the [module documentation](self) is an error, never a panic.
+/// described in the [module documentation](self) is an error, never a panic. A name
+/// already in normal form is borrowed from `raw`, not copied.
 ///
 /// ```
+/// use std::borrow::Cow;
 /// use hostecho::host::syntax::{parse_host_port, Host};
 ///
 /// let hp = parse_host_port(b"Example.COM.:8080").unwrap();
 /// assert_eq!(hp.host, Host::Name("example.com".into()));
 /// assert_eq!(hp.port, Some(8080));
 /// assert!(parse_host_port(b"example.com@evil.tld").is_err());
+/// // Already lowercase: the name is a slice of the input, not a copy.
+/// let hp = parse_host_port(b"localhost:8090").unwrap();
+/// assert!(matches!(hp.host, Host::Name(Cow::Borrowed("localhost"))));
 /// ```
-pub fn parse_host_port(raw: &[u8]) -> Result<HostPort, SyntaxError> {
+pub fn parse_host_port(raw: &[u8]) -> Result<HostPort<'_>, SyntaxError> {
     if raw.is_empty() {
         return Err(SyntaxError::Empty);
     }
@@ -218,7 +258,7 @@ pub fn parse_host_port(raw: &[u8]) -> Result<HostPort, SyntaxError> {
 /// Parses a host without a port: a hostname, a dotted quad, or a bracketed IPv6
 /// address. Used for `host[:port]` values once the port is split off, and for the
 /// host part of `--allowed-hosts` patterns.
-pub fn parse_host(raw: &[u8]) -> Result<Host, SyntaxError> {
+pub fn parse_host(raw: &[u8]) -> Result<Host<'_>, SyntaxError> {
     match raw.first() {
         None => Err(SyntaxError::EmptyHost),
         Some(b'[') => parse_ip_literal(raw),
@@ -279,7 +319,7 @@ fn parse_port(digits: &[u8]) -> Result<u16, SyntaxError> {
 
 /// `"[" IPv6address "]"`. The inside is checked byte by byte before it is handed to
 /// `std`'s parser, so the error says *why* (zone id, IPvFuture, a stray byte).
-fn parse_ip_literal(raw: &[u8]) -> Result<Host, SyntaxError> {
+fn parse_ip_literal(raw: &[u8]) -> Result<Host<'static>, SyntaxError> {
     let inner = match raw {
         [b'[', inner @ .., b']'] => inner,
         _ if raw.contains(&b']') => return Err(SyntaxError::JunkAfterBracket),
@@ -304,7 +344,7 @@ fn parse_ip_literal(raw: &[u8]) -> Result<Host, SyntaxError> {
 
 /// A hostname or a dotted quad: they share a grammar (digits and dots are valid
 /// label characters), so they are told apart by the last label, as browsers do.
-fn parse_name_or_ipv4(raw: &[u8]) -> Result<Host, SyntaxError> {
+fn parse_name_or_ipv4(raw: &[u8]) -> Result<Host<'_>, SyntaxError> {
     // One trailing dot is the fully qualified spelling and is dropped (RFC 1034 §3.1).
     let name = raw.strip_suffix(b".").unwrap_or(raw);
     for label in name.split(|&b| b == b'.') {
@@ -324,7 +364,13 @@ fn parse_name_or_ipv4(raw: &[u8]) -> Result<Host, SyntaxError> {
             .map(Host::Ipv4)
             .map_err(|_| SyntaxError::AmbiguousNumber);
     }
-    Ok(Host::Name(text.to_ascii_lowercase()))
+    // Names nearly always arrive lowercase; only then can the normal form be the
+    // received bytes themselves, borrowed rather than copied.
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        Ok(Host::Name(Cow::Owned(text.to_ascii_lowercase())))
+    } else {
+        Ok(Host::Name(Cow::Borrowed(text)))
+    }
 }
 
 /// `label = let-dig [ *61( let-dig / "-" ) let-dig ]` (RFC 1035 §2.3.1 as relaxed by
@@ -391,6 +437,26 @@ mod tests {
         for &(raw, host, port) in table {
             assert_eq!(ok(raw), (host.to_string(), port), "{raw:?}");
         }
+    }
+
+    #[test]
+    fn a_name_in_normal_form_is_borrowed_and_only_uppercase_is_copied() {
+        let borrowed = |raw: &[u8]| match parse_host_port(raw) {
+            Ok(HostPort {
+                host: Host::Name(name),
+                ..
+            }) => matches!(name, Cow::Borrowed(_)),
+            other => panic!("{raw:?}: {other:?}"),
+        };
+        assert!(borrowed(b"localhost:8090"));
+        assert!(borrowed(b"example.com."));
+        assert!(borrowed(b"xn--bcher-kva.example"));
+        assert!(!borrowed(b"LocalHost:8090"));
+        // Owned or borrowed, the two compare (and print) the same.
+        assert_eq!(
+            parse_host_port(b"EXAMPLE.com.").map(|hp| hp.host),
+            parse_host_port(b"example.com").map(|hp| hp.host)
+        );
     }
 
     #[test]

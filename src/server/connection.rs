@@ -200,13 +200,14 @@ enum State {
     Lingering { until: Instant, discarded: usize },
 }
 
-/// A request whose head is framed and whose Host is allowed, while its body arrives.
+/// A request whose head is framed and whose Host is allowed, while its body arrives
+/// (into `request.body`).
 #[derive(Debug)]
 struct Upload {
-    framed: FramedHead,
-    host: ValidHost,
+    request: Request,
+    persistence: Persistence,
+    host: ValidHost<'static>,
     decoder: BodyDecoder,
-    body: Vec<u8>,
 }
 
 /// What a state change does to the deadline's clock (see [`Connection::enter`]).
@@ -470,7 +471,7 @@ impl<S: Read + Write> Connection<S> {
                 let err = RequestError::BodyTimeout {
                     limit: ctx.body_timeout,
                 };
-                self.refuse(ctx, Some(&upload.framed.head), &err);
+                self.refuse(ctx, Some(&upload.request.head), &err);
                 self.after_timeout_refusal(ctx)
             }
             State::Lingering { discarded, .. } => {
@@ -673,14 +674,20 @@ impl<S: Read + Write> Connection<S> {
                     }
                 },
                 State::Body(mut upload) => {
-                    let Upload { decoder, body, .. } = &mut *upload;
-                    match decoder.decode(&self.read_buf, body) {
+                    let Upload {
+                        decoder, request, ..
+                    } = &mut *upload;
+                    match decoder.decode(&self.read_buf, &mut request.body) {
                         Ok(progress) if progress.complete => {
                             self.read_buf.drain(..progress.consumed);
                             let Upload {
-                                framed, host, body, ..
+                                request,
+                                host,
+                                persistence,
+                                ..
                             } = *upload;
-                            *spare = self.answer(ctx, framed, &host, body);
+                            self.answer(ctx, &request, &host, persistence);
+                            *spare = request.head;
                         }
                         Ok(progress) => {
                             self.read_buf.drain(..progress.consumed);
@@ -690,7 +697,7 @@ impl<S: Read + Write> Connection<S> {
                             return Processed::Done;
                         }
                         Err(err) => {
-                            self.refuse(ctx, Some(&upload.framed.head), &err);
+                            self.refuse(ctx, Some(&upload.request.head), &err);
                             return Processed::Done;
                         }
                     }
@@ -700,54 +707,67 @@ impl<S: Read + Write> Connection<S> {
     }
 
     /// A head is complete: log it, have the exchange decide its Host, and start on its
-    /// body.
+    /// body. A request without one is answered at once, and its head handed back to
+    /// `spare`.
     fn on_head(&mut self, ctx: &Context<'_>, framed: FramedHead, spare: &mut Head) {
-        let head = &framed.head;
+        let FramedHead {
+            head,
+            body: kind,
+            expect_continue,
+            persistence,
+        } = framed;
         if log_enabled!(Level::Debug) {
             debug!("{} > {}", self.at.peer, head.request_line());
             for h in head.fields() {
                 debug!("{} > {}: {}", self.at.peer, h.name, h.value.escape_ascii());
             }
         }
-        let host = match exchange::admit(head, self.at, ctx.policy) {
+        // The request is built before the Host is decided, and stays where it is while
+        // the decision borrows from it (the host's name and raw value are slices of
+        // the head): no copy of either.
+        let request = Request {
+            head,
+            body: Vec::new(),
+        };
+        let host = match exchange::admit(&request.head, self.at, ctx.policy) {
             Ok(host) => host,
             Err(err) => {
-                self.refuse(ctx, Some(&framed.head), &err);
+                self.refuse(ctx, Some(&request.head), &err);
                 return;
             }
         };
-        if framed.body == BodyKind::None {
-            *spare = self.answer(ctx, framed, &host, Vec::new());
+        if kind == BodyKind::None {
+            self.answer(ctx, &request, &host, persistence);
+            *spare = request.head;
             return;
         }
-        if framed.expect_continue && self.read_buf.is_empty() {
+        if expect_continue && self.read_buf.is_empty() {
             // The client waits for permission before sending the body (RFC 9110
             // §10.1.1). If body bytes are already here it did not wait, and the interim
             // response would be noise.
             self.write_buf.extend_from_slice(response::CONTINUE);
         }
+        // The request moves into the state that waits for its body, so the host that
+        // borrowed from it is copied out to go with it: a request with a body pays
+        // for three small copies.
+        let host = host.into_owned();
         let upload = Upload {
-            decoder: BodyDecoder::new(framed.body, ctx.limits.max_body_bytes),
-            framed,
+            decoder: BodyDecoder::new(kind, ctx.limits.max_body_bytes),
+            request,
+            persistence,
             host,
-            body: Vec::new(),
         };
         self.enter(State::Body(Box::new(upload)), Clock::Restart, ctx.now);
     }
 
-    /// A whole request is here and its Host allowed: queue the exchange's answer. The
-    /// head is handed back, for its buffers to frame the next one.
+    /// A whole request is here and its Host allowed: queue the exchange's answer.
     fn answer(
         &mut self,
         ctx: &Context<'_>,
-        framed: FramedHead,
-        host: &ValidHost,
-        body: Vec<u8>,
-    ) -> Head {
-        let request = Request {
-            head: framed.head,
-            body,
-        };
+        request: &Request,
+        host: &ValidHost<'_>,
+        persistence: Persistence,
+    ) {
         let last_before_shutdown = self.draining
             && matches!(
                 framing::skip_empty_lines(&self.read_buf),
@@ -758,9 +778,9 @@ impl<S: Read + Write> Connection<S> {
         let persistence = if last_before_shutdown {
             Persistence::Close
         } else {
-            framed.persistence
+            persistence
         };
-        let response = exchange::respond(&request, host, persistence, self.at);
+        let response = exchange::respond(request, host, persistence, self.at);
         self.queue(ctx, request.head.request_line(), &response, Some(host));
         let next = if response.persistence.closes() {
             State::Closing
@@ -768,7 +788,6 @@ impl<S: Read + Write> Connection<S> {
             State::Idle
         };
         self.enter(next, Clock::Restart, ctx.now);
-        request.head
     }
 
     /// Queues the error response for a request hostecho will not echo, and closes.
@@ -846,7 +865,7 @@ struct AccessLine<'a> {
     request_line: &'a str,
     status: u16,
     sent: usize,
-    host: Option<&'a crate::host::syntax::Host>,
+    host: Option<&'a crate::host::syntax::Host<'a>>,
     worker: Option<usize>,
 }
 
@@ -913,8 +932,8 @@ mod access_line_tests {
     fn access_line_bytes_are_what_display_writes() {
         let hosts = [
             None,
-            Some(Host::Name("localhost".to_owned())),
-            Some(Host::Name("sub.example.com".to_owned())),
+            Some(Host::Name("localhost".into())),
+            Some(Host::Name("sub.example.com".into())),
             Some(Host::Ipv4([127, 0, 0, 1].into())),
             Some(Host::Ipv4([10, 200, 0, 255].into())),
             Some(Host::Ipv6(std::net::Ipv6Addr::LOCALHOST)),
