@@ -22,7 +22,7 @@ use hostecho::exchange::Endpoints;
 use hostecho::host::{HostPolicy, PolicyOptions};
 
 mod common;
-use common::{BROWSER, CURL, serve};
+use common::{BROWSER, Buffers, CURL, serve};
 
 fn request_path(c: &mut Criterion) {
     let policy = HostPolicy::new(PolicyOptions::default()).expect("the default policy");
@@ -32,12 +32,15 @@ fn request_path(c: &mut Criterion) {
     };
     let mut group = c.benchmark_group("request_path");
     for (name, bytes) in [("curl", CURL), ("browser", BROWSER)] {
-        let (mut out, mut body) = (Vec::with_capacity(16 * 1024), Vec::new());
-        serve(bytes, &policy, at, &mut out, &mut body);
-        assert!(out.starts_with(b"HTTP/1.1 200 OK\r\n"), "{name} is echoed");
+        let mut buffers = Buffers::default();
+        serve(bytes, &policy, at, &mut buffers);
+        assert!(
+            buffers.out.starts_with(b"HTTP/1.1 200 OK\r\n"),
+            "{name} is echoed"
+        );
         group.throughput(Throughput::Bytes(bytes.len() as u64));
         group.bench_function(name, |b| {
-            b.iter(|| serve(black_box(bytes), &policy, at, &mut out, &mut body))
+            b.iter(|| serve(black_box(bytes), &policy, at, &mut buffers))
         });
     }
     group.finish();

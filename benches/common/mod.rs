@@ -7,8 +7,8 @@
 
 use hostecho::exchange::{self, Endpoints};
 use hostecho::host::HostPolicy;
-use hostecho::http::Request;
 use hostecho::http::framing::{self, Limits, Preamble};
+use hostecho::http::{Head, Request};
 
 /// `curl 'http://localhost:8000/index.html?name=jack&age=18'`
 pub const CURL: &[u8] = b"GET /index.html?name=jack&age=18 HTTP/1.1\r\n\
@@ -44,23 +44,28 @@ Accept-Encoding: gzip, deflate, br, zstd\r\n\
 Accept-Language: en-GB,en;q=0.9\r\n\
 \r\n";
 
-/// One request through the whole path; the response bytes are left in `out`.
-///
-/// `body` is the buffer the echo is rendered into, handed back after each response
-/// as a connection would keep it: with both buffers kept from one request to the
-/// next, nothing the response needs is allocated again once they have grown.
-pub fn serve(
-    bytes: &[u8],
-    policy: &HostPolicy,
-    at: Endpoints,
-    out: &mut Vec<u8>,
-    body: &mut Vec<u8>,
-) {
+/// The buffers one request borrows on the whole path, reused from one request to the
+/// next as the server reuses its own (`server::connection::Scratch`): the response's
+/// bytes, the echo's body, and the head the request is framed into.
+#[derive(Debug, Default)]
+pub struct Buffers {
+    /// The response's bytes, as the connection would send them.
+    pub out: Vec<u8>,
+    /// The buffer the echo is rendered into.
+    pub body: Vec<u8>,
+    /// The head the next request is framed into.
+    pub head: Head,
+}
+
+/// One request through the whole path; the response bytes are left in `buffers.out`.
+pub fn serve(bytes: &[u8], policy: &HostPolicy, at: Endpoints, buffers: &mut Buffers) {
     let limits = Limits::default();
     let Ok(Preamble::RequestAt(start)) = framing::skip_empty_lines(bytes) else {
         panic!("not a request");
     };
-    let Ok(Some((framed, _used))) = framing::parse_head(&bytes[start..], &limits) else {
+    let Ok(Some((framed, _used))) =
+        framing::parse_head_into(&bytes[start..], &limits, &mut buffers.head)
+    else {
         panic!("not a complete head");
     };
     // The request is put together before the Host decision: the allowed host borrows
@@ -71,13 +76,14 @@ pub fn serve(
     };
     let response = match exchange::admit(&request.head, at, policy) {
         Ok(host) => {
-            let buffer = std::mem::take(body);
+            let buffer = std::mem::take(&mut buffers.body);
             exchange::respond_into(&request, &host, framed.persistence, at, buffer)
         }
         Err(err) => exchange::refuse(&err, Some(&request.head)),
     };
-    out.clear();
-    response.write_to(out, "Thu, 26 Nov 2026 12:00:00 GMT");
-    // The echo's buffer, back for the next request.
-    *body = response.body;
+    buffers.out.clear();
+    response.write_to(&mut buffers.out, "Thu, 26 Nov 2026 12:00:00 GMT");
+    // The echo's buffer and the head, back for the next request.
+    buffers.body = response.body;
+    buffers.head = request.head;
 }

@@ -92,9 +92,18 @@ pub struct Scratch {
     input: Vec<u8>,
     /// A spare output buffer.
     output: Vec<u8>,
-    /// A spare head, whose buffers the next head is framed into
+    /// What a request being answered borrows.
+    spare: Spare,
+}
+
+/// The spares a request borrows while it is framed and answered, and hands back.
+#[derive(Debug, Default)]
+struct Spare {
+    /// A head, whose buffers the next head is framed into
     /// ([`framing::parse_head_into`]).
     head: Head,
+    /// A buffer the next echo is rendered into ([`exchange::respond_into`]).
+    body: Vec<u8>,
 }
 
 impl Scratch {
@@ -109,7 +118,7 @@ impl Scratch {
             read: vec![0; len],
             input: Vec::new(),
             output: Vec::new(),
-            head: Head::default(),
+            spare: Spare::default(),
         }
     }
 }
@@ -375,7 +384,7 @@ impl<S: Read + Write> Connection<S> {
             if matches!(self.state, State::Lingering { .. }) {
                 return self.discard(&mut scratch.read);
             }
-            let processed = self.process(ctx, &mut scratch.head);
+            let processed = self.process(ctx, &mut scratch.spare);
             let pending = self.write_buf.len() - self.written;
             let flushed = self.flush();
             if self.write_buf.len() - self.written < pending
@@ -626,8 +635,9 @@ impl<S: Read + Write> Connection<S> {
 
     /// Frames and answers as many buffered requests as possible (pipelining), stopping
     /// when the input runs out, a response ends the connection, or output backs up.
-    /// Heads are framed into `spare`'s buffers, and handed back there once answered.
-    fn process(&mut self, ctx: &Context<'_>, spare: &mut Head) -> Processed {
+    /// Heads are framed into `spare`'s buffers and echoes rendered into its body
+    /// buffer, each handed back there once answered.
+    fn process(&mut self, ctx: &Context<'_>, spare: &mut Spare) -> Processed {
         loop {
             if self.write_buf.len() - self.written >= OUTPUT_HIGH_WATER {
                 // Backpressure: let the client read before answering more. The caller
@@ -658,21 +668,23 @@ impl<S: Read + Write> Connection<S> {
                         return Processed::Done;
                     }
                 },
-                State::Head => match framing::parse_head_into(&self.read_buf, &ctx.limits, spare) {
-                    // Partial: not an error, just not enough bytes yet.
-                    Ok(None) => {
-                        self.enter(State::Head, Clock::Keep, ctx.now);
-                        return Processed::Done;
+                State::Head => {
+                    match framing::parse_head_into(&self.read_buf, &ctx.limits, &mut spare.head) {
+                        // Partial: not an error, just not enough bytes yet.
+                        Ok(None) => {
+                            self.enter(State::Head, Clock::Keep, ctx.now);
+                            return Processed::Done;
+                        }
+                        Ok(Some((framed, used))) => {
+                            self.read_buf.drain(..used);
+                            self.on_head(ctx, framed, spare);
+                        }
+                        Err(err) => {
+                            self.refuse(ctx, None, &err);
+                            return Processed::Done;
+                        }
                     }
-                    Ok(Some((framed, used))) => {
-                        self.read_buf.drain(..used);
-                        self.on_head(ctx, framed, spare);
-                    }
-                    Err(err) => {
-                        self.refuse(ctx, None, &err);
-                        return Processed::Done;
-                    }
-                },
+                }
                 State::Body(mut upload) => {
                     let Upload {
                         decoder, request, ..
@@ -686,8 +698,8 @@ impl<S: Read + Write> Connection<S> {
                                 persistence,
                                 ..
                             } = *upload;
-                            self.answer(ctx, &request, &host, persistence);
-                            *spare = request.head;
+                            self.answer(ctx, &request, &host, persistence, &mut spare.body);
+                            spare.head = request.head;
                         }
                         Ok(progress) => {
                             self.read_buf.drain(..progress.consumed);
@@ -709,7 +721,7 @@ impl<S: Read + Write> Connection<S> {
     /// A head is complete: log it, have the exchange decide its Host, and start on its
     /// body. A request without one is answered at once, and its head handed back to
     /// `spare`.
-    fn on_head(&mut self, ctx: &Context<'_>, framed: FramedHead, spare: &mut Head) {
+    fn on_head(&mut self, ctx: &Context<'_>, framed: FramedHead, spare: &mut Spare) {
         let FramedHead {
             head,
             body: kind,
@@ -737,8 +749,8 @@ impl<S: Read + Write> Connection<S> {
             }
         };
         if kind == BodyKind::None {
-            self.answer(ctx, &request, &host, persistence);
-            *spare = request.head;
+            self.answer(ctx, &request, &host, persistence, &mut spare.body);
+            spare.head = request.head;
             return;
         }
         if expect_continue && self.read_buf.is_empty() {
@@ -760,13 +772,15 @@ impl<S: Read + Write> Connection<S> {
         self.enter(State::Body(Box::new(upload)), Clock::Restart, ctx.now);
     }
 
-    /// A whole request is here and its Host allowed: queue the exchange's answer.
+    /// A whole request is here and its Host allowed: queue the exchange's answer. The
+    /// echo is rendered into `body`, which is handed back once its bytes are queued.
     fn answer(
         &mut self,
         ctx: &Context<'_>,
         request: &Request,
         host: &ValidHost<'_>,
         persistence: Persistence,
+        body: &mut Vec<u8>,
     ) {
         let last_before_shutdown = self.draining
             && matches!(
@@ -780,7 +794,8 @@ impl<S: Read + Write> Connection<S> {
         } else {
             persistence
         };
-        let response = exchange::respond(request, host, persistence, self.at);
+        let buffer = std::mem::take(body);
+        let response = exchange::respond_into(request, host, persistence, self.at, buffer);
         self.queue(ctx, request.head.request_line(), &response, Some(host));
         let next = if response.persistence.closes() {
             State::Closing
@@ -788,6 +803,7 @@ impl<S: Read + Write> Connection<S> {
             State::Idle
         };
         self.enter(next, Clock::Restart, ctx.now);
+        give_back(body, response.body);
     }
 
     /// Queues the error response for a request hostecho will not echo, and closes.
@@ -872,16 +888,16 @@ struct AccessLine<'a> {
 impl AccessLine<'_> {
     /// Appends the line's text to `buf`, as `Display` would write it.
     fn write_bytes(&self, buf: &mut Vec<u8>) {
-        use super::log_output::{push_decimal, push_escape_debug, push_ipv4, push_socket_addr};
+        use super::log_output::push_escape_debug;
+        use crate::decimal::{push_ipv4, push_socket_addr, push_u64, push_usize};
         use crate::host::syntax::Host;
         push_socket_addr(buf, self.peer);
         buf.extend_from_slice(b" \"");
         push_escape_debug(buf, self.request_line);
         buf.extend_from_slice(b"\" ");
-        push_decimal(buf, self.status.into());
+        push_u64(buf, self.status.into());
         buf.push(b' ');
-        // A usize fits in a u64 on every target Rust supports.
-        push_decimal(buf, self.sent as u64);
+        push_usize(buf, self.sent);
         buf.extend_from_slice(b" host=");
         match self.host {
             None => buf.push(b'-'),
@@ -895,7 +911,7 @@ impl AccessLine<'_> {
         }
         if let Some(worker) = self.worker {
             buf.extend_from_slice(b" worker=");
-            push_decimal(buf, worker as u64);
+            push_usize(buf, worker);
         }
     }
 }

@@ -33,8 +33,8 @@
 //!
 //! The access line — one per response — goes further: [`log_bytes`] lets the
 //! connection write its message straight into the shared buffer, as bytes, without
-//! `core::fmt` (the peer address, the numbers and the escaped request line, with the
-//! helpers below: [`push_socket_addr`], [`push_decimal`], [`push_escape_debug`]). It
+//! `core::fmt` (the peer address and the numbers with [`crate::decimal`], the escaped
+//! request line with [`push_escape_debug`] below). It
 //! does so only when the installed logger is a plain [`BufferedLogger`]; otherwise it
 //! returns `false` and the caller formats with `log!` as usual, which gives the same
 //! bytes (unit tests compare the two).
@@ -46,7 +46,7 @@
 
 use std::fmt;
 use std::io::{self, Write};
-use std::net::{Ipv4Addr, SocketAddr};
+
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -282,50 +282,6 @@ fn padded(level: Level) -> &'static str {
         Level::Info => "INFO ",
         Level::Debug => "DEBUG",
         Level::Trace => "TRACE",
-    }
-}
-
-/// Appends `n` in decimal, as `{n}` would.
-pub fn push_decimal(buf: &mut Vec<u8>, mut n: u64) {
-    // Digits from the last, into the end of a buffer long enough for u64::MAX.
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        // `n % 10` is below 10, so the cast loses nothing.
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    buf.extend_from_slice(&digits[at..]);
-}
-
-/// Appends a dotted quad, as `{addr}` would (`127.0.0.1`).
-pub fn push_ipv4(buf: &mut Vec<u8>, addr: Ipv4Addr) {
-    for (i, octet) in addr.octets().into_iter().enumerate() {
-        if i > 0 {
-            buf.push(b'.');
-        }
-        push_decimal(buf, octet.into());
-    }
-}
-
-/// Appends `addr:port`, as `{addr}` would (`127.0.0.1:51234`, `[::1]:51234`).
-pub fn push_socket_addr(buf: &mut Vec<u8>, addr: SocketAddr) {
-    match addr {
-        SocketAddr::V4(v4) => {
-            push_ipv4(buf, *v4.ip());
-            buf.push(b':');
-            push_decimal(buf, v4.port().into());
-        }
-        // Rare enough on a server bound to 127.0.0.1 to leave to `core::fmt`, whose
-        // IPv6 text (zero runs shortened, scope ids) is worth not copying. Writing
-        // into a Vec cannot fail.
-        SocketAddr::V6(_) => {
-            let _ = write!(buf, "{addr}");
-        }
     }
 }
 
@@ -659,41 +615,6 @@ mod tests {
                 format!("{}", case.escape_debug()),
                 "{case:?}"
             );
-        }
-    }
-
-    #[test]
-    fn push_decimal_and_addresses_are_what_display_writes() {
-        for n in [
-            0,
-            1,
-            9,
-            10,
-            99,
-            100,
-            255,
-            65_535,
-            1_000_000,
-            u64::MAX - 1,
-            u64::MAX,
-        ] {
-            let mut buf = Vec::new();
-            push_decimal(&mut buf, n);
-            assert_eq!(buf, n.to_string().into_bytes());
-        }
-        for addr in [
-            "0.0.0.0:0",
-            "127.0.0.1:8090",
-            "255.255.255.255:65535",
-            "10.0.20.3:51234",
-            "[::1]:8090",
-            "[fe80::1%3]:1",
-            "[::ffff:127.0.0.1]:80",
-        ] {
-            let addr: SocketAddr = addr.parse().unwrap();
-            let mut buf = Vec::new();
-            push_socket_addr(&mut buf, addr);
-            assert_eq!(buf, addr.to_string().into_bytes());
         }
     }
 }

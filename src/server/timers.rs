@@ -12,10 +12,14 @@
 //!   that no longer matches is stale and is dropped when it reaches the top.
 //! - **Lazy re-arming.** Moving a deadline *later* — what a busy keep-alive connection
 //!   does on every request, as its idle clock restarts — costs no heap operation at
-//!   all: the entry already in the heap fires too early, and when it reaches the top
-//!   it is pushed again at the key's current deadline instead of firing. A connection
-//!   that answers a thousand requests between two time-outs pays one heap push, not a
-//!   thousand.
+//!   all: the entry already in the heap comes due too early, and when it does it is
+//!   pushed again at the key's current deadline instead of firing. A connection that
+//!   answers a thousand requests between two time-outs pays one heap push, not a
+//!   thousand. The price is that `poll` may be told to wake at an entry's time although
+//!   its deadline has moved on: the loop then wakes, finds nothing due, re-arms, and
+//!   sleeps again — once per idle time-out at most for each connection, where looking
+//!   past such entries every time `poll_timeout` is asked would re-arm them on every
+//!   turn of a busy loop, which is every request.
 //!
 //! So each key has at most one entry that counts, its *armed* one (`armed`: the
 //! deadline that entry carries), at or before its current deadline. Stale entries
@@ -95,8 +99,11 @@ impl Timers {
     /// sleep until an event". Rounded up to whole milliseconds, because epoll's timeout is
     /// in milliseconds and rounding down would wake the loop just *before* a deadline,
     /// find nothing due, and spin until it is.
+    ///
+    /// It may be earlier than any deadline: the time of an entry whose deadline moved
+    /// later since it was armed (see the module's note on lazy re-arming).
     pub fn poll_timeout(&mut self, now: Instant) -> Option<Duration> {
-        let (deadline, _) = self.next()?;
+        let (deadline, _) = self.next(now)?;
         let wait = deadline.saturating_duration_since(now);
         let millis = wait.as_nanos().div_ceil(1_000_000);
         Some(Duration::from_millis(
@@ -106,7 +113,7 @@ impl Timers {
 
     /// Takes the next key whose deadline is at or before `now`, clearing its deadline.
     pub fn pop_expired(&mut self, now: Instant) -> Option<usize> {
-        let (deadline, key) = self.next()?;
+        let (deadline, key) = self.next(now)?;
         if deadline > now {
             return None;
         }
@@ -115,14 +122,16 @@ impl Timers {
         Some(key)
     }
 
-    /// The earliest live deadline and its key, left on top of the heap.
+    /// The earliest armed entry and its key, left on top of the heap.
     ///
-    /// Stale entries on top are dropped. An armed entry on top whose key's deadline has
-    /// since moved later is re-armed at that deadline, and the next one looked at: so
-    /// the loop never wakes early for a deadline that moved, and a connection pays one
-    /// heap push per time its entry reaches the top (about once per idle time-out while
-    /// it stays busy), not one per request.
-    fn next(&mut self) -> Option<(Instant, usize)> {
+    /// Stale entries on top are dropped. An armed entry on top that is due by `now`
+    /// but whose key's deadline has since moved later is re-armed at that deadline,
+    /// and the next one looked at; so nothing fires early, and a connection pays one
+    /// heap push each time its entry comes due (about once per idle time-out while it
+    /// stays busy), not one per request. An entry not yet due is returned as it is,
+    /// even if its deadline has moved later: re-arming it now would be work done on
+    /// every turn of the loop, for a deadline that may move again before then.
+    fn next(&mut self, now: Instant) -> Option<(Instant, usize)> {
         loop {
             let Reverse((at, key)) = *self.heap.peek()?;
             if self.armed.get(key).copied().flatten() != Some(at) {
@@ -130,7 +139,7 @@ impl Timers {
                 continue;
             }
             match self.current[key] {
-                Some(deadline) if deadline > at => {
+                Some(deadline) if deadline > at && at <= now => {
                     self.heap.pop();
                     self.arm(key, deadline);
                 }
@@ -229,22 +238,29 @@ mod tests {
     fn a_deadline_that_only_moves_later_costs_no_heap_push() {
         // A busy keep-alive connection restarts its idle clock on every request.
         let t0 = Instant::now();
+        let ms = Duration::from_millis;
         let mut timers = Timers::new();
         for i in 0..10_000 {
-            timers.set(0, t0 + Duration::from_millis(i));
+            timers.set(0, t0 + secs(1) + ms(i));
         }
         assert_eq!(
             timers.heap_len(),
             1,
             "one entry, armed at the first deadline"
         );
+        // Asking how long to sleep re-arms nothing: the loop is told to wake at the
+        // entry's time, the first deadline, however often it asks.
+        for _ in 0..3 {
+            assert_eq!(timers.poll_timeout(t0), Some(secs(1)));
+        }
+        assert_eq!(timers.heap_len(), 1);
+        // When it wakes, nothing fires: the entry is re-armed at the last deadline.
+        assert_eq!(timers.pop_expired(t0 + secs(1)), None);
+        assert_eq!(timers.heap_len(), 1);
+        assert_eq!(timers.poll_timeout(t0 + secs(1)), Some(ms(9_999)));
         // It fires at the last deadline, not at the one its entry was pushed with...
-        assert_eq!(timers.poll_timeout(t0), Some(Duration::from_millis(9_999)));
-        assert_eq!(timers.pop_expired(t0 + Duration::from_millis(9_998)), None);
-        assert_eq!(
-            timers.pop_expired(t0 + Duration::from_millis(9_999)),
-            Some(0)
-        );
+        assert_eq!(timers.pop_expired(t0 + secs(1) + ms(9_998)), None);
+        assert_eq!(timers.pop_expired(t0 + secs(1) + ms(9_999)), Some(0));
         // ...and once.
         assert_eq!(timers.pop_expired(t0 + secs(60)), None);
         assert_eq!(timers.get(0), None);
