@@ -7,7 +7,7 @@
 //!
 //! ```text
 //! server::event_loop     wakes the connection whose socket is ready, or whose deadline passed
-//!   → server::connection reads bytes into its buffer, and asks
+//!   → server::connection reads bytes into the buffer the loop lends it, and asks
 //!   → http::framing      where the request is: a FramedHead (target parsed, persistence
 //!                        decided), then its body — or a RequestError
 //!   → exchange::admit    whether its Host is allowed (host::HostPolicy::decide)
