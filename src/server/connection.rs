@@ -100,7 +100,8 @@ pub struct Scratch {
 #[derive(Debug, Default)]
 struct Spare {
     /// A head, whose buffers the next head is framed into
-    /// ([`framing::parse_head_into`]).
+    /// ([`framing::parse_head_into`]). Kept whatever its size: `--max-header-bytes`
+    /// already bounds it.
     head: Head,
     /// A buffer the next echo is rendered into ([`exchange::respond_into`]).
     body: Vec<u8>,
