@@ -291,11 +291,6 @@ impl Head {
         Fields::Head(self)
     }
 
-    /// How many header field lines the head has.
-    pub fn field_count(&self) -> usize {
-        self.fields.len()
-    }
-
     /// The values of every field line with this name, in wire order.
     pub fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
         self.fields().values(name)
