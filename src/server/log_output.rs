@@ -44,6 +44,7 @@
 //! the order they were logged. A panic loses what is buffered; the panic's own message
 //! goes to stderr directly.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::io::{self, Write};
 
@@ -110,8 +111,13 @@ pub struct BufferedLogger {
     /// Whether lines are formatted here, without colours ([`BufferedLogger::log`]),
     /// rather than by env_logger.
     plain: bool,
-    /// The current second and its RFC 3339 text, formatted once per second.
-    clock: Mutex<(u64, String)>,
+}
+
+thread_local! {
+    /// The current second and its RFC 3339 text, formatted once per second, for each
+    /// thread that logs (each worker's loop): a lock around one shared copy would be
+    /// taken for every line, and contended between workers.
+    static CLOCK: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
 }
 
 impl BufferedLogger {
@@ -139,24 +145,24 @@ impl BufferedLogger {
             shared,
             out,
             plain,
-            clock: Mutex::new((u64::MAX, String::new())),
         }
     }
 
     /// Appends the current time as env_logger writes it (RFC 3339, whole seconds,
     /// UTC: `2026-11-26T02:38:15Z`), formatting it only when the second changes.
-    fn stamp(&self, buf: &mut Vec<u8>) {
+    fn stamp(buf: &mut Vec<u8>) {
         let now = SystemTime::now();
         let second = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        let mut clock = self.clock.lock().unwrap_or_else(PoisonError::into_inner);
-        if clock.0 != second {
-            // A time jiff cannot represent (beyond the year 9999) is shown as env_logger
-            // would fail to show it: not at all.
-            clock.1 = jiff::Timestamp::try_from(now)
-                .map_or_else(|_| String::new(), |ts| format!("{ts:.0}"));
-            clock.0 = second;
-        }
-        buf.extend_from_slice(clock.1.as_bytes());
+        CLOCK.with_borrow_mut(|(at, text)| {
+            if *at != second {
+                // A time jiff cannot represent (beyond the year 9999) is shown as
+                // env_logger would fail to show it: not at all.
+                *text = jiff::Timestamp::try_from(now)
+                    .map_or_else(|_| String::new(), |ts| format!("{ts:.0}"));
+                *at = second;
+            }
+            buf.extend_from_slice(text.as_bytes());
+        });
     }
 
     /// Writes a line into `buf` as env_logger's default format does:
@@ -171,7 +177,7 @@ impl BufferedLogger {
         message: impl FnOnce(&mut Vec<u8>),
     ) {
         buf.push(b'[');
-        self.stamp(buf);
+        Self::stamp(buf);
         buf.push(b' ');
         buf.extend_from_slice(padded(level).as_bytes());
         if !target.is_empty() {
