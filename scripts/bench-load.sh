@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The load harness: hostecho against hyper, a bare mio floor and nginx, under wrk.
 #
-#   scripts/bench-load.sh            full run (3 rounds, about 10 minutes), writes the
+#   scripts/bench-load.sh            full run (3 rounds and 6 log pairs, about 12 minutes), writes the
 #                                    "Load" section of BENCHMARKS.md and its chart
 #   scripts/bench-load.sh --quick    1 short round, printed only (add --write to record it)
 #   scripts/bench-load.sh --check    does every server build, start and answer correctly?
 #
 # Other options go to the driver (benches/load/src/bin/bench_load.rs): --rounds N,
+# --log-pairs N (back-to-back runs at warn and info, for the access log's cost),
 # --duration SECS, --idle N. Timing never runs in `cargo test`; this script is the
 # only way in. Needs 2 cores: the server runs on core 0, wrk on core 1.
 set -euo pipefail
