@@ -153,6 +153,13 @@ pub fn push_socket_addr(out: &mut impl PushText, addr: SocketAddr) {
     }
 }
 
+/// Appends `value` by its `Display`, for what keeps `core::fmt`: IPv6 addresses (see
+/// the module documentation).
+pub fn push_display(out: &mut impl PushText, value: &impl fmt::Display) {
+    // Appending to a `String` or a `Vec` never fails, so neither does this.
+    let _ = write!(Adapter(out), "{value}");
+}
+
 /// Lets `write!` append to any [`PushText`], for what keeps `Display`.
 struct Adapter<'a, T: ?Sized>(&'a mut T);
 
