@@ -156,7 +156,7 @@ impl<'a> Target<'a> {
             }
             | Target::Absolute {
                 query: Some(query), ..
-            } => FormPairs::new(query.as_bytes()),
+            } => FormPairs::from_text(query),
             _ => FormPairs::default(),
         }
     }
