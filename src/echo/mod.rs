@@ -56,6 +56,7 @@ pub mod accept;
 pub mod html;
 pub mod json;
 pub mod notes;
+mod scan;
 pub mod text;
 
 use std::net::{IpAddr, SocketAddr};
