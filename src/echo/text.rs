@@ -292,16 +292,35 @@ fn push_field_value(out: &mut Vec<u8>, value: &[u8]) {
 
 /// Appends `text`, with control characters made visible as described in the module docs.
 ///
-/// Nearly all text has no control character, so this looks for the next byte that
-/// might start one ([`next_to_look_at`]) and copies the run before it in one go,
-/// rather than pushing character by character. A run always ends on a character
-/// boundary, since the bytes it stops at are never inside a UTF-8 sequence.
+/// Nearly all text has no control character, so this looks for the first byte that
+/// might start one ([`next_to_look_at`]) and, finding none, copies the whole text in
+/// one go. Only text that holds one goes on to [`push_escaped_from`]. The text echo
+/// escapes about fifteen short pieces for curl's request, and a loop set up for each
+/// cost more than the looking: splitting the common case off took the request path
+/// from 11,817 instructions to 11,426, by callgrind's count.
+#[inline]
 fn push_escaped(out: &mut Vec<u8>, text: &str, layout: Layout) {
+    let first = next_to_look_at(text.as_bytes());
+    if first == text.len() {
+        out.extend_from_slice(text.as_bytes());
+    } else {
+        push_escaped_from(out, text, first, layout);
+    }
+}
+
+/// [`push_escaped`] for text whose first byte that [`needs_a_look`] is at `i`: it
+/// decides on that character, then looks for the next such byte, copying the runs in
+/// between in one go rather than character by character. A run always ends on a
+/// character boundary, since the bytes it stops at are never inside a UTF-8 sequence.
+///
+/// It is marked `#[cold]`, so that the compiler keeps it out of line and
+/// [`push_escaped`], inlined at each of its callers, stays a scan and a copy: curl's
+/// request path took 11,610 instructions without the mark, 11,426 with it.
+#[cold]
+fn push_escaped_from(out: &mut Vec<u8>, text: &str, mut i: usize, layout: Layout) {
     let bytes = text.as_bytes();
     let mut run_start = 0;
-    let mut i = 0;
     loop {
-        i += next_to_look_at(bytes.get(i..).unwrap_or_default());
         // `i` is a character boundary: `needs_a_look` bytes are ASCII or lead bytes.
         let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) else {
             break;
@@ -320,7 +339,7 @@ fn push_escaped(out: &mut Vec<u8>, text: &str, layout: Layout) {
             push_visible_escape(out, c);
             run_start = next;
         }
-        i = next;
+        i = next + next_to_look_at(bytes.get(next..).unwrap_or_default());
     }
     out.extend_from_slice(&bytes[run_start..]);
 }
