@@ -58,7 +58,7 @@ pub(super) fn find(
     any_wanted: impl Fn(u64) -> bool,
     is_wanted: impl Fn(u8) -> bool,
 ) -> usize {
-    let (words, _) = bytes.as_chunks::<8>();
+    let (words, tail) = bytes.as_chunks::<8>();
     let mut start = 0;
     for word in words {
         if any_wanted(u64::from_ne_bytes(*word)) {
@@ -66,8 +66,16 @@ pub(super) fn find(
         }
         start += 8;
     }
-    // Byte by byte from there: within the word that holds one, or the last few bytes
-    // that do not fill a word.
+    // Every whole word was clean: the last few bytes that do not fill a word are
+    // looked at as the last eight bytes of the text, overlapping the word before
+    // them, rather than one by one. (Text shorter than a word has no such word.)
+    if start == bytes.len() - tail.len()
+        && let Some(last) = bytes.last_chunk::<8>()
+        && !any_wanted(u64::from_ne_bytes(*last))
+    {
+        return bytes.len();
+    }
+    // Byte by byte from there: within the word that holds one, or the last bytes.
     let rest = bytes.get(start..).unwrap_or_default();
     match rest.iter().position(|&b| is_wanted(b)) {
         Some(i) => start + i,
