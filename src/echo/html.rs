@@ -26,8 +26,9 @@
 //! We write the markup with `push_str` rather than a template crate: the page is small,
 //! and seeing every value pass through `escape_html` is the point.
 
-use super::notes::note_for;
+use std::sync::LazyLock;
 
+use super::notes::NOTES;
 use super::scan::{self, any_equal};
 use super::{
     Echo, forwarding_headers, headers, hex_dump, push_body_length, push_host_decision,
@@ -152,14 +153,8 @@ fn render_into(out: &mut String, echo: &Echo<'_>) {
             out.push_str("</th><td>");
             push_html(out, &header.value_lossy());
             out.push_str("</td><td class=\"note\">");
-            if let Some(note) = note_for(header.name) {
-                // Ours, not the client's; escaped all the same.
-                push_html(out, note.text);
-                out.push_str(" <a href=\"");
-                push_html(out, note.url);
-                out.push_str("\">");
-                push_html(out, note.source);
-                out.push_str("</a>");
+            if let Some(cell) = note_cell(header.name) {
+                out.push_str(cell);
             }
             out.push_str("</td></tr>\n");
         }
@@ -185,6 +180,41 @@ fn render_into(out: &mut String, echo: &Echo<'_>) {
          and as JSON to <code>curl -H 'Accept: application/json'</code>.</footer>\n",
     );
     out.push_str("</body>\n</html>\n");
+}
+
+/// The note on each header in [`NOTES`], as the HTML of its cell: the sentence, then a
+/// link to where the header is defined. Built once, the first time a page shows a
+/// note, and copied into every page after.
+///
+/// The notes are ours, not the client's, but they are escaped all the same (a note
+/// that says "the browser's settings" holds a `'`). Escaping them again on every
+/// page was most of the HTML echo's work: a browser's fifteen headers carry about two
+/// kilobytes of notes. Built once, the browser's request path went from 57,773
+/// instructions to 46,689, by callgrind's count.
+static NOTE_CELLS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    NOTES
+        .iter()
+        .map(|note| {
+            let mut cell = String::new();
+            push_html(&mut cell, note.text);
+            cell.push_str(" <a href=\"");
+            push_html(&mut cell, note.url);
+            cell.push_str("\">");
+            push_html(&mut cell, note.source);
+            cell.push_str("</a>");
+            cell
+        })
+        .collect()
+});
+
+/// The HTML of the note on the header `name`, if there is one ([`NOTE_CELLS`]). Field
+/// names are case-insensitive (RFC 9110 §5.1), so `sec-ch-ua` finds `Sec-CH-UA`, as
+/// [`note_for`](super::notes::note_for) finds it.
+fn note_cell(name: &str) -> Option<&'static str> {
+    let index = NOTES
+        .iter()
+        .position(|note| note.name.eq_ignore_ascii_case(name))?;
+    NOTE_CELLS.get(index).map(String::as_str)
 }
 
 /// Escapes the five characters that are special in HTML text and attribute values.
