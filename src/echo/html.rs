@@ -238,7 +238,7 @@ pub fn escape_html(text: &str) -> String {
 ///
 /// Most text has none of the five characters, so this copies the runs between them
 /// in one go instead of pushing character by character. It looks for them eight bytes
-/// at a time ([`next_special`]): the five are ASCII, and no byte of a multi-byte UTF-8
+/// at a time (`next_special`): the five are ASCII, and no byte of a multi-byte UTF-8
 /// character is ASCII, so a byte that matches is always the whole character, and a
 /// run always ends on a character boundary. (`str::find` with the five as a pattern
 /// decodes every character on the way, which made this the HTML echo's largest cost.)

@@ -93,7 +93,7 @@ enum Layout {
 /// whole is too; but a `Vec<u8>` lets a field value be copied from the head's bytes
 /// as soon as it is seen to be printable ASCII, where a `String` needs
 /// `String::from_utf8_lossy` to check it first, a second pass over every value.
-/// With the labels padded in the source ([`label`]), that took the text echo of
+/// With the labels padded in the source (`label`), that took the text echo of
 /// curl's request (`benches/echo.rs`, `render/Text`) from 10,518 instructions to
 /// 8,435, by callgrind's count.
 pub fn render(echo: &Echo<'_>, mut buffer: Vec<u8>) -> Vec<u8> {
@@ -320,11 +320,8 @@ fn push_escaped(out: &mut Vec<u8>, text: &str, layout: Layout) {
 fn push_escaped_from(out: &mut Vec<u8>, text: &str, mut i: usize, layout: Layout) {
     let bytes = text.as_bytes();
     let mut run_start = 0;
-    loop {
-        // `i` is a character boundary: `needs_a_look` bytes are ASCII or lead bytes.
-        let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) else {
-            break;
-        };
+    // `i` is a character boundary: `needs_a_look` bytes are ASCII or lead bytes.
+    while let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) {
         let raw = match c {
             '\t' => true,
             '\n' => layout == Layout::Block,
