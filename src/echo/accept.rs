@@ -42,6 +42,8 @@
 //! - Weights are kept as whole thousandths (0–1000): the grammar allows three decimals at
 //!   most, so integers hold every legal q exactly and compare without float surprises.
 
+use std::borrow::Cow;
+
 use super::Format;
 use crate::http::grammar;
 
@@ -109,7 +111,23 @@ impl MediaRange<'_> {
 /// // No Accept header at all.
 /// assert_eq!(negotiate(std::iter::empty()), Format::Text);
 /// ```
-pub fn negotiate<'a>(accept: impl Iterator<Item = &'a [u8]>) -> Format {
+pub fn negotiate<'a>(mut accept: impl Iterator<Item = &'a [u8]>) -> Format {
+    // `Accept: */*` alone is what curl, wget and wrk send, and so most requests: it
+    // gives every candidate the same q of 1 through a wildcard, and the tie goes to
+    // text (rule 4). Answered here without parsing, it is the same answer `weigh`
+    // gives (a test says so): `negotiate` took 949 instructions for curl's request,
+    // and takes 338, by callgrind's count, most of them finding the `Accept` line
+    // among the fields.
+    let first = accept.next();
+    let second = accept.next();
+    if first == Some(&b"*/*"[..]) && second.is_none() {
+        return Format::Text;
+    }
+    weigh(first.into_iter().chain(second).chain(accept))
+}
+
+/// [`negotiate`]'s rules, for any list of `Accept` values.
+fn weigh<'a>(accept: impl Iterator<Item = &'a [u8]>) -> Format {
     // Each candidate's weight: the q of the most specific range that matches it, and
     // that specificity; `None` while no range matches. Ranges are weighed as they are
     // parsed, so none is kept. Two ranges of the same specificity can both match
@@ -120,8 +138,12 @@ pub fn negotiate<'a>(accept: impl Iterator<Item = &'a [u8]>) -> Format {
     for value in accept {
         // Lossy is safe here: a U+FFFD is not a token character, so a non-UTF-8 byte can
         // only make the range around it malformed, never make a range match. (It only
-        // allocates when there is such a byte.)
-        let value = String::from_utf8_lossy(value);
+        // allocates when there is such a byte.) `from_utf8` first, as
+        // `Field::value_lossy` does: the same text when it is UTF-8, checked faster.
+        let value = match std::str::from_utf8(value) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(value),
+        };
         for range in parts_outside_quotes(&value, b',').filter_map(parse_media_range) {
             for (weight, (_, kind, subtype)) in weights.iter_mut().zip(CANDIDATES) {
                 if let Some(specificity) = range.matches(kind, subtype) {
@@ -228,6 +250,18 @@ mod tests {
     /// Negotiates from field lines given as byte strings.
     fn choose(lines: &[&[u8]]) -> Format {
         negotiate(lines.iter().copied())
+    }
+
+    #[test]
+    fn star_slash_star_alone_is_answered_as_the_rules_answer_it() {
+        let lines: &[&[u8]] = &[b"*/*"];
+        assert_eq!(choose(lines), weigh(lines.iter().copied()));
+        assert_eq!(choose(lines), Format::Text);
+        // Not alone, or not exactly `*/*`: the rules decide.
+        assert_eq!(choose(&[b"*/*", b"text/html"]), Format::Html);
+        assert_eq!(choose(&[b"*/*", b"text/plain;q=0"]), Format::Json);
+        assert_eq!(choose(&[b"*/*;q=0", b"application/json"]), Format::Json);
+        assert_eq!(choose(&[b"*/* ", b"text/plain;q=0"]), Format::Json);
     }
 
     #[test]

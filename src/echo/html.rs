@@ -26,8 +26,10 @@
 //! We write the markup with `push_str` rather than a template crate: the page is small,
 //! and seeing every value pass through `escape_html` is the point.
 
-use super::notes::note_for;
+use std::sync::LazyLock;
 
+use super::notes::NOTES;
+use super::scan::{self, any_equal};
 use super::{
     Echo, forwarding_headers, headers, hex_dump, push_body_length, push_host_decision,
     push_proxy_sentence, reuse_as_string,
@@ -151,14 +153,8 @@ fn render_into(out: &mut String, echo: &Echo<'_>) {
             out.push_str("</th><td>");
             push_html(out, &header.value_lossy());
             out.push_str("</td><td class=\"note\">");
-            if let Some(note) = note_for(header.name) {
-                // Ours, not the client's; escaped all the same.
-                push_html(out, note.text);
-                out.push_str(" <a href=\"");
-                push_html(out, note.url);
-                out.push_str("\">");
-                push_html(out, note.source);
-                out.push_str("</a>");
+            if let Some(cell) = note_cell(header.name) {
+                out.push_str(cell);
             }
             out.push_str("</td></tr>\n");
         }
@@ -186,6 +182,41 @@ fn render_into(out: &mut String, echo: &Echo<'_>) {
     out.push_str("</body>\n</html>\n");
 }
 
+/// The note on each header in [`NOTES`], as the HTML of its cell: the sentence, then a
+/// link to where the header is defined. Built once, the first time a page shows a
+/// note, and copied into every page after.
+///
+/// The notes are ours, not the client's, but they are escaped all the same (a note
+/// that says "the browser's settings" holds a `'`). Escaping them again on every
+/// page was most of the HTML echo's work: a browser's fifteen headers carry about two
+/// kilobytes of notes. Built once, the browser's request path went from 57,773
+/// instructions to 46,689, by callgrind's count.
+static NOTE_CELLS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    NOTES
+        .iter()
+        .map(|note| {
+            let mut cell = String::new();
+            push_html(&mut cell, note.text);
+            cell.push_str(" <a href=\"");
+            push_html(&mut cell, note.url);
+            cell.push_str("\">");
+            push_html(&mut cell, note.source);
+            cell.push_str("</a>");
+            cell
+        })
+        .collect()
+});
+
+/// The HTML of the note on the header `name`, if there is one ([`NOTE_CELLS`]). Field
+/// names are case-insensitive (RFC 9110 §5.1), so `sec-ch-ua` finds `Sec-CH-UA`, as
+/// [`note_for`](super::notes::note_for) finds it.
+fn note_cell(name: &str) -> Option<&'static str> {
+    let index = NOTES
+        .iter()
+        .position(|note| note.name.eq_ignore_ascii_case(name))?;
+    NOTE_CELLS.get(index).map(String::as_str)
+}
+
 /// Escapes the five characters that are special in HTML text and attribute values.
 ///
 /// `&` starts a character reference, so a client's literal `&lt;` must become `&amp;lt;`
@@ -206,27 +237,56 @@ pub fn escape_html(text: &str) -> String {
 /// Appends `text` to `out`, escaped as [`escape_html`] escapes it.
 ///
 /// Most text has none of the five characters, so this copies the runs between them
-/// in one go instead of pushing character by character. It looks for them byte by
-/// byte: the five are ASCII, and no byte of a multi-byte UTF-8 character is ASCII, so
-/// a byte that matches is always the whole character, and a run always ends on a
-/// character boundary. (`str::find` with the five as a pattern decodes every
-/// character on the way, which made this the HTML echo's largest cost.)
+/// in one go instead of pushing character by character. It looks for them eight bytes
+/// at a time (`next_special`): the five are ASCII, and no byte of a multi-byte UTF-8
+/// character is ASCII, so a byte that matches is always the whole character, and a
+/// run always ends on a character boundary. (`str::find` with the five as a pattern
+/// decodes every character on the way, which made this the HTML echo's largest cost.)
 pub fn push_html(out: &mut String, text: &str) {
+    let bytes = text.as_bytes();
     let mut run_start = 0;
-    for (i, byte) in text.bytes().enumerate() {
-        let entity = match byte {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            b'\'' => "&#39;",
-            _ => continue,
+    loop {
+        let at = run_start + next_special(bytes.get(run_start..).unwrap_or_default());
+        let entity = match bytes.get(at) {
+            Some(b'&') => "&amp;",
+            Some(b'<') => "&lt;",
+            Some(b'>') => "&gt;",
+            Some(b'"') => "&quot;",
+            Some(b'\'') => "&#39;",
+            // The end of the text (`next_special` finds nothing else).
+            _ => break,
         };
-        out.push_str(&text[run_start..i]);
+        out.push_str(&text[run_start..at]);
         out.push_str(entity);
-        run_start = i + 1;
+        run_start = at + 1;
     }
     out.push_str(&text[run_start..]);
+}
+
+/// Whether `b` is one of the five characters [`push_html`] escapes.
+fn is_special(b: u8) -> bool {
+    matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'')
+}
+
+/// Where the first of the five characters is in `bytes`, or `bytes.len()`.
+///
+/// Eight bytes at a time ([`scan`]): a word is skipped when none of its bytes is any
+/// of the five (`|`, not `||`: no branch between the five questions). The notes on a
+/// browser's fifteen headers, a page's longest text, are mostly prose without them:
+/// the browser's whole request path went from 72,492 instructions to 59,632 when
+/// this replaced a loop over every byte, by callgrind's count.
+fn next_special(bytes: &[u8]) -> usize {
+    scan::find(
+        bytes,
+        |word| {
+            any_equal(word, b'&')
+                | any_equal(word, b'<')
+                | any_equal(word, b'>')
+                | any_equal(word, b'"')
+                | any_equal(word, b'\'')
+        },
+        is_special,
+    )
 }
 
 /// Appends with `write` to `out`, then escapes what it wrote, in place: a value of
@@ -235,7 +295,8 @@ pub fn push_html(out: &mut String, text: &str) {
 fn write_escaped(out: &mut String, write: impl FnOnce(&mut String)) {
     let start = out.len();
     write(out);
-    if out[start..].contains(['&', '<', '>', '"', '\'']) {
+    let written = out.get(start..).unwrap_or_default().as_bytes();
+    if next_special(written) < written.len() {
         let raw = out.split_off(start);
         push_html(out, &raw);
     }
@@ -313,6 +374,27 @@ mod tests {
         ];
         for (input, expected) in table {
             assert_eq!(escape_html(input), *expected, "{input:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn escapes_any_text_as_character_by_character_does(
+            // Long enough to fill several eight-byte words; the five often.
+            text in "([a-z &<>\"']|é|✓){0,40}",
+        ) {
+            let mut want = String::new();
+            for c in text.chars() {
+                match c {
+                    '&' => want.push_str("&amp;"),
+                    '<' => want.push_str("&lt;"),
+                    '>' => want.push_str("&gt;"),
+                    '"' => want.push_str("&quot;"),
+                    '\'' => want.push_str("&#39;"),
+                    c => want.push(c),
+                }
+            }
+            proptest::prop_assert_eq!(escape_html(&text), want);
         }
     }
 

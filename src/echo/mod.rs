@@ -56,12 +56,12 @@ pub mod accept;
 pub mod html;
 pub mod json;
 pub mod notes;
+mod scan;
 pub mod text;
 
-use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 
-use crate::decimal::{push_ipv4, push_usize};
+use crate::decimal::{PushText, push_display, push_ipv4, push_usize};
 use crate::host::forwarded::is_forwarding_header;
 use crate::host::syntax::Host;
 use crate::host::{ProxyTrust, ValidHost};
@@ -153,21 +153,21 @@ pub const HEX_DUMP_BYTES: usize = 128;
 /// It writes into the echo being built, as the other `push_` helpers here do, rather
 /// than returning a `String`: the echo is on every request's path, and a `String` per
 /// value was most of its allocations.
-fn push_body_length(out: &mut String, body: &[u8]) {
+fn push_body_length(out: &mut impl PushText, body: &[u8]) {
     match body.len() {
-        1 => out.push_str("1 byte"),
+        1 => out.push_text("1 byte"),
         n => {
             push_usize(out, n);
-            out.push_str(" bytes");
+            out.push_text(" bytes");
         }
     }
     if std::str::from_utf8(body).is_err() {
         if body.len() > HEX_DUMP_BYTES {
-            out.push_str(" (not UTF-8: the first ");
+            out.push_text(" (not UTF-8: the first ");
             push_usize(out, HEX_DUMP_BYTES);
-            out.push_str(" shown in hex)");
+            out.push_text(" shown in hex)");
         } else {
-            out.push_str(" (not UTF-8: shown in hex)");
+            out.push_text(" (not UTF-8: shown in hex)");
         }
     }
 }
@@ -214,21 +214,18 @@ pub fn hex_dump(body: &[u8]) -> String {
 
 /// Writes the host line of the text and HTML summaries: the host, where it came from
 /// and the pattern that allowed it, e.g. `localhost (from Host, allowed by .localhost)`.
-fn push_host_decision(out: &mut String, allowed: &ValidHost<'_>) {
+fn push_host_decision(out: &mut impl PushText, allowed: &ValidHost<'_>) {
     match &allowed.host {
-        Host::Name(name) => out.push_str(name),
+        Host::Name(name) => out.push_text(name),
         Host::Ipv4(ip) => push_ipv4(out, *ip),
-        // `[::1]`, by `Host`'s own `Display`: see `crate::decimal` on IPv6. Writing
-        // into a `String` cannot fail.
-        Host::Ipv6(_) => {
-            let _ = write!(out, "{}", allowed.host);
-        }
+        // `[::1]`, by `Host`'s own `Display`: see `crate::decimal` on IPv6.
+        Host::Ipv6(_) => push_display(out, &allowed.host),
     }
-    out.push_str(" (from ");
-    out.push_str(allowed.source.describe());
-    out.push_str(", allowed by ");
-    out.push_str(&allowed.matched);
-    out.push(')');
+    out.push_text(" (from ");
+    out.push_text(allowed.source.describe());
+    out.push_text(", allowed by ");
+    out.push_text(&allowed.matched);
+    out.push_text(")");
 }
 
 /// Every field line of the request, in wire order: the one place the renderers read
@@ -244,16 +241,14 @@ fn forwarding_headers(request: &Request) -> impl Iterator<Item = Field<'_>> {
 }
 
 /// Writes one sentence on the peer as a proxy, for the end of the forwarding chain.
-fn push_proxy_sentence(out: &mut String, peer: SocketAddr, trust: ProxyTrust) {
-    out.push_str("peer ");
+fn push_proxy_sentence(out: &mut impl PushText, peer: SocketAddr, trust: ProxyTrust) {
+    out.push_text("peer ");
     match peer.ip().to_canonical() {
         IpAddr::V4(ip) => push_ipv4(out, ip),
-        // See `crate::decimal` on IPv6. Writing into a `String` cannot fail.
-        IpAddr::V6(ip) => {
-            let _ = write!(out, "{ip}");
-        }
+        // See `crate::decimal` on IPv6.
+        IpAddr::V6(ip) => push_display(out, &ip),
     }
-    out.push_str(match trust {
+    out.push_text(match trust {
         ProxyTrust::Trusted => {
             " is a trusted proxy: its X-Forwarded-Host and Forwarded host= are honoured"
         }

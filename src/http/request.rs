@@ -52,7 +52,16 @@ impl<'a> Field<'a> {
     /// The value as text, with any byte that is not UTF-8 replaced by U+FFFD. Borrowed
     /// unless a byte had to be replaced.
     pub fn value_lossy(&self) -> Cow<'a, str> {
-        String::from_utf8_lossy(self.value)
+        // `str::from_utf8` first: the same answer for the values that are UTF-8, which
+        // is nearly all of them, and it checks eight bytes at a time where
+        // `from_utf8_lossy` goes through `Utf8Chunks` a byte at a time. (With the
+        // `Accept` values read the same way, a browser's request path, which shows
+        // fifteen values, went from 46,689 instructions to 44,419, by callgrind's
+        // count.)
+        match std::str::from_utf8(self.value) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(self.value),
+        }
     }
 }
 
@@ -357,12 +366,13 @@ impl<'a> Fields<'a> {
 
     /// The values of every field with this name, in order.
     pub fn values(self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
-        self.iter().filter(move |f| f.is(name)).map(|f| f.value)
+        let mut fields = self.iter();
+        std::iter::from_fn(move || fields.next_named(name)).map(|f| f.value)
     }
 
     /// The value of the first field with this name, if any.
     pub fn first(self, name: &str) -> Option<&'a [u8]> {
-        self.iter().find(|f| f.is(name)).map(|f| f.value)
+        self.iter().next_named(name).map(|f| f.value)
     }
 }
 
@@ -388,6 +398,26 @@ pub struct FieldIter<'a>(Inner<'a>);
 enum Inner<'a> {
     Head(&'a Head, std::slice::Iter<'a, FieldAt>),
     List(std::slice::Iter<'a, Header>),
+}
+
+impl<'a> FieldIter<'a> {
+    /// The next field with this name, ignoring ASCII case (RFC 9110 §5.1).
+    ///
+    /// A head's fields are compared by the length of their names first, which the head
+    /// keeps: only a name of the right length is sliced out of the head and compared.
+    /// Framing, the Host policy and the echo look fields up by name about ten times
+    /// per request, and most of the names they pass over differ in length.
+    fn next_named(&mut self, name: &str) -> Option<Field<'a>> {
+        match &mut self.0 {
+            Inner::Head(head, at) => at
+                .find(|at| {
+                    at.name.len() == name.len()
+                        && head.text(at.name.clone()).eq_ignore_ascii_case(name)
+                })
+                .map(|at| head.field(at)),
+            Inner::List(list) => list.find(|h| h.is(name)).map(Header::as_field),
+        }
+    }
 }
 
 impl<'a> Iterator for FieldIter<'a> {
