@@ -13,7 +13,8 @@
 //! So the figure is the server's own work per request, everything but the system
 //! calls: compare it with the load harness's CPU per request (`scripts/bench-load.sh`)
 //! to see how much of a request's cost is ours and how much the kernel's. The cases are
-//! `curl` (text echo) and `browser` (HTML echo of a 15-field head).
+//! `curl` (text echo), `wrk` (the text echo of what the load harness sends: a bare `/`
+//! and an IPv4 Host) and `browser` (HTML echo of a 15-field head).
 
 use std::hint::black_box;
 
@@ -22,7 +23,7 @@ use hostecho::exchange::Endpoints;
 use hostecho::host::{HostPolicy, PolicyOptions};
 
 mod common;
-use common::{BROWSER, Buffers, CURL, serve};
+use common::{BROWSER, Buffers, CURL, WRK, serve};
 
 fn request_path(c: &mut Criterion) {
     let policy = HostPolicy::new(PolicyOptions::default()).expect("the default policy");
@@ -31,7 +32,7 @@ fn request_path(c: &mut Criterion) {
         local: "127.0.0.1:8000".parse().expect("a literal address"),
     };
     let mut group = c.benchmark_group("request_path");
-    for (name, bytes) in [("curl", CURL), ("browser", BROWSER)] {
+    for (name, bytes) in [("curl", CURL), ("wrk", WRK), ("browser", BROWSER)] {
         let mut buffers = Buffers::default();
         serve(bytes, &policy, at, &mut buffers);
         assert!(

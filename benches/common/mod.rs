@@ -1,7 +1,7 @@
 //! Requests the benchmarks (and the allocation test) share, so every figure is for the
-//! same bytes: the four-line head `curl` sends (as is, and asking for JSON), and a
-//! 15-field head like Chromium's; and [`serve`], one request through the whole path
-//! without a socket.
+//! same bytes: the four-line head `curl` sends (as is, and asking for JSON), the one the
+//! load harness's `wrk` sends, and a 15-field head like Chromium's; and [`serve`], one
+//! request through the whole path without a socket.
 
 #![allow(dead_code)]
 
@@ -14,6 +14,15 @@ use hostecho::http::{Head, Request};
 pub const CURL: &[u8] = b"GET /index.html?name=jack&age=18 HTTP/1.1\r\n\
 Host: localhost:8000\r\n\
 User-Agent: curl/8.5.0\r\n\
+Accept: */*\r\n\
+\r\n";
+
+/// What `wrk` sends in the load runs (`scripts/bench-load.sh`): a bare `/`, a Host that
+/// is an IPv4 address and a port, and the two fields the harness adds with `-H`, so
+/// that the server answers with the text echo, as it does for curl.
+pub const WRK: &[u8] = b"GET / HTTP/1.1\r\n\
+Host: 127.0.0.1:8000\r\n\
+User-Agent: wrk\r\n\
 Accept: */*\r\n\
 \r\n";
 
