@@ -6,9 +6,9 @@
 //! argument's `Display` through a function pointer, and an integer's `Display` then goes
 //! through `Formatter::pad_integral` to honour a width, a fill and a sign nobody asked
 //! for. Under load those three were about 4.5 % of all of hostecho's samples
-//! (BENCHMARKS.md, "Where the remaining gap is"), spent on numbers of at most five
-//! digits: the status, `Content-Length`, the ports, the body's length, and the four
-//! octets of every IPv4 address the echo shows.
+//! (BENCHMARKS.md, "Where the gap was after the lean path"), spent on numbers of at
+//! most five digits: the status, `Content-Length`, the ports, the body's length, and
+//! the four octets of every IPv4 address the echo shows.
 //!
 //! Writing a number by hand is a short loop: take the last two digits with `% 100`,
 //! look their text up in a table, put it at the end of a small buffer on the stack,

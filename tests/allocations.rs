@@ -29,10 +29,10 @@ static ALLOC: dhat::Alloc = dhat::Alloc;
 /// have grown: none. A change that makes the hot path allocate fails here, and must
 /// say why by raising a bound with a note.
 ///
-/// How it gets to none (BENCHMARKS.md, "Allocations per request"): the head is framed
-/// into a reused `Head` (one copy of its text and values, its parts as ranges); the
-/// allowed host borrows from the request and the policy; the echo is rendered into
-/// the buffer of the request before, its query and form pairs borrow the request, and
+/// How it gets to none (BENCHMARKS.md, "Request path … and allocations per request"):
+/// the head is framed into a reused `Head` (one copy of its text and values, its parts
+/// as ranges); the allowed host borrows from the request and the policy; the echo is
+/// rendered into the buffer of the request before, its query and form pairs borrow the request, and
 /// nothing in it is formatted into a `String` of its own, in any format (`json` is
 /// curl's request asking for JSON).
 const MAX_ALLOCATIONS: [(&str, u64); 3] = [("curl", 0), ("browser", 0), ("json", 0)];
