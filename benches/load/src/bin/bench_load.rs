@@ -1088,19 +1088,25 @@ fn goals(r: &Results, opts: &Options) -> String {
             continue;
         };
         let pairs = r.log_pairs.get(&conns).map_or(0, Vec::len);
-        let how = if pairs > 0 {
-            format!("{pairs} back-to-back runs of each, alternating which goes first")
+        let how = match pairs {
+            0 => format!("{} round(s)", opts.rounds),
+            1 => "one back-to-back run of each".to_owned(),
+            n => format!("{n} back-to-back runs of each, alternating which goes first"),
+        };
+        let range = if cpu.min == cpu.max {
+            String::new()
         } else {
-            format!("{} round(s)", opts.rounds)
+            format!(
+                " (runs from {:+.1} % to {:+.1} %)",
+                (cpu.min - 1.0) * 100.0,
+                (cpu.max - 1.0) * 100.0
+            )
         };
         let _ = writeln!(
             md,
             "\nAccess log at {conns} connections (RUST_LOG=info, stderr to a file, {how}): \
-             {:+.1} % CPU per request (runs from {:+.1} % to {:+.1} %), req/s {:.2}× that of \
-             RUST_LOG=warn.",
+             {:+.1} % CPU per request{range}, req/s {:.2}× that of RUST_LOG=warn.",
             (cpu.median - 1.0) * 100.0,
-            (cpu.min - 1.0) * 100.0,
-            (cpu.max - 1.0) * 100.0,
             rps.median
         );
     }
