@@ -42,10 +42,9 @@
 //! - Weights are kept as whole thousandths (0–1000): the grammar allows three decimals at
 //!   most, so integers hold every legal q exactly and compare without float surprises.
 
-use std::borrow::Cow;
-
 use super::Format;
 use crate::http::grammar;
+use crate::http::request::text_lossy;
 
 /// The candidates, in the server's order of preference for ties.
 const CANDIDATES: [(Format, &str, &str); 3] = [
@@ -138,12 +137,8 @@ fn weigh<'a>(accept: impl Iterator<Item = &'a [u8]>) -> Format {
     for value in accept {
         // Lossy is safe here: a U+FFFD is not a token character, so a non-UTF-8 byte can
         // only make the range around it malformed, never make a range match. (It only
-        // allocates when there is such a byte.) `from_utf8` first, as
-        // `Field::value_lossy` does: the same text when it is UTF-8, checked faster.
-        let value = match std::str::from_utf8(value) {
-            Ok(text) => Cow::Borrowed(text),
-            Err(_) => String::from_utf8_lossy(value),
-        };
+        // allocates when there is such a byte.)
+        let value = text_lossy(value);
         for range in parts_outside_quotes(&value, b',').filter_map(parse_media_range) {
             for (weight, (_, kind, subtype)) in weights.iter_mut().zip(CANDIDATES) {
                 if let Some(specificity) = range.matches(kind, subtype) {
