@@ -15,8 +15,9 @@ use std::time::{Duration, Instant};
 use hostecho::exchange::Endpoints;
 use hostecho::host::{HostPolicy, PolicyOptions};
 use hostecho::http::framing::Limits;
-use hostecho::server::connection::{Connection, Context, Next, Stream};
+use hostecho::server::connection::{Connection, Context, Next};
 use hostecho::server::scratch::Scratch;
+use hostecho::server::stream::Stream;
 
 #[path = "../benches/common/mod.rs"]
 mod common;

@@ -28,8 +28,9 @@ use std::time::{Duration, Instant};
 
 use hostecho::host::{HostPolicy, PolicyOptions};
 use hostecho::http::framing::Limits;
-use hostecho::server::connection::{Connection, Context, Next, Stream};
+use hostecho::server::connection::{Connection, Context, Next};
 use hostecho::server::scratch::Scratch;
+use hostecho::server::stream::Stream;
 use libfuzzer_sys::fuzz_target;
 
 /// A non-blocking socket in memory: hands out the client's bytes one piece per `read`,

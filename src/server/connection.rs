@@ -25,13 +25,9 @@
 //!                                                                          (closed)
 //! ```
 //!
-//! **Lingering close** (RFC 9112 §9.6). Closing a socket that still has unread bytes
-//! in it makes the kernel send a reset instead of a FIN, and a reset can destroy the
-//! response the client has not read yet: a 413 while the body is on its way, a 431
-//! for a huge head, a refused Host with an upload behind it. So once its last response
-//! is flushed, a connection whose client may still be sending shuts down its write
-//! side (the client sees the end of the response) and reads and discards for at most
-//! [`LINGER_TIME`] and [`LINGER_BYTES`] before it closes, as nginx's `lingering_close`.
+//! **Lingering close** ([`linger`]): once its last response is flushed, a connection
+//! whose client may still be sending shuts down its write side and reads and discards
+//! for a while before it closes, so that the close cannot destroy the response.
 //!
 //! **Draining** ([`Connection::begin_drain`]). When the server shuts down, a
 //! connection finishes the request it is in (a head or a body still arriving) and the
@@ -39,29 +35,29 @@
 //! `Connection: close`. An idle one is closed at once. "Drain" means this and nothing
 //! else here.
 //!
-//! mio is edge-triggered: a readiness event is reported once, when the socket *becomes*
-//! ready, not for as long as it *is* ready. So a drive reads until the OS says
-//! `WouldBlock`, or until a read comes back short, which says the same for a socket
-//! (see [`drive_socket`](Connection::drive_socket)). When it stops early on purpose —
-//! its output is backed up, so it stops answering pipelined requests — it must come
-//! back by itself once the output is written out, first to answer the requests already
-//! buffered, then to read: the client may have sent everything already, and no new
-//! event will remind it.
+//! mio is edge-triggered, so a drive reads until the OS says `WouldBlock`, or until a
+//! read comes back short, which says the same for a socket ([`stream`]). When it stops
+//! early on purpose — its output is backed up, so it stops answering pipelined
+//! requests — it must come back by itself once the output is written out, first to
+//! answer the requests already buffered, then to read: the client may have sent
+//! everything already, and no new event will remind it.
 //!
 //! A connection holds buffers only while it holds bytes: the input not yet answered,
 //! the output not yet sent. The rest of the time its buffers are the event loop's
 //! spares, lent for each drive ([`Scratch`]).
 
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use log::{Level, debug, log_enabled, trace, warn};
+pub use linger::{LINGER_BYTES, LINGER_TIME};
+
+use log::{Level, debug, log_enabled, warn};
 use mio::net::TcpStream;
 
 use super::access_log::AccessLine;
 use super::scratch::{self, Scratch, Spare};
-use super::{interrupted, would_block};
+use super::stream::{self, Flushed, Received, ShortRead, Stream};
 use crate::error::RequestError;
 use crate::exchange::{self, Endpoints};
 use crate::host::{HostPolicy, ValidHost};
@@ -69,32 +65,11 @@ use crate::http::framing::{self, BodyDecoder, BodyKind, FramedHead, Limits, Prea
 use crate::http::response::{self, Persistence, Response};
 use crate::http::{Head, Request};
 
+mod linger;
+
 /// Stop answering pipelined requests while this much output waits to be written: the
 /// client is not reading, so reading (and answering) more would only grow memory.
 const OUTPUT_HIGH_WATER: usize = 64 * 1024;
-
-/// The longest a lingering close reads and discards before closing anyway.
-pub const LINGER_TIME: Duration = Duration::from_secs(5);
-
-/// The most bytes a lingering close discards before closing anyway: enough for a body
-/// over the default `--max-body-bytes` or a 1 MB head, not enough to be a sink for ever.
-pub const LINGER_BYTES: usize = 4 * 1024 * 1024;
-
-/// What a connection needs of its stream: reads and writes, which say `WouldBlock`
-/// when the socket is not ready, and shutting down the write side for a lingering
-/// close. A mio [`TcpStream`] in the server; an in-memory stream in the fuzz target and
-/// some tests.
-pub trait Stream: Read + Write {
-    /// Shuts down the write side (`shutdown(2)` with `SHUT_WR`): the client reads the
-    /// end of the stream after the last response, while the connection still reads.
-    fn shutdown_write(&mut self) -> io::Result<()>;
-}
-
-impl Stream for TcpStream {
-    fn shutdown_write(&mut self) -> io::Result<()> {
-        self.shutdown(std::net::Shutdown::Write)
-    }
-}
 
 /// What the connection needs from its event loop: read-only settings and the clock.
 #[derive(Clone, Copy, Debug)]
@@ -127,39 +102,6 @@ pub enum Next {
     Write,
     /// Nothing: close the socket now.
     Close,
-}
-
-/// What a read shorter than asked says about the stream (see
-/// [`Connection::drive_socket`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum ShortRead {
-    /// The socket's receive queue is empty, and the poll will report any byte or FIN
-    /// that arrives later: stop reading until the next event.
-    EmptiesTheQueue,
-    /// Nothing: read on until `WouldBlock` or the end.
-    ProvesNothing,
-}
-
-/// What one read brought.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Received {
-    /// As many bytes as asked for: there may be more.
-    Full,
-    /// Fewer bytes than asked for.
-    Short,
-    /// The end of the stream (`Ok(0)`): the client closed its sending side.
-    End,
-    /// Nothing for now (`WouldBlock`).
-    Nothing,
-}
-
-/// How far a flush got.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Flushed {
-    /// Every queued byte is written.
-    All,
-    /// The socket's send buffer is full (`WouldBlock`); the rest waits for WRITABLE.
-    Partly,
 }
 
 /// How far [`Connection::process`] got with the buffered input.
@@ -218,19 +160,15 @@ enum Clock {
     Keep,
 }
 
-/// One client connection.
-///
-/// Generic over its stream so that it can be driven without a socket: the server uses
-/// a mio [`TcpStream`], the fuzz target and some tests an in-memory stream that says
-/// `WouldBlock` when it has nothing more to give, exactly as a non-blocking socket does.
+/// One client connection. Generic over its [`Stream`], so that the fuzz target and
+/// some tests drive it without a socket.
 #[derive(Debug)]
 pub struct Connection<S = TcpStream> {
     stream: S,
     at: Endpoints,
-    /// Bytes read but not yet framed. Given back to the loop whenever a drive leaves it
-    /// empty, so an idle connection holds none; kept while it holds bytes: pipelined
-    /// requests waiting for backed-up output to be written, a lone `\r` waiting for its
-    /// LF.
+    /// Bytes read but not yet framed: given back to the loop when a drive leaves it
+    /// empty; kept while it holds bytes (pipelined requests behind backed-up output, a
+    /// lone `\r` waiting for its LF), even while idle.
     read_buf: Vec<u8>,
     /// Response bytes queued for the socket; `written` of them have been sent.
     write_buf: Vec<u8>,
@@ -327,19 +265,9 @@ impl<S: Stream> Connection<S> {
 
     /// [`drive`](Connection::drive), for a socket registered with an edge-triggered
     /// poll, after an event; `closed` is what the event said about the peer's side
-    /// (`is_read_closed() || is_error()`).
-    ///
-    /// It spares the `read` that would only say `WouldBlock`. A TCP `read` that returns
-    /// fewer bytes than asked has emptied the socket's receive queue (Linux copies
-    /// until the queue is empty or the buffer is full), and with edge-triggered epoll
-    /// any byte that arrives after that — or a FIN — queues a new event for the socket,
-    /// even one arriving between our `read` and the next `epoll_wait`. So nothing is left
-    /// behind without an event to bring the loop back. The one thing that a short read
-    /// cannot show is a FIN that arrived *with* the data before this event was
-    /// delivered: no later event will announce it, and the next read would return 0.
-    /// The event does report it (`EPOLLRDHUP`), so when `closed` is set, the drive reads
-    /// on until `WouldBlock` or the end as usual. tokio skips the read the same way,
-    /// keeping "read closed" readiness apart.
+    /// (`is_read_closed() || is_error()`). It spares the `read` that would only say
+    /// `WouldBlock` after a short one, unless the event reported the peer's FIN (see
+    /// [`ShortRead`] for why that is safe).
     pub fn drive_socket(&mut self, ctx: &Context<'_>, scratch: &mut Scratch, closed: bool) -> Next {
         let short_read = if closed {
             ShortRead::ProvesNothing
@@ -659,58 +587,27 @@ impl<S: Stream> Connection<S> {
 
     /// Reads once into `scratch` and appends what came to the read buffer.
     fn read_some(&mut self, scratch: &mut [u8]) -> io::Result<Received> {
-        loop {
-            match self.stream.read(scratch) {
-                Ok(0) => {
-                    self.read_closed = true;
-                    return Ok(Received::End);
-                }
-                Ok(n) => {
-                    if log_enabled!(Level::Trace) {
-                        trace!(
-                            "{} read {n} bytes: \"{}\"",
-                            self.at.peer,
-                            scratch[..n].escape_ascii()
-                        );
-                    }
-                    self.read_buf.extend_from_slice(&scratch[..n]);
-                    return Ok(if n < scratch.len() {
-                        Received::Short
-                    } else {
-                        Received::Full
-                    });
-                }
-                Err(e) if would_block(&e) => return Ok(Received::Nothing),
-                Err(e) if interrupted(&e) => continue,
-                Err(e) => return Err(e),
-            }
+        let received =
+            stream::read_once(&mut self.stream, scratch, &mut self.read_buf, self.at.peer)?;
+        if received == Received::End {
+            self.read_closed = true;
         }
+        Ok(received)
     }
 
     /// Writes queued bytes until done or the socket's send buffer is full.
     fn flush(&mut self) -> io::Result<Flushed> {
-        while self.written < self.write_buf.len() {
-            match self.stream.write(&self.write_buf[self.written..]) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => {
-                    if log_enabled!(Level::Trace) {
-                        let sent = &self.write_buf[self.written..self.written + n];
-                        trace!(
-                            "{} wrote {n} bytes: \"{}\"",
-                            self.at.peer,
-                            sent.escape_ascii()
-                        );
-                    }
-                    self.written += n;
-                }
-                Err(e) if would_block(&e) => return Ok(Flushed::Partly),
-                Err(e) if interrupted(&e) => continue,
-                Err(e) => return Err(e),
-            }
+        let flushed = stream::write_out(
+            &mut self.stream,
+            &self.write_buf,
+            &mut self.written,
+            self.at.peer,
+        )?;
+        if flushed == Flushed::All {
+            self.write_buf.clear();
+            self.written = 0;
         }
-        self.write_buf.clear();
-        self.written = 0;
-        Ok(Flushed::All)
+        Ok(flushed)
     }
 
     /// Moves to `state`; with [`Clock::Restart`] the deadline's clock starts again from
@@ -755,16 +652,13 @@ impl<S: Stream> Connection<S> {
     pub fn on_timeout(&mut self, ctx: &Context<'_>) -> Next {
         match self.take_state() {
             State::Head => {
-                let err = RequestError::HeadTimeout {
-                    limit: ctx.header_timeout,
-                };
-                self.refuse(ctx, None, &err);
+                let limit = ctx.header_timeout;
+                self.refuse(ctx, None, &RequestError::HeadTimeout { limit });
                 self.after_timeout_refusal(ctx)
             }
             State::Body(upload) => {
-                let err = RequestError::BodyTimeout {
-                    limit: ctx.body_timeout,
-                };
+                let limit = ctx.body_timeout;
+                let err = RequestError::BodyTimeout { limit };
                 self.refuse(ctx, Some(&upload.request.head), &err);
                 self.after_timeout_refusal(ctx)
             }
@@ -801,56 +695,13 @@ impl<S: Stream> Connection<S> {
             }
         }
     }
-
-    /// The last response is flushed: shut down the write side and start reading and
-    /// discarding (see the module's note on lingering close).
-    fn linger(&mut self, now: Instant) {
-        if let Err(e) = self.stream.shutdown_write() {
-            debug!("{} shutdown(write): {e}", self.at.peer);
-        }
-        self.read_buf = Vec::new();
-        self.write_buf = Vec::new();
-        self.written = 0;
-        let until = now + LINGER_TIME;
-        self.enter(
-            State::Lingering {
-                until,
-                discarded: 0,
-            },
-            Clock::Restart,
-            now,
-        );
-    }
-
-    /// Lingering: reads and throws away until `WouldBlock` (wait for more), the end of
-    /// the stream, an error, or [`LINGER_BYTES`] (close).
-    fn discard(&mut self, scratch: &mut [u8]) -> Next {
-        loop {
-            let n = match self.stream.read(scratch) {
-                Ok(0) => return Next::Close,
-                Ok(n) => n,
-                Err(e) if would_block(&e) => return Next::Read,
-                Err(e) if interrupted(&e) => continue,
-                Err(_) => return Next::Close,
-            };
-            if let State::Lingering { discarded, .. } = &mut self.state {
-                *discarded = discarded.saturating_add(n);
-                if *discarded >= LINGER_BYTES {
-                    debug!(
-                        "{} lingering close: {LINGER_BYTES} bytes discarded, closing",
-                        self.at.peer
-                    );
-                    return Next::Close;
-                }
-            }
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::host::PolicyOptions;
+    use std::io::{Read, Write};
     use std::net::{TcpListener, TcpStream as StdStream};
 
     /// A connected pair on loopback: the server side as a `Connection`, the client

@@ -50,8 +50,8 @@ use crate::server::reserve::{self, Reserve};
 use crate::server::scratch::Scratch;
 use crate::server::shutdown::{Drain, ShutdownHandle};
 use crate::server::startup;
+use crate::server::stream::{interrupted, would_block};
 use crate::server::timers::Timers;
-use crate::server::{interrupted, would_block};
 
 /// The token of the waker that interrupts `poll` for shutdown.
 const WAKER: Token = Token(usize::MAX);

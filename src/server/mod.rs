@@ -10,21 +10,8 @@ pub mod reserve;
 pub mod scratch;
 pub mod shutdown;
 pub mod startup;
+pub mod stream;
 pub mod timers;
 
 pub use event_loop::Server;
 pub use shutdown::ShutdownHandle;
-
-use std::io;
-
-/// "Would block" is the OS saying the socket is not ready for this call right now:
-/// nothing to read, no room to write, no connection to accept. Not a failure: wait for
-/// the next readiness event. (Named as in mio's `tcp_server` example.)
-fn would_block(err: &io::Error) -> bool {
-    err.kind() == io::ErrorKind::WouldBlock
-}
-
-/// A signal arrived during the call, which did nothing: try it again.
-fn interrupted(err: &io::Error) -> bool {
-    err.kind() == io::ErrorKind::Interrupted
-}
