@@ -6,8 +6,8 @@
 //! host is allowed and what the echo says are the exchange's; where a request ends and
 //! whether the connection persists after it are framing's. It decides only what hangs
 //! on the socket or the server rather than on the request: whether a `100 Continue` is
-//! still worth sending ([`on_head`](Connection::on_head)), and that the last response
-//! before a shutdown closes ([`answer`](Connection::answer)). The event loop calls
+//! still worth sending (`on_head`), and that the last response before a shutdown
+//! closes (`answer`). The event loop calls
 //! [`Connection::drive_socket`] whenever the socket becomes readable or writable, and
 //! [`Connection::on_timeout`] when its deadline passes. A drive does as much work as
 //! the socket allows and then says what it is waiting for ([`Next`]).
@@ -25,9 +25,10 @@
 //!                                                                          (closed)
 //! ```
 //!
-//! **Lingering close** ([`linger`]): once its last response is flushed, a connection
-//! whose client may still be sending shuts down its write side and reads and discards
-//! for a while before it closes, so that the close cannot destroy the response.
+//! **Lingering close** (`connection/linger.rs`): once its last response is flushed, a
+//! connection whose client may still be sending shuts down its write side and reads
+//! and discards for a while before it closes, so that the close cannot destroy the
+//! response.
 //!
 //! **Draining** ([`Connection::begin_drain`]). When the server shuts down, a
 //! connection finishes the request it is in (a head or a body still arriving) and the
@@ -267,7 +268,7 @@ impl<S: Stream> Connection<S> {
     /// poll, after an event; `closed` is what the event said about the peer's side
     /// (`is_read_closed() || is_error()`). It spares the `read` that would only say
     /// `WouldBlock` after a short one, unless the event reported the peer's FIN (see
-    /// [`ShortRead`] for why that is safe).
+    /// `stream::ShortRead` for why that is safe).
     pub fn drive_socket(&mut self, ctx: &Context<'_>, scratch: &mut Scratch, closed: bool) -> Next {
         let short_read = if closed {
             ShortRead::ProvesNothing

@@ -1,7 +1,7 @@
 //! The I/O half of hostecho: listening sockets, the event loop, connections, timers,
 //! and shutting down.
 
-pub mod access_log;
+mod access_log;
 pub mod connection;
 pub mod event_loop;
 pub mod listeners;
