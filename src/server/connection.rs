@@ -688,7 +688,7 @@ impl<S: Stream> Connection<S> {
             Ok(Flushed::Partly) => Next::Write,
             Ok(Flushed::All) if self.read_closed => Next::Close,
             // The socket was read until `WouldBlock` (or a short read, which says the
-            // same: see `drive_socket`) before the deadline passed, so
+            // same: see `stream::ShortRead`) before the deadline passed, so
             // anything the client sends from now on comes with a new event.
             Ok(Flushed::All) => {
                 self.linger(ctx.now);
@@ -737,7 +737,7 @@ mod tests {
     #[test]
     fn never_waits_for_input_while_complete_requests_are_buffered() {
         // Regression: answering stopped at the output high-water mark; once the output
-        // drained, `drive` went back to reading and returned `Read` with requests still
+        // was written out, `drive` went back to reading and returned `Read` with requests still
         // in its buffer. The client had sent everything, so no event ever came again.
         let policy = HostPolicy::new(PolicyOptions::default()).unwrap();
         let (mut conn, mut client) = pair();
