@@ -239,7 +239,11 @@ mod tests {
             for key in 0..keys {
                 timers.set(key, now + secs(1));
             }
-            assert_eq!(timers.heap_len(), keys, "turn {turn}: one entry per connection");
+            assert_eq!(
+                timers.heap_len(),
+                keys,
+                "turn {turn}: one entry per connection"
+            );
             assert!(timers.poll_timeout(now).is_some());
         }
     }
