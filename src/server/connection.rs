@@ -33,8 +33,8 @@
 //! **Draining** ([`Connection::begin_drain`]). When the server shuts down, a
 //! connection finishes the request it is in (a head or a body still arriving) and the
 //! pipelined requests already in its buffer, and its last response says
-//! `Connection: close`. An idle one is closed at once. "Drain" means this and nothing
-//! else here.
+//! `Connection: close`. An idle one is closed at once. In hostecho's words "drain"
+//! means this alone; `Vec::drain` below only takes bytes off the front of a buffer.
 //!
 //! mio is edge-triggered, so a drive reads until the OS says `WouldBlock`, or until a
 //! read comes back short, which says the same for a socket ([`stream`]). When it stops
