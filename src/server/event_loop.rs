@@ -15,11 +15,13 @@
 //! 3. handles every connection whose deadline has passed;
 //! 4. when a shutdown was asked for, drains: stops accepting, closes idle connections
 //!    and lets the others finish (see [`shutdown`](super::shutdown));
-//! 5. writes out the turn's log lines, in one `write` (see [`log_output`](super::log_output)).
+//! 5. before sleeping again, writes out the turn's log lines in one `write` (see
+//!    [`log_output`](super::log_output)).
 //!
 //! `--workers N` runs N such loops, one per thread, each with its own listeners bound
-//! to the same addresses (`SO_REUSEPORT`, see [`super::listeners`]); they
-//! share the read-only settings and one count of open connections, nothing else.
+//! to the same addresses (`SO_REUSEPORT`, see [`super::listeners`]); they share the
+//! read-only settings, one count of open connections and the shutdown flag, nothing
+//! else.
 //!
 //! A connection asks for WRITABLE only while it has bytes it could not write. mio is
 //! edge-triggered (epoll with `EPOLLET`), so asking for it all the time would *not*
