@@ -1,7 +1,7 @@
 //! Start-up advice: what the bind and the Host policy mean for who can connect, and
 //! which URL to try.
 //!
-//! [`Server::bind`](super::Server::bind) logs [`startup_notes`]; `main` prints
+//! [`Server::bind`](super::Server::bind) logs [`startup_notes`]; the binary prints
 //! [`connect_hint`] on stdout beside `listening on`. Both take the URL from one
 //! function, [`try_url`], so the log and stdout cannot disagree.
 
