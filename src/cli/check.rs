@@ -1,7 +1,7 @@
 //! `hostecho check`: its arguments, and the driver that reads the values (from the
 //! command line and stdin), decides each with [`hostecho::check`] and prints the
-//! outcomes. Deciding and rendering are the library's; reading stdin, writing stdout
-//! and the exit status's `ExitCode` are here.
+//! outcomes. Deciding, rendering and choosing the exit status are the library's;
+//! reading stdin, writing stdout and exiting are here.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -48,7 +48,8 @@ pub struct CheckArgs {
           conflicts_with = "no_host")]
     values: Vec<std::ffi::OsString>,
 
-    /// The Host policy, with the server's flags (their help says how `check` reads them).
+    /// The Host policy's flags, declared once with the server's; `mut_arg` above words
+    /// their help for `check`.
     #[command(flatten)]
     policy: PolicyArgs,
 
