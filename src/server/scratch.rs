@@ -2,8 +2,8 @@
 //! spare buffers handed from one connection to the next.
 //!
 //! Optional reading: this is a speed trick, measured in BENCHMARKS.md. Without it, each
-//! connection would own its buffers and free them when it goes idle; the state machine
-//! in [`connection`](super::connection) would read the same.
+//! connection would allocate its own buffers and free them when it goes idle; what
+//! [`connection`](super::connection) does with them would not change.
 //!
 //! A connection needs an input buffer, an output buffer and a head's buffers only
 //! while it is in the middle of something: bytes read but not yet answered, an answer
@@ -14,8 +14,9 @@
 //! ones when an event comes, and gives back whatever it leaves empty when it returns
 //! ([`Connection::drive`](super::connection::Connection::drive)). Only a connection
 //! left holding bytes keeps a buffer, and the loop makes a new spare the next time it
-//! needs one. An idle connection holds no buffer at all; a busy loop allocates nothing
-//! per request once its spares have grown (`tests/allocations.rs` counts it).
+//! needs one. A connection between two requests, with nothing left to answer or send,
+//! holds no buffer at all; a busy loop allocates nothing per request once its spares
+//! have grown (`tests/allocations.rs` counts it).
 
 use crate::http::Head;
 
