@@ -1,9 +1,10 @@
 //! The access log: one line per response, `PEER "REQUEST LINE" STATUS BYTES host=HOST`.
 //!
-//! Optional reading: the line is written twice over, once through `core::fmt` and once
-//! by hand ([`AccessLine::write_bytes`]), because formatting it was most of what the log
-//! cost at tens of thousands of responses a second (BENCHMARKS.md); the test below
-//! keeps the two byte for byte the same.
+//! Optional reading: the line can be written two ways, through `core::fmt` and by hand
+//! ([`AccessLine::write_bytes`]), because once the log's lines were gathered and their
+//! header written by hand, formatting this line through `core::fmt` was most of what
+//! the log still cost (BENCHMARKS.md, "Logging", step 3). The test below keeps the two
+//! byte for byte the same.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
