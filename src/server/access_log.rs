@@ -12,6 +12,34 @@ use std::net::SocketAddr;
 use log::{Level, log};
 
 use crate::host::syntax::Host;
+use crate::http::Response;
+
+/// Logs the access line of `response` under `target`: at info, at debug for a response
+/// the exchange marked [`quiet`](Response::quiet), such as the favicon's. The size is
+/// the body bytes actually sent: none for a `HEAD`.
+pub(super) fn log(
+    target: &str,
+    peer: SocketAddr,
+    request_line: &str,
+    response: &Response,
+    host: Option<&Host<'_>>,
+    worker: Option<usize>,
+) {
+    let level = if response.quiet {
+        Level::Debug
+    } else {
+        Level::Info
+    };
+    let line = AccessLine {
+        peer,
+        request_line,
+        status: response.status.0,
+        sent: response.body_bytes_sent(),
+        host,
+        worker,
+    };
+    line.log(level, target);
+}
 
 /// One access line's fields, written as
 /// `PEER "REQUEST LINE" STATUS BYTES host=HOST[ worker=N]`: the request line escaped
@@ -20,19 +48,19 @@ use crate::host::syntax::Host;
 /// It is written two ways, which give the same bytes: [`Display`](std::fmt::Display),
 /// for `log!`, and [`write_bytes`](AccessLine::write_bytes), without `core::fmt`, for
 /// [`log_bytes`](super::log_output::log_bytes).
-pub(super) struct AccessLine<'a> {
+struct AccessLine<'a> {
     /// The client's address.
-    pub(super) peer: SocketAddr,
+    peer: SocketAddr,
     /// The request line as it came, or `-` when there was none.
-    pub(super) request_line: &'a str,
+    request_line: &'a str,
     /// The response's status code.
-    pub(super) status: u16,
+    status: u16,
     /// The body bytes sent: none for a `HEAD`.
-    pub(super) sent: usize,
+    sent: usize,
     /// The allowed host, or `None` for a refused request.
-    pub(super) host: Option<&'a Host<'a>>,
+    host: Option<&'a Host<'a>>,
     /// Which worker answered, when there are several.
-    pub(super) worker: Option<usize>,
+    worker: Option<usize>,
 }
 
 impl AccessLine<'_> {
@@ -42,7 +70,7 @@ impl AccessLine<'_> {
     /// through `log!`, which formats the same bytes. Either way `RUST_LOG` decides
     /// whether the line is written; at `warn` it costs one comparison with the maximum
     /// level.
-    pub(super) fn log(&self, level: Level, target: &str) {
+    fn log(&self, level: Level, target: &str) {
         if !super::log_output::log_bytes(level, target, |buf| self.write_bytes(buf)) {
             log!(target: target, level, "{self}");
         }

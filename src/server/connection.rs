@@ -56,7 +56,7 @@ pub use linger::{LINGER_BYTES, LINGER_TIME};
 use log::{Level, debug, log_enabled, warn};
 use mio::net::TcpStream;
 
-use super::access_log::AccessLine;
+use super::access_log;
 use super::scratch::{self, Scratch, Spare};
 use super::stream::{self, Flushed, Received, ShortRead, Stream};
 use crate::error::RequestError;
@@ -555,9 +555,7 @@ impl<S: Stream> Connection<S> {
         self.enter(State::Closing, Clock::Restart, ctx.now);
     }
 
-    /// Logs a response (the access log: at info, at debug for a response the exchange
-    /// marked [`quiet`](Response::quiet), such as the favicon's) and appends its bytes
-    /// to the output.
+    /// Logs a response in the access log and appends its bytes to the output.
     fn queue(
         &mut self,
         ctx: &Context<'_>,
@@ -565,21 +563,16 @@ impl<S: Stream> Connection<S> {
         response: &Response,
         host: Option<&ValidHost>,
     ) {
-        let level = if response.quiet {
-            Level::Debug
-        } else {
-            Level::Info
-        };
-        let line = AccessLine {
-            peer: self.at.peer,
-            request_line,
-            status: response.status.0,
-            sent: response.body_bytes_sent(),
-            host: host.map(|h| &h.host),
-            worker: ctx.worker,
-        };
         // Under this module's name, as it always was: `RUST_LOG` directives name it.
-        line.log(level, module_path!());
+        let (peer, host) = (self.at.peer, host.map(|h| &h.host));
+        access_log::log(
+            module_path!(),
+            peer,
+            request_line,
+            response,
+            host,
+            ctx.worker,
+        );
         if let Service::Draining { answered } = &mut self.service {
             *answered += 1;
         }
