@@ -487,9 +487,9 @@ impl<S: Stream> Connection<S> {
         }
         if expect_continue && self.read_buf.is_empty() {
             // Framing decided that the client waits for permission before sending the
-            // body (RFC 9110 §10.1.1). Whether the interim response is still worth
-            // sending is the socket's to say: if body bytes are already here the client
-            // did not wait, and it would be noise.
+            // body. Whether the interim response is still worth sending is the socket's
+            // to say: "A server MAY omit sending a 100 (Continue) response if it has
+            // already received some or all of the content" (RFC 9110 §10.1.1).
             self.write_buf.extend_from_slice(response::CONTINUE);
         }
         // The request moves into the state that waits for its body, so the host that
