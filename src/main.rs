@@ -253,4 +253,29 @@ mod tests {
         );
         assert_eq!(one_line("error: x\n\nUsage: y\n"), "error: x (see --help)");
     }
+
+    #[test]
+    fn the_command_lines_are_well_formed() {
+        use clap::CommandFactory;
+        Args::command().debug_assert();
+        CheckCli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_policy_flags_are_declared_once_and_worded_for_each_command() {
+        use clap::CommandFactory;
+        let help = |command: &clap::Command, flag: &str| {
+            let arg = command.get_arguments().find(|a| a.get_id() == flag);
+            arg.and_then(|a| a.get_help().map(|h| h.to_string()))
+                .unwrap_or_else(|| panic!("{flag} has no help"))
+        };
+        let server = Args::command();
+        let cli = CheckCli::command();
+        let check = cli.find_subcommand("check").expect("check");
+        for flag in ["allowed_hosts", "use_x_forwarded_host", "trusted_proxies"] {
+            let (server, checking) = (help(&server, flag), help(check, flag));
+            assert!(!server.contains("as for the server"), "{flag}: {server}");
+            assert!(checking.contains("as for the server"), "{flag}: {checking}");
+        }
+    }
 }
