@@ -146,3 +146,110 @@ pub(super) fn write_out(
     }
     Ok(Flushed::All)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+    use std::net::Ipv4Addr;
+
+    /// A stream that answers each call with the next scripted step: `Ok(n)` hands out
+    /// (or takes) `n` bytes, `Err(kind)` fails with that kind.
+    struct Steps(VecDeque<Result<usize, io::ErrorKind>>);
+
+    impl Steps {
+        fn next(&mut self) -> io::Result<usize> {
+            let step = self.0.pop_front().expect("no call past the script");
+            step.map_err(io::Error::from)
+        }
+    }
+
+    impl Read for Steps {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.next()?;
+            buf[..n].fill(b'x');
+            Ok(n)
+        }
+    }
+
+    impl Write for Steps {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            self.next()
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn steps(script: &[Result<usize, io::ErrorKind>]) -> Steps {
+        Steps(script.iter().copied().collect())
+    }
+
+    const PEER: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 1);
+
+    #[test]
+    fn a_read_says_what_it_brought_and_retries_a_signal() {
+        use io::ErrorKind::{Interrupted, WouldBlock};
+        let cases: &[(&[Result<usize, io::ErrorKind>], Received, usize)] = &[
+            (&[Ok(4)], Received::Full, 4),
+            (&[Ok(3)], Received::Short, 3),
+            (&[Ok(0)], Received::End, 0),
+            (&[Err(WouldBlock)], Received::Nothing, 0),
+            (
+                &[Err(Interrupted), Err(Interrupted), Ok(2)],
+                Received::Short,
+                2,
+            ),
+        ];
+        for (script, received, appended) in cases {
+            let (mut stream, mut into) = (steps(script), b"ab".to_vec());
+            let got = read_once(&mut stream, &mut [0; 4], &mut into, PEER).expect("no error");
+            assert_eq!(got, *received, "{script:?}");
+            assert_eq!(
+                into.len(),
+                2 + appended,
+                "{script:?}: appended to what was there"
+            );
+            assert!(stream.0.is_empty(), "{script:?}: every step taken");
+        }
+        let failed = read_once(
+            &mut steps(&[Err(io::ErrorKind::ConnectionReset)]),
+            &mut [0; 4],
+            &mut Vec::new(),
+            PEER,
+        );
+        assert_eq!(
+            failed.map_err(|e| e.kind()),
+            Err(io::ErrorKind::ConnectionReset)
+        );
+    }
+
+    #[test]
+    fn a_write_out_goes_on_until_done_or_full_and_retries_a_signal() {
+        use io::ErrorKind::{Interrupted, WouldBlock, WriteZero};
+        let cases: &[(
+            &[Result<usize, io::ErrorKind>],
+            Result<Flushed, io::ErrorKind>,
+            usize,
+        )] = &[
+            (&[Ok(10)], Ok(Flushed::All), 10),
+            (&[Ok(4), Ok(6)], Ok(Flushed::All), 10),
+            (&[Ok(4), Err(WouldBlock)], Ok(Flushed::Partly), 4),
+            (
+                &[Err(Interrupted), Ok(3), Err(Interrupted), Ok(7)],
+                Ok(Flushed::All),
+                10,
+            ),
+            // A write that takes nothing would loop for ever: an error instead.
+            (&[Ok(0)], Err(WriteZero), 0),
+        ];
+        for (script, flushed, written) in cases {
+            let mut stream = steps(script);
+            let mut at = 0;
+            let got = write_out(&mut stream, &[b'y'; 10], &mut at, PEER).map_err(|e| e.kind());
+            assert_eq!(got, *flushed, "{script:?}");
+            assert_eq!(at, *written, "{script:?}");
+            assert!(stream.0.is_empty(), "{script:?}: every step taken");
+        }
+    }
+}
