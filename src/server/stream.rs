@@ -153,9 +153,12 @@ mod tests {
     use std::collections::VecDeque;
     use std::net::Ipv4Addr;
 
-    /// A stream that answers each call with the next scripted step: `Ok(n)` hands out
-    /// (or takes) `n` bytes, `Err(kind)` fails with that kind.
-    struct Steps(VecDeque<Result<usize, io::ErrorKind>>);
+    /// One scripted call: `Ok(n)` hands out (or takes) `n` bytes, `Err(kind)` fails
+    /// with that kind.
+    type Step = Result<usize, io::ErrorKind>;
+
+    /// A stream that answers each call with the next scripted step.
+    struct Steps(VecDeque<Step>);
 
     impl Steps {
         fn next(&mut self) -> io::Result<usize> {
@@ -181,7 +184,7 @@ mod tests {
         }
     }
 
-    fn steps(script: &[Result<usize, io::ErrorKind>]) -> Steps {
+    fn steps(script: &[Step]) -> Steps {
         Steps(script.iter().copied().collect())
     }
 
@@ -190,7 +193,7 @@ mod tests {
     #[test]
     fn a_read_says_what_it_brought_and_retries_a_signal() {
         use io::ErrorKind::{Interrupted, WouldBlock};
-        let cases: &[(&[Result<usize, io::ErrorKind>], Received, usize)] = &[
+        let cases: &[(&[Step], Received, usize)] = &[
             (&[Ok(4)], Received::Full, 4),
             (&[Ok(3)], Received::Short, 3),
             (&[Ok(0)], Received::End, 0),
@@ -227,11 +230,7 @@ mod tests {
     #[test]
     fn a_write_out_goes_on_until_done_or_full_and_retries_a_signal() {
         use io::ErrorKind::{Interrupted, WouldBlock, WriteZero};
-        let cases: &[(
-            &[Result<usize, io::ErrorKind>],
-            Result<Flushed, io::ErrorKind>,
-            usize,
-        )] = &[
+        let cases: &[(&[Step], Result<Flushed, io::ErrorKind>, usize)] = &[
             (&[Ok(10)], Ok(Flushed::All), 10),
             (&[Ok(4), Ok(6)], Ok(Flushed::All), 10),
             (&[Ok(4), Err(WouldBlock)], Ok(Flushed::Partly), 4),
