@@ -44,6 +44,7 @@ fn bench_render(c: &mut Criterion) {
         raw: b"localhost:8090"[..].into(),
         matched: ".localhost".into(),
         proxy: None,
+        hint: None,
     };
     let peer: SocketAddr = "127.0.0.1:54321".parse().expect("literal address");
     let local: SocketAddr = "127.0.0.1:8090".parse().expect("literal address");

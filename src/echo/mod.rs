@@ -326,6 +326,7 @@ pub(crate) mod fixtures {
                 raw: b"localhost:8090"[..].into(),
                 matched: ".localhost".into(),
                 proxy: None,
+                hint: None,
             },
             peer: "127.0.0.1:54321".parse().expect("a literal address"),
             local: "127.0.0.1:8090".parse().expect("a literal address"),
@@ -373,6 +374,7 @@ pub(crate) mod fixtures {
             raw: b"[::1]:8090"[..].into(),
             matched: "[::1]".into(),
             proxy: None,
+            hint: None,
         };
         f.peer = "[::1]:5000".parse().expect("a literal address");
         f.local = "[::1]:8090".parse().expect("a literal address");

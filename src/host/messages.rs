@@ -39,6 +39,8 @@ pub struct Rejection {
     pub source: Option<HostSource>,
     /// The sentence sent back and logged, Django-style.
     pub message: String,
+    /// The likely cause and its fix, when the request shows one ([`super::hint`]).
+    pub hint: Option<super::Hint>,
 }
 
 /// Names the value's source after the quoted value, when it is not the Host header:
@@ -54,6 +56,7 @@ fn from(source: HostSource) -> String {
 impl Rejection {
     pub(super) fn missing() -> Rejection {
         Rejection {
+            hint: None,
             kind: RejectionKind::Missing,
             source: None,
             message: "missing Host header: HTTP/1.1 requests must carry exactly one Host \
@@ -64,6 +67,7 @@ impl Rejection {
 
     pub(super) fn duplicate(count: usize) -> Rejection {
         Rejection {
+            hint: None,
             kind: RejectionKind::Duplicate,
             source: Some(HostSource::Host),
             message: format!(
@@ -78,6 +82,7 @@ impl Rejection {
     /// which people search for, and the rule it breaks.
     pub(super) fn empty(source: HostSource) -> Rejection {
         Rejection {
+            hint: None,
             kind: RejectionKind::Empty,
             source: Some(source),
             message: format!(
@@ -90,6 +95,7 @@ impl Rejection {
 
     pub(super) fn invalid(raw: &[u8], source: HostSource) -> Rejection {
         Rejection {
+            hint: None,
             kind: RejectionKind::InvalidSyntax,
             source: Some(source),
             message: format!(
@@ -103,6 +109,7 @@ impl Rejection {
 
     pub(super) fn invalid_forwarded(line: &[u8], reason: &str) -> Rejection {
         Rejection {
+            hint: None,
             kind: RejectionKind::InvalidSyntax,
             source: Some(HostSource::Forwarded),
             message: format!(
@@ -115,6 +122,7 @@ impl Rejection {
 
     pub(super) fn not_allowed(raw: &[u8], host: &Host<'_>, source: HostSource) -> Rejection {
         Rejection {
+            hint: None,
             kind: RejectionKind::NotAllowed,
             source: Some(source),
             message: format!(

@@ -64,10 +64,13 @@
 //!
 //! [`HostPolicy::decide`] comes first below, then what it is built from. The
 //! sentences a refusal sends back, Django-style and always printable ASCII, are in
-//! `messages.rs`; the ported reference suites of Django, Starlette, Rails, Go and nginx
+//! `messages.rs`; the likely cause of a refusal, and its fix, in [`hint`] (the
+//! decision attaches it to a [`Rejection`], and to a [`ValidHost`] whose forwarding
+//! looks wrong); the ported reference suites of Django, Starlette, Rails, Go and nginx
 //! are a test module of their own, `reference_suites.rs`.
 
 pub mod forwarded;
+pub mod hint;
 mod messages;
 pub mod patterns;
 pub mod syntax;
@@ -80,6 +83,7 @@ use ipnet::IpNet;
 use crate::error::Error;
 use crate::http::request::{Fields, Version};
 
+pub use self::hint::{Cause, Hint};
 pub use self::messages::{MAX_ECHOED_BYTES, Rejection, RejectionKind, escape_for_message};
 use self::patterns::{Pattern, PatternSet};
 use self::syntax::{Host, HostPort, SyntaxError};
@@ -102,17 +106,86 @@ impl HostPolicy {
     /// the policy (`self`), hence the one lifetime `'a` for all three; call
     /// [`ValidHost::into_owned`] to keep it longer.
     pub fn decide<'a>(&'a self, facts: &Facts<'a>) -> Result<ValidHost<'a>, Rejection> {
+        match self.decide_traced(facts, &mut NoTrace) {
+            Ok(mut valid) => {
+                // Only a request with proxy marks can have forwarding that looks wrong:
+                // the plain request, the hot path, skips the look entirely.
+                if valid.proxy.is_some() || facts.version == Version::Http10 {
+                    valid.hint = hint::for_allowed(self, facts, &valid);
+                }
+                Ok(valid)
+            }
+            Err(mut rejection) => {
+                rejection.hint = hint::for_refusal(self, facts, &rejection);
+                Err(rejection)
+            }
+        }
+    }
+
+    /// [`HostPolicy::decide`], telling `trace` each step as it is taken, and without
+    /// the hint: `hostecho check --explain` narrates the decision from these calls,
+    /// so its story cannot drift from what the server does. With [`NoTrace`] every
+    /// call is an empty inlined function.
+    pub fn decide_traced<'a>(
+        &'a self,
+        facts: &Facts<'a>,
+        trace: &mut impl Trace,
+    ) -> Result<ValidHost<'a>, Rejection> {
+        let (raw, source) = self.candidate(facts, trace)?;
+        trace.candidate(&raw, source);
+
+        // `Host:`, `GET http:///x` and an empty X-Forwarded-Host all get one message.
+        if raw.is_empty() {
+            return Err(Rejection::empty(source));
+        }
+        let parsed = match parse_candidate(&raw) {
+            Ok(parsed) => {
+                trace.syntax(Ok(&parsed));
+                parsed
+            }
+            Err(why) => {
+                trace.syntax(Err(why));
+                log::debug!(
+                    "refusing {source:?} value {:?}: {why}",
+                    escape_for_message(&raw)
+                );
+                return Err(Rejection::invalid(&raw, source));
+            }
+        };
+        let matched = self.compiled.matching(&parsed.host);
+        trace.lookup(matched.map(|index| self.patterns[index].as_str()));
+        let Some(index) = matched else {
+            return Err(Rejection::not_allowed(&raw, &parsed.host, source));
+        };
+        Ok(ValidHost {
+            host: parsed.host,
+            port: parsed.port,
+            source,
+            raw,
+            matched: Cow::Borrowed(&self.patterns[index]),
+            proxy: self.proxy_trust(facts),
+            hint: None,
+        })
+    }
+
+    /// Steps 1 and 2: the Host lines counted, and the value that names the host, with
+    /// where it came from.
+    fn candidate<'a>(
+        &self,
+        facts: &Facts<'a>,
+        trace: &mut impl Trace,
+    ) -> Result<Candidate<'a>, Rejection> {
         let mut host_lines = facts.headers.iter().filter(|h| h.is("host"));
         let host_line = host_lines.next();
-        let more = host_lines.count();
-        if more > 0 {
-            return Err(Rejection::duplicate(more + 1));
+        let count = usize::from(host_line.is_some()) + host_lines.count();
+        trace.host_lines(count);
+        if count > 1 {
+            return Err(Rejection::duplicate(count));
         }
         if host_line.is_none() && facts.version == Version::Http11 {
             return Err(Rejection::missing());
         }
-
-        let (raw, source) = match self.forwarded_value(facts)? {
+        Ok(match self.forwarded_value(facts, trace)? {
             Some(found) => found,
             None => match (facts.absolute_authority, host_line) {
                 (Some(authority), _) => (
@@ -126,29 +199,6 @@ impl HostPolicy {
                     HostSource::LocalAddress,
                 ),
             },
-        };
-
-        // `Host:`, `GET http:///x` and an empty X-Forwarded-Host all get one message.
-        if raw.is_empty() {
-            return Err(Rejection::empty(source));
-        }
-        let parsed = parse_candidate(&raw).map_err(|why| {
-            log::debug!(
-                "refusing {source:?} value {:?}: {why}",
-                escape_for_message(&raw)
-            );
-            Rejection::invalid(&raw, source)
-        })?;
-        let Some(index) = self.compiled.matching(&parsed.host) else {
-            return Err(Rejection::not_allowed(&raw, &parsed.host, source));
-        };
-        Ok(ValidHost {
-            host: parsed.host,
-            port: parsed.port,
-            source,
-            raw,
-            matched: Cow::Borrowed(&self.patterns[index]),
-            proxy: self.proxy_trust(facts),
         })
     }
 
@@ -172,8 +222,13 @@ impl HostPolicy {
 
     /// The value a trusted proxy forwarded, if the policy reads forwarding headers,
     /// the peer is trusted, and one of them is present.
-    fn forwarded_value<'a>(&self, facts: &Facts<'a>) -> Result<Option<Candidate<'a>>, Rejection> {
+    fn forwarded_value<'a>(
+        &self,
+        facts: &Facts<'a>,
+        trace: &mut impl Trace,
+    ) -> Result<Option<Candidate<'a>>, Rejection> {
         if !self.options.use_x_forwarded_host {
+            trace.forwarding(ForwardingStep::Off);
             return Ok(None);
         }
         let lines = |name: &'static str| {
@@ -186,6 +241,7 @@ impl HostPolicy {
         let xfh = forwarded::last_x_forwarded_host(lines("x-forwarded-host"));
         let has_forwarded = lines("forwarded").next().is_some();
         if xfh.is_none() && !has_forwarded {
+            trace.forwarding(ForwardingStep::Absent);
             return Ok(None);
         }
         if !self.is_trusted_proxy(facts.peer.ip()) {
@@ -195,16 +251,24 @@ impl HostPolicy {
                 "ignoring X-Forwarded-Host/Forwarded from {}: not in --trusted-proxies",
                 facts.peer.ip()
             );
+            trace.forwarding(ForwardingStep::Untrusted);
             return Ok(None);
         }
         if let Some(value) = xfh {
+            trace.forwarding(ForwardingStep::Used(HostSource::XForwardedHost));
             return Ok(Some((Cow::Borrowed(value), HostSource::XForwardedHost)));
         }
         // No host= in the nearest proxy's element: it forwarded no host, so the
         // request's own Host (or target) decides, as if no proxy had written any.
         match forwarded::last_forwarded_host(lines("forwarded")) {
-            Ok(Some(value)) => Ok(Some((value, HostSource::Forwarded))),
-            Ok(None) => Ok(None),
+            Ok(Some(value)) => {
+                trace.forwarding(ForwardingStep::Used(HostSource::Forwarded));
+                Ok(Some((value, HostSource::Forwarded)))
+            }
+            Ok(None) => {
+                trace.forwarding(ForwardingStep::NoHostParameter);
+                Ok(None)
+            }
             Err(e) => Err(Rejection::invalid_forwarded(e.line, e.reason)),
         }
     }
@@ -407,6 +471,9 @@ pub struct ValidHost<'a> {
     /// Whether forwarding headers came from a trusted proxy; `None` when the request
     /// carries none.
     pub proxy: Option<ProxyTrust>,
+    /// What looks wrong about the forwarding although the host was allowed (for
+    /// example, an `X-Forwarded-Host` that was present but not read): [`hint`].
+    pub hint: Option<Hint>,
 }
 
 impl ValidHost<'_> {
@@ -422,8 +489,45 @@ impl ValidHost<'_> {
             raw: Cow::Owned(self.raw.into_owned()),
             matched: Cow::Owned(self.matched.into_owned()),
             proxy: self.proxy,
+            hint: self.hint,
         }
     }
+}
+
+/// What [`HostPolicy::decide_traced`] reports as it decides, step by step. Every
+/// method does nothing unless overridden.
+pub trait Trace {
+    /// Step 1: how many Host field lines the request has.
+    fn host_lines(&mut self, _count: usize) {}
+    /// Step 2: what became of the forwarding headers.
+    fn forwarding(&mut self, _step: ForwardingStep) {}
+    /// Step 2: the value that names the host, and where it came from.
+    fn candidate(&mut self, _raw: &[u8], _source: HostSource) {}
+    /// Step 4: the grammar's verdict on a non-empty value.
+    fn syntax(&mut self, _result: Result<&HostPort<'_>, SyntaxError>) {}
+    /// Step 5: the pattern the lookup named, if any.
+    fn lookup(&mut self, _matched: Option<&str>) {}
+}
+
+/// The trace that records nothing: what [`HostPolicy::decide`] runs with.
+pub struct NoTrace;
+
+impl Trace for NoTrace {}
+
+/// What the policy did with `X-Forwarded-Host` and `Forwarded`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ForwardingStep {
+    /// `--use-x-forwarded-host` is off: they were not looked at.
+    Off,
+    /// It is on, and the request carries neither.
+    Absent,
+    /// It is on, but the peer is not in `--trusted-proxies`: they were ignored.
+    Untrusted,
+    /// One of them named the host.
+    Used(HostSource),
+    /// The nearest proxy's `Forwarded` element has no `host=`: the request's own
+    /// Host (or target) decides.
+    NoHostParameter,
 }
 
 /// The patterns in force when `--allowed-hosts` is not given: Django's DEBUG list.
