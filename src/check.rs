@@ -27,7 +27,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use serde::Serialize;
 
-use crate::compat::{self, Verdict, django, starlette};
+use crate::compat::{self, Verdict};
 use crate::host::{Facts, HostPolicy, HostSource, PolicyOptions, Rejection, ValidHost};
 use crate::http::request::{Fields, Header, Version};
 use crate::http::target::Target;
@@ -205,7 +205,8 @@ impl Checker {
         // The outcome outlives the headers built above, so it owns its host.
         let decision = self.policy.decide(&facts).map(ValidHost::into_owned);
         let (django, starlette) = if self.compare {
-            (Some(self.django(&headers)), Some(self.starlette(&headers)))
+            let answers = compat::answers(&self.policy, &facts, self.django_debug);
+            (Some(answers.django), Some(answers.starlette))
         } else {
             (None, None)
         };
@@ -217,57 +218,6 @@ impl Checker {
         }
     }
 
-    /// The pattern list each framework is given: the one passed to hostecho, or,
-    /// when none was, each framework's own default (`[]` for Django, `None` — read as
-    /// `["*"]` — for Starlette).
-    fn given_patterns(&self) -> Option<&[String]> {
-        (!self.policy.uses_defaults()).then(|| self.policy.patterns())
-    }
-
-    /// Django behind a WSGI server: repeated headers reach `environ` joined with `,`
-    /// (as gunicorn joins them), and `X-Forwarded-Host` is read from any peer when
-    /// `USE_X_FORWARDED_HOST` is on.
-    fn django(&self, headers: &[Header]) -> Verdict {
-        let joined = |name: &str| -> Option<String> {
-            let values: Vec<String> = headers
-                .iter()
-                .filter(|h| h.is(name))
-                .map(|h| compat::latin1(&h.value))
-                .collect();
-            (!values.is_empty()).then(|| values.join(","))
-        };
-        let http_host = joined("host");
-        let http_x_forwarded_host = joined("x-forwarded-host");
-        let local = self.request.local;
-        let server_name = match local.ip() {
-            IpAddr::V4(v4) => v4.to_string(),
-            IpAddr::V6(v6) => format!("[{v6}]"),
-        };
-        let server_port = local.port().to_string();
-        let allowed_hosts = self.given_patterns().unwrap_or(&[]);
-        django::get_host(
-            &django::Environ {
-                http_host: http_host.as_deref(),
-                http_x_forwarded_host: http_x_forwarded_host.as_deref(),
-                server_name: &server_name,
-                server_port: &server_port,
-            },
-            &django::Settings {
-                allowed_hosts,
-                debug: self.django_debug,
-                use_x_forwarded_host: self.policy.options().use_x_forwarded_host,
-            },
-        )
-    }
-
-    /// Starlette behind an ASGI server: the first `Host` header, nothing else.
-    fn starlette(&self, headers: &[Header]) -> Verdict {
-        let host = headers
-            .iter()
-            .find(|h| h.is("host"))
-            .map(|h| compat::latin1(&h.value));
-        starlette::trusted_host(host.as_deref(), self.given_patterns(), self.request.local)
-    }
 }
 
 /// The exit status for a run: 0 when every value is allowed, 1 when any is refused.

@@ -28,7 +28,10 @@
 //! which a Host of `.x` matches), and neither has CIDR ranges or IDNA.
 
 pub mod django;
+mod request;
 pub mod starlette;
+
+pub use self::request::{Answers, answers};
 
 /// One framework's answer for one request.
 #[derive(Clone, Debug, PartialEq, Eq)]
