@@ -45,6 +45,7 @@ fn bench_render(c: &mut Criterion) {
         matched: ".localhost".into(),
         proxy: None,
         hint: None,
+        compared: None,
     };
     let peer: SocketAddr = "127.0.0.1:54321".parse().expect("literal address");
     let local: SocketAddr = "127.0.0.1:8090".parse().expect("literal address");

@@ -28,7 +28,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use serde::Serialize;
 
 use crate::compat::{self, Verdict};
-use crate::host::{Facts, HostPolicy, HostSource, PolicyOptions, Rejection, ValidHost};
+use crate::host::{Facts, Hint, HostPolicy, HostSource, PolicyOptions, Rejection, ValidHost};
 use crate::http::request::{Fields, Header, Version};
 use crate::http::target::Target;
 
@@ -217,7 +217,6 @@ impl Checker {
             starlette,
         }
     }
-
 }
 
 /// The exit status for a run: 0 when every value is allowed, 1 when any is refused.
@@ -296,6 +295,10 @@ pub fn render_text(outcomes: &[Outcome]) -> String {
             }
             Err(rejection) => line.push_str(&rejection.message),
         }
+        if let Some(hint) = hint_of(outcome) {
+            line.push_str("  hint: ");
+            line.push_str(&hint.to_string());
+        }
         out.push_str(line.trim_end());
         out.push('\n');
     }
@@ -314,10 +317,26 @@ struct JsonLine<'a> {
     source: Option<&'static str>,
     matched: Option<&'a str>,
     message: Option<&'a str>,
+    hint: Option<JsonHint<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     django: Option<JsonVerdict<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     starlette: Option<JsonVerdict<'a>>,
+}
+
+/// A hint in `--json`: the cause's stable id and the sentence.
+#[derive(Serialize)]
+struct JsonHint<'a> {
+    cause: &'static str,
+    text: &'a str,
+}
+
+/// The hint of an outcome, refused or allowed.
+pub fn hint_of(outcome: &Outcome) -> Option<&Hint> {
+    match &outcome.decision {
+        Ok(valid) => valid.hint.as_ref(),
+        Err(rejection) => rejection.hint.as_ref(),
+    }
 }
 
 /// A framework's answer in `--json`.
@@ -360,6 +379,10 @@ pub fn render_json(outcome: &Outcome) -> String {
         },
         matched: valid.map(|v| v.matched.as_ref()),
         message: outcome.decision.as_ref().err().map(|r| r.message.as_str()),
+        hint: hint_of(outcome).map(|h| JsonHint {
+            cause: h.cause.id(),
+            text: &h.text,
+        }),
         django: outcome.django.as_ref().map(JsonVerdict::from),
         starlette: outcome.starlette.as_ref().map(JsonVerdict::from),
     };
@@ -411,7 +434,7 @@ example.com            allowed  host=example.com port=- source=Host matched=.exa
 EVIL.example.com:8080  allowed  host=evil.example.com port=8080 source=Host matched=.example.com
 example.com:evil       refused  Invalid HTTP_HOST header: 'example.com:evil'. The domain name provided is not valid according to RFC 1034/1035.
 www.example.org        allowed  host=www.example.org port=- source=Host matched=*.example.org
-example.org            refused  Invalid HTTP_HOST header: 'example.org'. You may need to add 'example.org' to --allowed-hosts.
+example.org            refused  Invalid HTTP_HOST header: 'example.org'. You may need to add 'example.org' to --allowed-hosts.  hint: 'example.org' nearly matches '*.example.org', which allows only names below 'example.org': use '.example.org' for the domain and every name below it [near-miss]
 "
         );
         assert_eq!(exit_status(&outcomes), EXIT_SOME_REFUSED);
@@ -426,7 +449,7 @@ example.org            refused  Invalid HTTP_HOST header: 'example.org'. You may
             "\
 Example.com:80    allowed  django=allowed  starlette=allowed   host=example.com port=80 source=Host matched=example.com
 example.com:evil  refused  django=refused  starlette=refused   Invalid HTTP_HOST header: 'example.com:evil'. The domain name provided is not valid according to RFC 1034/1035.
-example.net       refused  django=refused  starlette=redirect  Invalid HTTP_HOST header: 'example.net'. You may need to add 'example.net' to --allowed-hosts.
+example.net       refused  django=refused  starlette=redirect  Invalid HTTP_HOST header: 'example.net'. You may need to add 'example.net' to --allowed-hosts.  hint: 'example.net' differs from the pattern 'www.example.net' by a 'www.': add 'example.net' if it is yours, or '.example.net' for the domain and every name below it [near-miss]
 "
         );
     }
@@ -437,17 +460,17 @@ example.net       refused  django=refused  starlette=redirect  Invalid HTTP_HOST
         let outcomes = run(&c, &["WWW.example.com.:8080", "evil.example"]);
         assert_eq!(
             render_json(&outcomes[0]),
-            r#"{"value":"WWW.example.com.:8080","allowed":true,"host":"www.example.com","port":8080,"source":"Host","matched":".example.com","message":null}"#
+            r#"{"value":"WWW.example.com.:8080","allowed":true,"host":"www.example.com","port":8080,"source":"Host","matched":".example.com","message":null,"hint":null}"#
         );
         assert_eq!(
             render_json(&outcomes[1]),
-            r#"{"value":"evil.example","allowed":false,"host":null,"port":null,"source":"Host","matched":null,"message":"Invalid HTTP_HOST header: 'evil.example'. You may need to add 'evil.example' to --allowed-hosts."}"#
+            r#"{"value":"evil.example","allowed":false,"host":null,"port":null,"source":"Host","matched":null,"message":"Invalid HTTP_HOST header: 'evil.example'. You may need to add 'evil.example' to --allowed-hosts.","hint":{"cause":"scanner","text":"'evil.example' has nothing in common with the allowed patterns and the request came straight from its client: probably a scanner or a bot; the refusal is working (if the name is yours, add it; at a proxy, a default server drops these)"}}"#
         );
         let c = checker(&["*.example.org"], true);
         let outcome = c.check(Some(b"a.example.org"));
         assert_eq!(
             render_json(&outcome),
-            r#"{"value":"a.example.org","allowed":true,"host":"a.example.org","port":null,"source":"Host","matched":"*.example.org","message":null,"django":{"allowed":false,"message":"Invalid HTTP_HOST header: 'a.example.org'. You may need to add 'a.example.org' to ALLOWED_HOSTS."},"starlette":{"allowed":true,"message":null}}"#
+            r#"{"value":"a.example.org","allowed":true,"host":"a.example.org","port":null,"source":"Host","matched":"*.example.org","message":null,"hint":null,"django":{"allowed":false,"message":"Invalid HTTP_HOST header: 'a.example.org'. You may need to add 'a.example.org' to ALLOWED_HOSTS."},"starlette":{"allowed":true,"message":null}}"#
         );
     }
 
@@ -509,6 +532,7 @@ example.net       refused  django=refused  starlette=redirect  Invalid HTTP_HOST
                     allowed_hosts: vec!["*".into()],
                     use_x_forwarded_host: forwarding,
                     trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()],
+                    compare: false,
                 },
                 request: shape,
                 ..CheckOptions::default()
@@ -601,6 +625,7 @@ example.net       refused  django=refused  starlette=redirect  Invalid HTTP_HOST
                 allowed_hosts: vec!["a.example".into()],
                 use_x_forwarded_host: true,
                 trusted_proxies: vec![],
+                compare: false,
             },
             request: RequestShape {
                 headers: vec![parse_header("X-Forwarded-Host: a.example").unwrap()],

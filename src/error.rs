@@ -126,7 +126,7 @@ impl fmt::Display for RequestError {
                 "request body was not received within {} (--body-timeout)",
                 seconds(*limit)
             ),
-            RequestError::Host(rejection) => f.write_str(&rejection.message),
+            RequestError::Host(rejection) => f.write_str(&rejection.body_text()),
         }
     }
 }

@@ -25,6 +25,7 @@
 
 use std::net::SocketAddr;
 
+use crate::compat;
 use crate::echo::{self, Echo};
 use crate::error::RequestError;
 use crate::host::{Facts, HostPolicy, ValidHost};
@@ -56,7 +57,16 @@ pub fn admit<'a>(
         peer: at.peer,
         local: at.local,
     };
-    policy.decide(&facts).map_err(RequestError::Host)
+    let mut decision = policy.decide(&facts);
+    if policy.options().compare {
+        // Off by default: the two models allocate, and only --compare asks for them.
+        let answers = Some(Box::new(compat::answers(policy, &facts, false)));
+        match &mut decision {
+            Ok(valid) => valid.compared = answers,
+            Err(rejection) => rejection.compared = answers,
+        }
+    }
+    decision.map_err(RequestError::Host)
 }
 
 /// The echo of an admitted request, in the format its `Accept` asks for.

@@ -17,6 +17,7 @@ use cli::bind::{BindAddrs, bind_addresses, parse_bind};
 use cli::check::{CheckArgs, run_check};
 use cli::policy::PolicyArgs;
 use hostecho::config::{Config, DEFAULT_BIND};
+use hostecho::host::PolicyOptions;
 use hostecho::http::Limits;
 
 const EXAMPLES: &str = "\
@@ -115,6 +116,13 @@ struct Args {
         allow_negative_numbers = true, default_value_t = 1,
           value_parser = clap::value_parser!(u64).range(1..=256))]
     workers: u64,
+
+    /// Also show what Django's ALLOWED_HOSTS (5.2, DEBUG off) and Starlette's
+    /// TrustedHostMiddleware would answer for each request, with the same patterns: in
+    /// every echo, and in every refusal's log line.
+    #[arg(long, env = "HOSTECHO_COMPARE",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    compare: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -128,7 +136,10 @@ impl Args {
     fn into_config(self) -> Config {
         Config {
             bind: bind_addresses(self.bind),
-            policy: self.policy.into_options(),
+            policy: PolicyOptions {
+                compare: self.compare,
+                ..self.policy.into_options()
+            },
             limits: Limits {
                 // Both were range-checked by clap, so they fit in usize.
                 max_header_bytes: usize::try_from(self.max_header_bytes).unwrap_or(usize::MAX),

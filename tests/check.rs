@@ -68,7 +68,10 @@ fn any_value_refused_exits_1() {
     assert!(
         run.stdout.ends_with(
             "evil.example  refused  Invalid HTTP_HOST header: 'evil.example'. \
-             You may need to add 'evil.example' to --allowed-hosts.\n"
+             You may need to add 'evil.example' to --allowed-hosts.  hint: 'evil.example' \
+             has nothing in common with the allowed patterns and the request came straight \
+             from its client: probably a scanner or a bot; the refusal is working (if the \
+             name is yours, add it; at a proxy, a default server drops these) [scanner]\n"
         ),
         "{}",
         run.stdout
@@ -221,7 +224,7 @@ fn json_lines_for_scripts() {
         serde_json::json!({
             "value": "Example.com:8080", "allowed": true, "host": "example.com",
             "port": 8080, "source": "Host", "matched": "example.com", "message": null,
-            "django": {"allowed": true, "message": null},
+            "hint": null, "django": {"allowed": true, "message": null},
             "starlette": {"allowed": true, "message": null},
         })
     );
@@ -231,6 +234,7 @@ fn json_lines_for_scripts() {
         [
             "allowed",
             "django",
+            "hint",
             "host",
             "matched",
             "message",

@@ -163,6 +163,9 @@ fn scripts_get_json_with_every_key() {
             "raw": format!("LocalHost.:{}", server.addr().port()),
             "matched": ".localhost",
             "peer_trusted": null,
+            "hint": null,
+            "django": null,
+            "starlette": null,
             "forwarding": [],
         })
     );
@@ -268,6 +271,9 @@ fn json_host_decision_through_a_trusted_and_an_untrusted_proxy() {
             "matched": "app.example",
             "peer_trusted": true,
             "forwarding": forwarding,
+            "hint": null,
+            "django": null,
+            "starlette": null,
         })
     );
     let untrusted = behind_a_proxy(false);
@@ -282,6 +288,16 @@ fn json_host_decision_through_a_trusted_and_an_untrusted_proxy() {
             "matched": "localhost",
             "peer_trusted": false,
             "forwarding": forwarding,
+            // Issue 23: allowed, but the forwarding looks wrong, and the echo says why.
+            "hint": {
+                "cause": "forwarding-ignored",
+                "text": "X-Forwarded-Host carries 'app.example', which --allowed-hosts \
+                         allows, but it was not read because the peer 127.0.0.1 is not in \
+                         --trusted-proxies: add the proxy's address or range to \
+                         --trusted-proxies",
+            },
+            "django": null,
+            "starlette": null,
         })
     );
 }
@@ -314,7 +330,10 @@ fn text_host_decision_through_a_trusted_and_an_untrusted_proxy() {
     assert!(
         text.contains(&format!(
             "{chain}peer 127.0.0.1 is not a trusted proxy (not in --trusted-proxies): \
-             forwarding headers ignored\nlocal:"
+             forwarding headers ignored\nhint:    X-Forwarded-Host carries 'app.example', \
+             which --allowed-hosts allows, but it was not read because the peer 127.0.0.1 \
+             is not in --trusted-proxies: add the proxy's address or range to \
+             --trusted-proxies [forwarding-ignored]\nlocal:"
         )),
         "{text}"
     );
@@ -521,3 +540,119 @@ fn every_header_curl_sends_gets_a_note() {
         );
     }
 }
+
+// ---- issue 23: the refusal says why; --compare ------------------------------------
+
+/// nginx's default `proxy_pass http://127.0.0.1:PORT`: HTTP/1.0, `Connection: close`,
+/// and the upstream's address as Host.
+const NGINX_DEFAULT: &str = "GET / HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n";
+
+#[test]
+fn a_refusal_s_body_and_log_line_carry_the_hint() {
+    let server = TestServer::start(&["--allowed-hosts", "app.example"]);
+    let (r, _) = exchange(&server, NGINX_DEFAULT);
+    assert_eq!(r.status, 400);
+    let port = server.addr().port();
+    let body = r.text();
+    let mut lines = body.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            format!(
+                "Invalid HTTP_HOST header: '127.0.0.1:{port}'. You may need to add \
+                 '127.0.0.1' to --allowed-hosts."
+            )
+            .as_str()
+        )
+    );
+    let hint = lines.next().expect("a second line");
+    assert!(
+        hint.starts_with(&format!(
+            "hint: '127.0.0.1:{port}' is an upstream's address and the request carries a \
+             proxy's marks (HTTP/1.0 with Connection: close)"
+        )) && hint.ends_with(" [proxy-address]"),
+        "{body}"
+    );
+    assert_eq!(lines.next(), None);
+    // The log line is one line: the sentence, then the hint.
+    let log = server.wait_for_log("[proxy-address]");
+    let line = log
+        .lines()
+        .find(|l| l.contains("rejected:"))
+        .expect("a warn line");
+    assert!(
+        line.contains(&format!(
+            "rejected: Invalid HTTP_HOST header: '127.0.0.1:{port}'. You may need to add \
+             '127.0.0.1' to --allowed-hosts. hint: '127.0.0.1:{port}' is an upstream's address"
+        )),
+        "{line}"
+    );
+    assert!(!line.contains("django:"), "{line}");
+}
+
+#[test]
+fn compare_shows_django_s_and_starlette_s_answers_in_echo_and_log() {
+    let server = TestServer::start_with(
+        &["--allowed-hosts", "*.example.com,localhost"],
+        &[("HOSTECHO_COMPARE", "1")],
+    );
+    // Django has no `*.` patterns; Starlette has.
+    let (r, _) = exchange(
+        &server,
+        "GET / HTTP/1.1\r\nHost: a.example.com\r\nAccept: application/json\r\n\r\n",
+    );
+    let json = r.json();
+    assert_eq!(
+        json["host_decision"]["django"],
+        serde_json::json!({
+            "allowed": false,
+            "message": "Invalid HTTP_HOST header: 'a.example.com'. You may need to add \
+                        'a.example.com' to ALLOWED_HOSTS.",
+        })
+    );
+    assert_eq!(
+        json["host_decision"]["starlette"],
+        serde_json::json!({"allowed": true, "message": null})
+    );
+    let (r, _) = exchange(&server, "GET / HTTP/1.1\r\nHost: a.example.com\r\n\r\n");
+    assert!(
+        r.text().contains(
+            "compare: Django: refused (Invalid HTTP_HOST header: 'a.example.com'. You may \
+             need to add 'a.example.com' to ALLOWED_HOSTS.)\n         Starlette: allowed\n"
+        ),
+        "{}",
+        r.text()
+    );
+    let (r, _) = exchange(
+        &server,
+        "GET / HTTP/1.1\r\nHost: a.example.com\r\nAccept: text/html\r\n\r\n",
+    );
+    assert!(
+        r.text()
+            .contains("<tr><th>Starlette</th><td>Starlette: allowed</td></tr>"),
+        "{}",
+        r.text()
+    );
+    // A refusal's log line says the same.
+    let (r, _) = exchange(&server, "GET / HTTP/1.1\r\nHost: evil.example\r\n\r\n");
+    assert_eq!(r.status, 400);
+    let log = server.wait_for_log("starlette:");
+    let line = log
+        .lines()
+        .find(|l| l.contains("rejected:"))
+        .expect("a warn line");
+    assert!(
+        line.contains(
+            " django: refused (Invalid HTTP_HOST header: 'evil.example'. You may need to add \
+             'evil.example' to ALLOWED_HOSTS.) starlette: refused (Invalid host header)"
+        ),
+        "{line}"
+    );
+    // And --compare is off by default.
+    let plain = TestServer::start(&[]);
+    let (r, _) = exchange(&plain, CURL_JSON);
+    assert_eq!(r.json()["host_decision"]["django"], serde_json::Value::Null);
+}
+
+const CURL_JSON: &str =
+    "GET / HTTP/1.1\r\nHost: localhost:{port}\r\nAccept: application/json\r\n\r\n";

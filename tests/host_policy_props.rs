@@ -87,6 +87,7 @@ fn policies() -> Vec<HostPolicy> {
             allowed_hosts: allowed.iter().map(|s| s.to_string()).collect(),
             use_x_forwarded_host: xfh,
             trusted_proxies: vec![],
+            ..PolicyOptions::default()
         })
         .expect("the test patterns are valid")
     };

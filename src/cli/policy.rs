@@ -44,6 +44,7 @@ impl PolicyArgs {
                 .collect(),
             use_x_forwarded_host: self.use_x_forwarded_host,
             trusted_proxies: self.trusted_proxies,
+            compare: false,
         }
     }
 }

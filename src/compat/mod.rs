@@ -31,7 +31,7 @@ pub mod django;
 mod request;
 pub mod starlette;
 
-pub use self::request::{Answers, answers};
+pub use self::request::{Answers, answers, describe, verdict_parts};
 
 /// One framework's answer for one request.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -16,6 +16,33 @@ pub struct Answers {
     pub starlette: Verdict,
 }
 
+/// Whether a framework lets the request through, and its message when it does not.
+pub fn verdict_parts(verdict: &Verdict) -> (bool, Option<&str>) {
+    (verdict.allowed, verdict.message.as_deref())
+}
+
+/// A verdict in a few words for a log line or an echo: `allowed`, or `refused
+/// (MESSAGE)`. The message is the framework's, and quotes the client's value as
+/// Latin-1 text, so anything but printable ASCII in it is escaped (`\u{e9}`): a log
+/// line stays one line of plain text.
+pub fn describe(verdict: &Verdict) -> String {
+    match verdict_parts(verdict) {
+        (true, _) => "allowed".to_string(),
+        (false, message) => {
+            let mut out = String::from("refused (");
+            for c in message.unwrap_or_default().chars() {
+                if c == ' ' || c.is_ascii_graphic() {
+                    out.push(c);
+                } else {
+                    out.extend(c.escape_unicode());
+                }
+            }
+            out.push(')');
+            out
+        }
+    }
+}
+
 /// Both frameworks' answers for the request `facts` describe, with the patterns
 /// `policy` was given (or, when none were, each framework's own default: `[]` for
 /// Django, `None` — read as `["*"]` — for Starlette), and Django's

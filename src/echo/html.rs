@@ -31,8 +31,8 @@ use std::sync::LazyLock;
 use super::notes::NOTES;
 use super::scan::{self, any_equal};
 use super::{
-    Echo, forwarding_headers, headers, hex_dump, push_body_length, push_host_decision,
-    push_proxy_sentence, reuse_as_string,
+    Echo, forwarding_headers, headers, hex_dump, push_body_length, push_hint, push_host_decision,
+    push_proxy_sentence, push_verdict, reuse_as_string,
 };
 use crate::decimal::{push_socket_addr, push_u64};
 use crate::http::form::FormPairs;
@@ -117,6 +117,19 @@ fn render_into(out: &mut String, echo: &Echo<'_>) {
                 out.push_str("<br>");
             }
             write_escaped(out, |s| push_proxy_sentence(s, echo.peer, trust));
+        });
+    }
+    if let Some(hint) = &echo.allowed.hint {
+        row_with(out, "hint", |out| {
+            write_escaped(out, |s| push_hint(s, hint))
+        });
+    }
+    if let Some(answers) = &echo.allowed.compared {
+        row_with(out, "Django", |out| {
+            write_escaped(out, |s| push_verdict(s, "Django", &answers.django))
+        });
+        row_with(out, "Starlette", |out| {
+            write_escaped(out, |s| push_verdict(s, "Starlette", &answers.starlette))
         });
     }
     row_with(out, "method", |out| or_none(out, head.method()));
@@ -487,6 +500,33 @@ mod tests {
         // Names are case-insensitive: `user-agent` gets User-Agent's note.
         assert!(out.contains("<tr><th>user-agent</th><td>curl/8.5.0</td><td class=\"note\">Names"));
         assert!(out.contains("<tr><th>X-Trace</th><td>one</td><td class=\"note\"></td></tr>"));
+    }
+
+    /// Issue 23: the hint and the frameworks' answers, a row each, escaped.
+    #[test]
+    fn shows_the_hint_and_the_frameworks_answers() {
+        use crate::compat::{Answers, Verdict};
+        use crate::host::{Cause, Hint};
+        let mut f = fixtures::get();
+        f.host.hint = Some(Hint {
+            cause: Cause::ForwardingIgnored,
+            text: "X-Forwarded-Host carries '<b>'".into(),
+        });
+        f.host.compared = Some(Box::new(Answers {
+            django: Verdict::allowed(),
+            starlette: Verdict::refused("400 Invalid host header"),
+        }));
+        let out = page(&f);
+        assert!(
+            out.contains(
+                "<tr><th>hint</th><td>X-Forwarded-Host carries &#39;&lt;b&gt;&#39; \
+                 [forwarding-ignored]</td></tr>\n\
+                 <tr><th>Django</th><td>Django: allowed</td></tr>\n\
+                 <tr><th>Starlette</th><td>Starlette: refused (400 Invalid host header)</td></tr>\n"
+            ),
+            "{out}"
+        );
+        assert!(!page(&fixtures::get()).contains("<th>hint</th>"));
     }
 
     #[test]

@@ -30,6 +30,8 @@
 //! | `matched` | string | the `--allowed-hosts` pattern that allowed it |
 //! | `peer_trusted` | bool or null | with forwarding headers, whether the peer is a proxy whose `X-Forwarded-Host` and `Forwarded` are honoured; `null` without any |
 //! | `forwarding` | array of `[name, value]` | the forwarding field lines (`X-Forwarded-For`, `Via`, …), honoured or not |
+//! | `hint` | object or null | when the forwarding looks wrong although the host was allowed: `{"cause": "forwarding-ignored", "text": "…"}` ([`crate::host::hint`]) |
+//! | `django`, `starlette` | object or null | with `--compare`, what each framework would answer for this request: `{"allowed": …, "message": …}`; `null` without it |
 //!
 //! Pairs are arrays rather than an object because query names and header names repeat,
 //! and a JSON object with duplicate keys is one most parsers silently collapse.
@@ -95,6 +97,30 @@ struct HostDecision<'a> {
     matched: &'a str,
     peer_trusted: Option<bool>,
     forwarding: FieldLines<'a>,
+    hint: Option<JsonHint<'a>>,
+    django: Option<JsonVerdict<'a>>,
+    starlette: Option<JsonVerdict<'a>>,
+}
+
+/// A hint: its cause's stable id and its sentence.
+#[derive(Serialize)]
+struct JsonHint<'a> {
+    cause: &'static str,
+    text: &'a str,
+}
+
+/// A framework's answer with `--compare`.
+#[derive(Serialize)]
+struct JsonVerdict<'a> {
+    allowed: bool,
+    message: Option<&'a str>,
+}
+
+impl<'a> JsonVerdict<'a> {
+    fn of(verdict: &'a crate::compat::Verdict) -> Self {
+        let (allowed, message) = crate::compat::verdict_parts(verdict);
+        JsonVerdict { allowed, message }
+    }
 }
 
 /// Query or form pairs, as an array of `[name, value]` arrays, decoded as they are
@@ -167,6 +193,20 @@ pub fn render(echo: &Echo<'_>, mut buffer: Vec<u8>) -> Vec<u8> {
                 request: echo.request,
                 only_forwarding: true,
             },
+            hint: echo.allowed.hint.as_ref().map(|h| JsonHint {
+                cause: h.cause.id(),
+                text: &h.text,
+            }),
+            django: echo
+                .allowed
+                .compared
+                .as_ref()
+                .map(|a| JsonVerdict::of(&a.django)),
+            starlette: echo
+                .allowed
+                .compared
+                .as_ref()
+                .map(|a| JsonVerdict::of(&a.starlette)),
         },
         peer: Shown(echo.peer),
         local: Shown(echo.local),
@@ -420,6 +460,9 @@ mod tests {
                     "matched": ".localhost",
                     "peer_trusted": null,
                     "forwarding": [],
+                    "hint": null,
+                    "django": null,
+                    "starlette": null,
                 },
                 "peer": "127.0.0.1:54321",
                 "local": "127.0.0.1:8090",
@@ -527,6 +570,36 @@ mod tests {
         assert_eq!(value(&fixtures::get())["form"], Value::Null);
     }
 
+    /// Issue 23: a hint on an allowed request, and the frameworks' answers with
+    /// `--compare`, in `host_decision`.
+    #[test]
+    fn host_decision_carries_the_hint_and_the_frameworks_answers() {
+        use crate::compat::{Answers, Verdict};
+        use crate::host::{Cause, Hint};
+        let mut f = fixtures::get();
+        f.host.hint = Some(Hint {
+            cause: Cause::ForwardingIgnored,
+            text: "X-Forwarded-Host carries 'app.example'".into(),
+        });
+        f.host.compared = Some(Box::new(Answers {
+            django: Verdict::refused("Invalid HTTP_HOST header: 'localhost:8090'."),
+            starlette: Verdict::allowed(),
+        }));
+        let v = value(&f);
+        assert_eq!(
+            v["host_decision"]["hint"],
+            json!({"cause": "forwarding-ignored", "text": "X-Forwarded-Host carries 'app.example'"})
+        );
+        assert_eq!(
+            v["host_decision"]["django"],
+            json!({"allowed": false, "message": "Invalid HTTP_HOST header: 'localhost:8090'."})
+        );
+        assert_eq!(
+            v["host_decision"]["starlette"],
+            json!({"allowed": true, "message": null})
+        );
+    }
+
     #[test]
     fn host_decision_names_source_raw_pattern_trust_and_chain() {
         use crate::host::{HostSource, ProxyTrust};
@@ -553,6 +626,9 @@ mod tests {
                 "matched": "app.example",
                 "peer_trusted": true,
                 "forwarding": [["X-Forwarded-For", "192.0.2.7"], ["X-Forwarded-Host", "App.example"]],
+                "hint": null,
+                "django": null,
+                "starlette": null,
             })
         );
         for (trust, want) in [

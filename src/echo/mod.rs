@@ -228,6 +228,19 @@ fn push_host_decision(out: &mut impl PushText, allowed: &ValidHost<'_>) {
     out.push_text(")");
 }
 
+/// Writes a hint on an allowed request: `TEXT [cause-id]`.
+fn push_hint(out: &mut impl PushText, hint: &crate::host::Hint) {
+    out.push_text(&hint.to_string());
+}
+
+/// Writes one framework's answer, with `--compare`: `Django: allowed`, or
+/// `Starlette: refused (400 Invalid host header)`.
+fn push_verdict(out: &mut impl PushText, name: &str, verdict: &crate::compat::Verdict) {
+    out.push_text(name);
+    out.push_text(": ");
+    out.push_text(&crate::compat::describe(verdict));
+}
+
 /// Every field line of the request, in wire order: the one place the renderers read
 /// the head's fields from.
 fn headers(request: &Request) -> impl Iterator<Item = Field<'_>> {
@@ -327,6 +340,7 @@ pub(crate) mod fixtures {
                 matched: ".localhost".into(),
                 proxy: None,
                 hint: None,
+                compared: None,
             },
             peer: "127.0.0.1:54321".parse().expect("a literal address"),
             local: "127.0.0.1:8090".parse().expect("a literal address"),
@@ -375,6 +389,7 @@ pub(crate) mod fixtures {
             matched: "[::1]".into(),
             proxy: None,
             hint: None,
+            compared: None,
         };
         f.peer = "[::1]:5000".parse().expect("a literal address");
         f.local = "[::1]:8090".parse().expect("a literal address");

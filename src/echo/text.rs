@@ -50,8 +50,8 @@ use std::io::Write as _;
 
 use super::scan::{self, any_below, any_equal, any_non_ascii};
 use super::{
-    Echo, forwarding_headers, headers, hex_dump, push_body_length, push_host_decision,
-    push_proxy_sentence,
+    Echo, forwarding_headers, headers, hex_dump, push_body_length, push_hint, push_host_decision,
+    push_proxy_sentence, push_verdict,
 };
 use crate::decimal::{push_socket_addr, push_u64};
 use crate::http::form::FormPairs;
@@ -73,6 +73,8 @@ mod label {
     pub(super) const LOCAL: &str = "local:   ";
     pub(super) const BODY: &str = "body:    ";
     pub(super) const FORM: &str = "form:    ";
+    pub(super) const HINT: &str = "hint:    ";
+    pub(super) const COMPARE: &str = "compare: ";
     /// No label: a line that continues the one above.
     pub(super) const NONE: &str = "         ";
 }
@@ -155,6 +157,17 @@ fn render_into(out: &mut Vec<u8>, echo: &Echo<'_>) {
         }
         field_with(out, label::NONE, |out| {
             push_proxy_sentence(out, echo.peer, trust)
+        });
+    }
+    if let Some(hint) = &echo.allowed.hint {
+        field_with(out, label::HINT, |out| push_hint(out, hint));
+    }
+    if let Some(answers) = &echo.allowed.compared {
+        field_with(out, label::COMPARE, |out| {
+            push_verdict(out, "Django", &answers.django)
+        });
+        field_with(out, label::NONE, |out| {
+            push_verdict(out, "Starlette", &answers.starlette)
         });
     }
     field_with(out, label::LOCAL, |out| push_socket_addr(out, echo.local));
@@ -515,6 +528,33 @@ mod tests {
             "{out}"
         );
         assert!(!out.contains("proxies:"), "{out}");
+    }
+
+    /// Issue 23: the hint and the frameworks' answers, one line each, before `local`.
+    #[test]
+    fn shows_the_hint_and_the_frameworks_answers() {
+        use crate::compat::{Answers, Verdict};
+        use crate::host::{Cause, Hint};
+        let mut f = fixtures::get();
+        f.host.hint = Some(Hint {
+            cause: Cause::ProxyAddress,
+            text: "'127.0.0.1:8090' is an upstream's address".into(),
+        });
+        f.host.compared = Some(Box::new(Answers {
+            django: Verdict::refused("Invalid HTTP_HOST header: 'caf\u{e9}'.\n"),
+            starlette: Verdict::allowed(),
+        }));
+        let out = text(&f);
+        assert!(
+            out.contains(
+                "hint:    '127.0.0.1:8090' is an upstream's address [proxy-address]\n\
+                 compare: Django: refused (Invalid HTTP_HOST header: 'caf\\u{e9}'.\\u{a})\n         \
+                 Starlette: allowed\n\
+                 local:   127.0.0.1:8090\n"
+            ),
+            "{out}"
+        );
+        assert!(!text(&fixtures::get()).contains("hint:"));
     }
 
     #[test]

@@ -407,7 +407,8 @@ pub fn for_refusal(policy: &HostPolicy, facts: &Facts<'_>, rejection: &Rejection
             ),
         );
     }
-    if !signals.proxied() && !related(policy, name) {
+    // `localhost` is the learner's own machine, never a scanner's guess.
+    if !signals.proxied() && !is_local_name(name) && !related(policy, name) {
         return hint(
             Cause::Scanner,
             format!(
@@ -1049,7 +1050,9 @@ mod tests {
                     .via_peer("10.0.0.2:1"),
                 &policy_with(&["app.example"], true, &["10.0.0.0/8"]),
             ),
-            // Refused, but ordinary: a proxy passing a related name not yet allowed.
+            // Refused, but ordinary: one's own machine by name, and a proxy passing a
+            // related name not yet allowed.
+            (host(b"localhost:8000"), &app),
             (
                 host(b"shop.example.org").with("X-Forwarded-For", b"192.0.2.44"),
                 &policy(&["www.example.org"]),

@@ -41,6 +41,38 @@ pub struct Rejection {
     pub message: String,
     /// The likely cause and its fix, when the request shows one ([`super::hint`]).
     pub hint: Option<super::Hint>,
+    /// What Django and Starlette would answer, with `--compare`.
+    pub compared: Option<Box<crate::compat::Answers>>,
+}
+
+impl Rejection {
+    /// The refusal's body: Django's sentence, then the hint on a line of its own
+    /// beginning `hint:`, when there is one.
+    pub fn body_text(&self) -> String {
+        match &self.hint {
+            Some(hint) => format!("{}\nhint: {hint}", self.message),
+            None => self.message.clone(),
+        }
+    }
+
+    /// The refusal as one log line: the sentence, the hint, and with `--compare`
+    /// what Django and Starlette would have answered. Every part is printable ASCII
+    /// or escaped, so the line cannot be split or forged by a client.
+    pub fn log_line(&self) -> String {
+        let mut line = self.message.clone();
+        if let Some(hint) = &self.hint {
+            line.push_str(" hint: ");
+            line.push_str(&hint.to_string());
+        }
+        if let Some(answers) = &self.compared {
+            line.push_str(&format!(
+                " django: {} starlette: {}",
+                crate::compat::describe(&answers.django),
+                crate::compat::describe(&answers.starlette)
+            ));
+        }
+        line
+    }
 }
 
 /// Names the value's source after the quoted value, when it is not the Host header:
@@ -57,6 +89,7 @@ impl Rejection {
     pub(super) fn missing() -> Rejection {
         Rejection {
             hint: None,
+            compared: None,
             kind: RejectionKind::Missing,
             source: None,
             message: "missing Host header: HTTP/1.1 requests must carry exactly one Host \
@@ -68,6 +101,7 @@ impl Rejection {
     pub(super) fn duplicate(count: usize) -> Rejection {
         Rejection {
             hint: None,
+            compared: None,
             kind: RejectionKind::Duplicate,
             source: Some(HostSource::Host),
             message: format!(
@@ -83,6 +117,7 @@ impl Rejection {
     pub(super) fn empty(source: HostSource) -> Rejection {
         Rejection {
             hint: None,
+            compared: None,
             kind: RejectionKind::Empty,
             source: Some(source),
             message: format!(
@@ -96,6 +131,7 @@ impl Rejection {
     pub(super) fn invalid(raw: &[u8], source: HostSource) -> Rejection {
         Rejection {
             hint: None,
+            compared: None,
             kind: RejectionKind::InvalidSyntax,
             source: Some(source),
             message: format!(
@@ -110,6 +146,7 @@ impl Rejection {
     pub(super) fn invalid_forwarded(line: &[u8], reason: &str) -> Rejection {
         Rejection {
             hint: None,
+            compared: None,
             kind: RejectionKind::InvalidSyntax,
             source: Some(HostSource::Forwarded),
             message: format!(
@@ -123,6 +160,7 @@ impl Rejection {
     pub(super) fn not_allowed(raw: &[u8], host: &Host<'_>, source: HostSource) -> Rejection {
         Rejection {
             hint: None,
+            compared: None,
             kind: RejectionKind::NotAllowed,
             source: Some(source),
             message: format!(

@@ -80,6 +80,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use ipnet::IpNet;
 
+use crate::compat::Answers;
 use crate::error::Error;
 use crate::http::request::{Fields, Version};
 
@@ -165,6 +166,7 @@ impl HostPolicy {
             matched: Cow::Borrowed(&self.patterns[index]),
             proxy: self.proxy_trust(facts),
             hint: None,
+            compared: None,
         })
     }
 
@@ -366,6 +368,9 @@ pub struct PolicyOptions {
     pub use_x_forwarded_host: bool,
     /// `--trusted-proxies`: peers whose forwarding headers are honoured; empty means every peer.
     pub trusted_proxies: Vec<IpNet>,
+    /// `--compare`: also say what Django and Starlette would answer, in every echo
+    /// and every refusal's log line. Off by default: it costs two models per request.
+    pub compare: bool,
 }
 
 /// Everything the policy decides from. It does no I/O: the connection gathers these.
@@ -474,6 +479,10 @@ pub struct ValidHost<'a> {
     /// What looks wrong about the forwarding although the host was allowed (for
     /// example, an `X-Forwarded-Host` that was present but not read): [`hint`].
     pub hint: Option<Hint>,
+    /// What Django and Starlette would answer for the same request, with
+    /// `--compare` ([`crate::exchange::admit`] fills it in); boxed, so the usual
+    /// `None` costs one word.
+    pub compared: Option<Box<Answers>>,
 }
 
 impl ValidHost<'_> {
@@ -490,6 +499,7 @@ impl ValidHost<'_> {
             matched: Cow::Owned(self.matched.into_owned()),
             proxy: self.proxy,
             hint: self.hint,
+            compared: self.compared,
         }
     }
 }
@@ -553,6 +563,7 @@ mod tests {
             allowed_hosts: allowed.iter().map(|s| s.to_string()).collect(),
             use_x_forwarded_host: use_xfh,
             trusted_proxies: trusted.iter().map(|s| s.parse().unwrap()).collect(),
+            compare: false,
         };
         HostPolicy::new(options).unwrap()
     }

@@ -547,7 +547,14 @@ impl<S: Stream> Connection<S> {
     /// sent is dropped: after an error nothing that follows can be trusted to be a
     /// request.
     fn refuse(&mut self, ctx: &Context<'_>, head: Option<&Head>, err: &RequestError) {
-        warn!("{} rejected: {err}", self.at.peer);
+        match err {
+            // One line, whatever the body holds: the hint and the frameworks' answers
+            // go on it too.
+            RequestError::Host(rejection) => {
+                warn!("{} rejected: {}", self.at.peer, rejection.log_line())
+            }
+            _ => warn!("{} rejected: {err}", self.at.peer),
+        }
         let response = exchange::refuse(err, head);
         let request_line = head.map_or("-", |h| h.request_line());
         self.queue(ctx, request_line, &response, None);
