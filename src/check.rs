@@ -464,7 +464,7 @@ example.net       refused  django=refused  starlette=redirect  Invalid HTTP_HOST
         );
         assert_eq!(
             render_json(&outcomes[1]),
-            r#"{"value":"evil.example","allowed":false,"host":null,"port":null,"source":"Host","matched":null,"message":"Invalid HTTP_HOST header: 'evil.example'. You may need to add 'evil.example' to --allowed-hosts.","hint":{"cause":"scanner","text":"'evil.example' has nothing in common with the allowed patterns and the request came straight from its client: probably a scanner or a bot; the refusal is working (if the name is yours, add it; at a proxy, a default server drops these)"}}"#
+            r#"{"value":"evil.example","allowed":false,"host":null,"port":null,"source":"Host","matched":null,"message":"Invalid HTTP_HOST header: 'evil.example'. You may need to add 'evil.example' to --allowed-hosts.","hint":{"cause":"scanner","text":"'evil.example' is unlike every allowed pattern and carries no proxy's marks: probably a scanner or a bot; the refusal is working (add it if the name is yours; a proxy's default server can drop these)"}}"#
         );
         let c = checker(&["*.example.org"], true);
         let outcome = c.check(Some(b"a.example.org"));

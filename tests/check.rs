@@ -69,9 +69,9 @@ fn any_value_refused_exits_1() {
         run.stdout.ends_with(
             "evil.example  refused  Invalid HTTP_HOST header: 'evil.example'. \
              You may need to add 'evil.example' to --allowed-hosts.  hint: 'evil.example' \
-             has nothing in common with the allowed patterns and the request came straight \
-             from its client: probably a scanner or a bot; the refusal is working (if the \
-             name is yours, add it; at a proxy, a default server drops these) [scanner]\n"
+             is unlike every allowed pattern and carries no proxy's marks: probably a scanner \
+             or a bot; the refusal is working (add it if the name is yours; a proxy's default \
+             server can drop these) [scanner]\n"
         ),
         "{}",
         run.stdout

@@ -412,10 +412,9 @@ pub fn for_refusal(policy: &HostPolicy, facts: &Facts<'_>, rejection: &Rejection
         return hint(
             Cause::Scanner,
             format!(
-                "'{name}' has nothing in common with the allowed patterns and the request \
-                 came straight from its client: probably a scanner or a bot; the refusal \
-                 is working (if the name is yours, add it; at a proxy, a default server \
-                 drops these)"
+                "'{name}' is unlike every allowed pattern and carries no proxy's marks: \
+                 probably a scanner or a bot; the refusal is working (add it if the name \
+                 is yours; a proxy's default server can drop these)"
             ),
         );
     }
@@ -503,9 +502,9 @@ fn for_address(
         return hint(
             Cause::Scanner,
             format!(
-                "'{shown}' is a public IP address and the request came straight from its \
-                 client: probably a scanner or a bot that found this address; the refusal \
-                 is working (at a proxy, a default server drops these)"
+                "'{shown}' is a public IP address and carries no proxy's marks: probably a \
+                 scanner or a bot that found this address; the refusal is working (a \
+                 proxy's default server can drop these)"
             ),
         );
     }
@@ -993,7 +992,7 @@ mod tests {
                 policy(&["www.app.example", ".api.example"]),
                 true,
                 Cause::Scanner,
-                "'evil.example' has nothing in common with the allowed patterns",
+                "'evil.example' is unlike every allowed pattern",
             ),
         ]
     }
