@@ -32,10 +32,8 @@ struct TempDir(PathBuf);
 
 impl TempDir {
     fn new(label: &str) -> TempDir {
-        let path = std::env::temp_dir().join(format!(
-            "hostecho-figures-{label}-{}",
-            std::process::id()
-        ));
+        let path =
+            std::env::temp_dir().join(format!("hostecho-figures-{label}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&path);
         fs::create_dir_all(&path).expect("create a temporary directory");
         TempDir(path)
@@ -107,7 +105,9 @@ fn mermaid_blocks(dom: &str) -> Vec<&str> {
     dom.match_indices("<pre class=\"mermaid\"")
         .map(|(at, _)| {
             let rest = &dom[at..];
-            let end = rest.find("</pre>").map_or(rest.len(), |e| e + "</pre>".len());
+            let end = rest
+                .find("</pre>")
+                .map_or(rest.len(), |e| e + "</pre>".len());
             &rest[..end]
         })
         .collect()
@@ -176,9 +176,14 @@ fn every_figure_is_drawn_in_chromium() {
                     .any(|shape| block.contains(shape))
                 && !block.contains("Syntax error")
                 && !block.contains("aria-roledescription=\"error\"");
-            let source_left = ["flowchart ", "sequenceDiagram", "stateDiagram-v2", "accTitle:"]
-                .iter()
-                .any(|word| block.contains(word));
+            let source_left = [
+                "flowchart ",
+                "sequenceDiagram",
+                "stateDiagram-v2",
+                "accTitle:",
+            ]
+            .iter()
+            .any(|word| block.contains(word));
             if !drawn || source_left {
                 let start: String = block.chars().take(300).collect();
                 problems.push(format!(

@@ -445,13 +445,14 @@ fn every_chapter_has_questions_that_point_back_to_its_sections() {
 
 #[test]
 fn every_predicted_output_is_what_the_program_prints() {
-    let examples: BTreeSet<String> = fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"))
-        .expect("examples/ exists")
-        .filter_map(|e| {
-            let name = e.ok()?.file_name().to_string_lossy().into_owned();
-            name.strip_suffix(".rs").map(str::to_owned)
-        })
-        .collect();
+    let examples: BTreeSet<String> =
+        fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"))
+            .expect("examples/ exists")
+            .filter_map(|e| {
+                let name = e.ok()?.file_name().to_string_lossy().into_owned();
+                name.strip_suffix(".rs").map(str::to_owned)
+            })
+            .collect();
     let only = std::env::var("QUESTIONS").unwrap_or_default();
     let mut sessions = Vec::new();
     for number in chapters().keys() {
