@@ -194,12 +194,24 @@ fn every_figure_is_drawn_in_chromium() {
         }
     }
 
-    // The quiz of chapter 12, drawn by mdbook-quiz's script rather than left as the
-    // placeholder the preprocessor writes.
+    // The quiz of chapter 12, drawn by mdbook-quiz's script (a "Quiz" header that counts
+    // the questions, and a Start button) rather than left as the placeholder the
+    // preprocessor writes.
+    let questions = fs::read_to_string(tutorial().join("quizzes/ch12.toml"))
+        .expect("tutorial/quizzes/ch12.toml")
+        .lines()
+        .filter(|l| l.trim() == "[[questions]]")
+        .count();
     let page = out.0.join("ch12-allowed-hosts.html");
     let dom = rendered(chromium, &page, &profile.0);
-    if !dom.contains("class=\"quiz-placeholder\"") || !dom.contains("mdbook-quiz") {
-        problems.push("ch12-allowed-hosts.html: no quiz on the page".to_owned());
+    let counter = format!("<div class=\"counter\">{questions} questions</div>");
+    if !dom.contains("<div class=\"mdbook-quiz\">")
+        || !dom.contains(&counter)
+        || !dom.contains("class=\"start\"")
+    {
+        problems.push(format!(
+            "ch12-allowed-hosts.html: no quiz of {questions} questions drawn on the page"
+        ));
     }
 
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
