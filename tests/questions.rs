@@ -31,7 +31,8 @@
 //! with everything the program printed, its `listening on` line first.
 //!
 //! A question whose prompt shows a `console` block without a `session` key fails the
-//! test: a predicted output nobody runs is one that drifts.
+//! test: a predicted output nobody runs is one that drifts. Set `QUESTIONS=ch04` (chapter
+//! numbers, comma-separated) to run only some chapters' questions while writing them.
 
 mod support;
 #[path = "support/transcript.rs"]
