@@ -186,6 +186,39 @@ impl Checker {
 
     /// Decides one request: `Host: value` (none for `None`) plus the shape's headers.
     pub fn check(&self, value: Option<&[u8]>) -> Outcome {
+        self.with_facts(value, |facts| {
+            // The outcome outlives the headers the facts borrow, so it owns its host.
+            let decision = self.policy.decide(facts).map(ValidHost::into_owned);
+            let (django, starlette) = if self.compare {
+                let answers = compat::answers(&self.policy, facts, self.django_debug);
+                (Some(answers.django), Some(answers.starlette))
+            } else {
+                (None, None)
+            };
+            Outcome {
+                value: value.map(<[u8]>::to_vec),
+                decision,
+                django,
+                starlette,
+            }
+        })
+    }
+
+    /// `--explain`: the same request's decision told step by step
+    /// ([`crate::host::explain`]), under a first line naming the value.
+    pub fn explain(&self, value: Option<&[u8]>) -> String {
+        self.with_facts(value, |facts| {
+            format!(
+                "{}\n{}",
+                display_value(value),
+                crate::host::explain::explain(&self.policy, facts)
+            )
+        })
+    }
+
+    /// Builds the request around `value` (its `Host`, none for `None`, plus the
+    /// shape's headers) and hands its facts to `f`.
+    fn with_facts<T>(&self, value: Option<&[u8]>, f: impl FnOnce(&Facts<'_>) -> T) -> T {
         let mut headers = Vec::with_capacity(self.request.headers.len() + 1);
         if let Some(value) = value {
             headers.push(Header {
@@ -202,20 +235,7 @@ impl Checker {
             peer: SocketAddr::new(self.request.peer, 0),
             local: self.request.local,
         };
-        // The outcome outlives the headers built above, so it owns its host.
-        let decision = self.policy.decide(&facts).map(ValidHost::into_owned);
-        let (django, starlette) = if self.compare {
-            let answers = compat::answers(&self.policy, &facts, self.django_debug);
-            (Some(answers.django), Some(answers.starlette))
-        } else {
-            (None, None)
-        };
-        Outcome {
-            value: value.map(<[u8]>::to_vec),
-            decision,
-            django,
-            starlette,
-        }
+        f(&facts)
     }
 }
 

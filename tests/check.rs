@@ -397,3 +397,50 @@ fn readme_check_transcripts_are_true() {
         "{blocks} blocks, {commands} commands"
     );
 }
+
+/// Issue 23: `--explain` tells the decision step by step, exits as `check` does,
+/// and is not JSON.
+#[test]
+fn explain_tells_the_decision_step_by_step() {
+    let run = check(&[
+        "--explain",
+        "-a",
+        "app.example",
+        "--use-x-forwarded-host",
+        "--trusted-proxies",
+        "10.0.0.0/8",
+        "--peer",
+        "192.0.2.1",
+        "-H",
+        "X-Forwarded-Host: app.example",
+        "127.0.0.1:8090",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "127.0.0.1:8090\n\
+         \x20 1. Host lines: 1\n\
+         \x20 2. sources present: X-Forwarded-Host 'app.example', Host '127.0.0.1:8090'\n\
+         \x20    X-Forwarded-Host: not counted: the peer 192.0.2.1 is not in --trusted-proxies \
+         (10.0.0.0/8)\n\
+         \x20    counted: Host '127.0.0.1:8090'\n\
+         \x20 3. syntax: valid: host 127.0.0.1, port 8090\n\
+         \x20 4. patterns, in the order given:\n\
+         \x20      app.example  no\n\
+         \x20 5. verdict: refused: Invalid HTTP_HOST header: '127.0.0.1:8090'. You may need to \
+         add '127.0.0.1' to --allowed-hosts.\n\
+         \x20    hint: X-Forwarded-Host carries 'app.example', which --allowed-hosts allows, but \
+         it was not read because the peer 192.0.2.1 is not in --trusted-proxies: add the \
+         proxy's address or range to --trusted-proxies [forwarding-ignored]\n"
+    );
+    let run = check(&["--explain", "--json", "localhost"]);
+    assert_eq!(run.code, 2);
+    let run = check(&["--explain", "localhost"]);
+    assert_eq!(run.code, 0);
+    assert!(
+        run.stdout
+            .ends_with("  5. verdict: allowed (host localhost, allowed by .localhost)\n"),
+        "{}",
+        run.stdout
+    );
+}

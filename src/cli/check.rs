@@ -21,6 +21,9 @@ Examples:
   hostecho check --use-x-forwarded-host --trusted-proxies 10.0.0.0/8 --peer 10.0.0.2 \\
       --header 'X-Forwarded-Host: evil.example' localhost
       which header counts for a request from a trusted proxy
+  hostecho check --explain --allowed-hosts app.example \\
+      -H 'X-Forwarded-Host: app.example' 127.0.0.1:8090
+      the decision step by step: sources, syntax, each pattern, the verdict and the hint
   printf 'example.com\\nexample.org\\n' | hostecho check --allowed-hosts example.com -
       values from stdin, one per line
 
@@ -87,6 +90,12 @@ pub struct CheckArgs {
     /// TrustedHostMiddleware (1.7 and later) would answer, given the same patterns.
     #[arg(long)]
     compare: bool,
+
+    /// Tell each value's decision step by step, as the server takes it: the sources
+    /// present and which counted (and why the others did not), the syntax check, each
+    /// pattern tried, the verdict and the hint.
+    #[arg(long, conflicts_with = "json")]
+    explain: bool,
 
     /// With --compare: Django with DEBUG on (an empty ALLOWED_HOSTS then means
     /// .localhost, 127.0.0.1, [::1]).
@@ -169,7 +178,13 @@ fn check_values(args: CheckArgs) -> anyhow::Result<u8> {
     let outcomes: Vec<check::Outcome> =
         values.iter().map(|v| checker.check(v.as_deref())).collect();
     let mut stdout = std::io::stdout().lock();
-    if args.json {
+    if args.explain {
+        for value in &values {
+            stdout
+                .write_all(checker.explain(value.as_deref()).as_bytes())
+                .context("writing to stdout")?;
+        }
+    } else if args.json {
         for outcome in &outcomes {
             writeln!(stdout, "{}", check::render_json(outcome)).context("writing to stdout")?;
         }

@@ -69,6 +69,7 @@
 //! looks wrong); the ported reference suites of Django, Starlette, Rails, Go and nginx
 //! are a test module of their own, `reference_suites.rs`.
 
+pub mod explain;
 pub mod forwarded;
 pub mod hint;
 mod messages;
@@ -623,6 +624,17 @@ mod tests {
             });
             self
         }
+        /// Runs `f` on the request's facts.
+        pub(super) fn with_facts<T>(&self, f: impl FnOnce(&Facts<'_>) -> T) -> T {
+            f(&Facts {
+                version: self.version,
+                absolute_authority: self.authority,
+                headers: Fields::List(&self.headers),
+                peer: self.peer,
+                local: self.local,
+            })
+        }
+
         /// The decision, with everything it carries.
         pub(super) fn decide_full<'a>(
             &'a self,
