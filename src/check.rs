@@ -31,6 +31,7 @@ use crate::compat::{self, Verdict};
 use crate::host::{Facts, Hint, HostPolicy, HostSource, PolicyOptions, Rejection, ValidHost};
 use crate::http::request::{Fields, Header, Version};
 use crate::http::target::Target;
+use crate::refusal_log::{Proposal, Row, Tally};
 
 /// The peer `check` pretends a request comes from, unless `--peer` says otherwise.
 pub const DEFAULT_PEER: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
@@ -216,6 +217,29 @@ impl Checker {
         })
     }
 
+    /// `--from-log`: each distinct value counted in `tally`, most frequent first,
+    /// decided as [`Checker::check`] decides it.
+    pub fn log_rows(&self, tally: &Tally) -> Vec<Row> {
+        tally
+            .by_count()
+            .into_iter()
+            .map(|(value, count)| {
+                let outcome = self.check(Some(value));
+                Row {
+                    value: value.to_vec(),
+                    count,
+                    allowed: outcome.decision.is_ok(),
+                    hint: hint_of(&outcome).cloned(),
+                }
+            })
+            .collect()
+    }
+
+    /// The patterns in force: those given, or the defaults.
+    pub fn patterns(&self) -> &[String] {
+        self.policy.patterns()
+    }
+
     /// Builds the request around `value` (its `Host`, none for `None`, plus the
     /// shape's headers) and hands its facts to `f`.
     fn with_facts<T>(&self, value: Option<&[u8]>, f: impl FnOnce(&Facts<'_>) -> T) -> T {
@@ -323,6 +347,88 @@ pub fn render_text(outcomes: &[Outcome]) -> String {
         out.push('\n');
     }
     out
+}
+
+/// `--from-log` as text: one line per value, `COUNT  VALUE  VERDICT  HINT`, columns
+/// aligned, most frequent first.
+pub fn render_log_text(rows: &[Row]) -> String {
+    let values: Vec<String> = rows.iter().map(|r| display_value(Some(&r.value))).collect();
+    let width = values
+        .iter()
+        .map(String::len)
+        .max()
+        .unwrap_or(0)
+        .min(MAX_VALUE_COLUMN);
+    let count_width = rows.first().map_or(1, |r| r.count.to_string().len());
+    let mut out = String::new();
+    for (row, value) in rows.iter().zip(values) {
+        let verdict = if row.allowed { "allowed" } else { "refused" };
+        let hint = row
+            .hint
+            .as_ref()
+            .map_or("-".to_string(), |h| format!("hint: {h}"));
+        out.push_str(&format!(
+            "{:>count_width$}  {value:<width$}  {verdict}  {hint}\n",
+            row.count
+        ));
+    }
+    out
+}
+
+/// `--from-log --json`: one object per value.
+pub fn render_log_json(row: &Row) -> String {
+    #[derive(Serialize)]
+    struct JsonRow<'a> {
+        value: String,
+        count: usize,
+        allowed: bool,
+        hint: Option<JsonHint<'a>>,
+    }
+    let line = JsonRow {
+        value: json_value(&row.value),
+        count: row.count,
+        allowed: row.allowed,
+        hint: row.hint.as_ref().map(|h| JsonHint {
+            cause: h.cause.id(),
+            text: &h.text,
+        }),
+    };
+    serde_json::to_string(&line).unwrap_or_default()
+}
+
+/// `--from-log --json`: the summary object that ends the output.
+pub fn render_log_json_summary(
+    tally: &Tally,
+    rows: &[Row],
+    proposal: &Proposal,
+    in_force: &[String],
+) -> String {
+    let mut allowed_hosts: Vec<&str> = in_force.iter().map(String::as_str).collect();
+    allowed_hosts.extend(proposal.add.iter().map(String::as_str));
+    let summary = serde_json::json!({
+        "summary": {
+            "lines": tally.lines,
+            "refusals": tally.refusals(),
+            "distinct": rows.len(),
+            "without_value": tally.no_value,
+            "skipped": tally.skipped,
+            "overflow": tally.overflow,
+            "add": proposal.add,
+            "allowed_hosts": allowed_hosts,
+            "left_out_scanners": proposal.scanners,
+            "left_out_impossible": proposal.impossible,
+        }
+    });
+    summary.to_string()
+}
+
+/// A value as a JSON string: itself when UTF-8, escaped as the text output writes it
+/// when not.
+fn json_value(v: &[u8]) -> String {
+    match std::str::from_utf8(v) {
+        Ok(text) => text.to_string(),
+        Err(_) => v.escape_ascii().to_string(),
+    }
 }
 
 /// One line of `--json`: the keys are fixed, in this order; absent values are `null`.

@@ -47,6 +47,7 @@ pub mod error;
 pub mod exchange;
 pub mod host;
 pub mod http;
+pub mod refusal_log;
 pub mod server;
 
 pub use config::Config;

@@ -444,3 +444,78 @@ fn explain_tells_the_decision_step_by_step() {
         run.stdout
     );
 }
+
+/// Issue 23: `--from-log` reads each framework's refusals, counts each value, most
+/// frequent first, and proposes patterns for the legitimate ones only.
+#[test]
+fn from_log_counts_hints_and_proposes() {
+    let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join("refusals.log");
+    std::fs::write(
+        &log,
+        "[2026-12-07 09:00:01,000] ERROR django.security.DisallowedHost: Invalid HTTP_HOST header: '10.0.3.7:8000'. You may need to add '10.0.3.7' to ALLOWED_HOSTS.\n\
+         Invalid HTTP_HOST header: '10.0.3.7:8000'. You may need to add '10.0.3.7' to ALLOWED_HOSTS.\n\
+         Invalid HTTP_HOST header: '203.0.113.80'. You may need to add '203.0.113.80' to ALLOWED_HOSTS.\r\n\
+         [ActionDispatch::HostAuthorization::DefaultResponseApp] Blocked hosts: api.app.example\n\
+         Blocked request. This host (\"1a2b.ngrok-free.app\") is not allowed.\n\
+         <i> [webpack-dev-server] Invalid Host header\n\
+         GET /health 200\n\
+         [2026-12-07T09:00:00Z WARN  hostecho::server::connection] 10.0.0.2:4100 rejected: Invalid HTTP_HOST header: 'app_server:8000'. The domain name provided is not valid according to RFC 1034/1035.",
+    )
+    .unwrap();
+    let log = log.to_str().unwrap();
+    let run = check(&["--from-log", log, "-a", "app.example"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 7, "{}", run.stdout);
+    assert!(
+        lines[0].starts_with("2  10.0.3.7:8000        refused  hint: "),
+        "{}",
+        run.stdout
+    );
+    assert!(lines[0].ends_with("[health-check]"), "{}", run.stdout);
+    for (line, cause) in lines[1..5]
+        .iter()
+        .zip(["[dev-tunnel]", "[scanner]", "-", "[underscore]"])
+    {
+        assert!(line.starts_with("1  "), "{line}");
+        assert!(line.ends_with(cause), "{line}");
+    }
+    assert_eq!(
+        lines[5],
+        "7 refusals in 8 lines: 5 distinct values, 1 without a value (webpack-dev-server's \
+         Invalid Host header), 1 line skipped"
+    );
+    assert_eq!(
+        lines[6],
+        "propose: --allowed-hosts 'app.example,10.0.3.7,1a2b.ngrok-free.app,api.app.example' \
+         (adds 10.0.3.7, 1a2b.ngrok-free.app, api.app.example); left out: 1 value that looks \
+         like a scanner's, 1 value no pattern can allow"
+    );
+    // --json: one object per value, then the summary.
+    let run = check(&["--from-log", log, "-a", "app.example", "--json"]);
+    let objects: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    assert_eq!(objects.len(), 6);
+    assert_eq!(objects[0]["value"], "10.0.3.7:8000");
+    assert_eq!(objects[0]["count"], 2);
+    assert_eq!(objects[0]["allowed"], false);
+    assert_eq!(objects[0]["hint"]["cause"], "health-check");
+    assert_eq!(objects[3]["hint"], serde_json::Value::Null);
+    assert_eq!(objects[5]["summary"]["skipped"], 1);
+    assert_eq!(
+        objects[5]["summary"]["add"],
+        serde_json::json!(["10.0.3.7", "1a2b.ngrok-free.app", "api.app.example"])
+    );
+    // A file that is not there: one line, exit 2.
+    let run = check(&["--from-log", "/nonexistent/refusals.log"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .starts_with("error: opening /nonexistent/refusals.log"),
+        "{}",
+        run.stderr
+    );
+}

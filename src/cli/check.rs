@@ -11,6 +11,7 @@ use anyhow::Context as _;
 
 use super::policy::PolicyArgs;
 use hostecho::check::{self, CheckError, CheckOptions, Checker, RequestShape};
+use hostecho::refusal_log::{self, Tally};
 
 const CHECK_EXAMPLES: &str = "\
 Examples:
@@ -24,6 +25,8 @@ Examples:
   hostecho check --explain --allowed-hosts app.example \\
       -H 'X-Forwarded-Host: app.example' 127.0.0.1:8090
       the decision step by step: sources, syntax, each pattern, the verdict and the hint
+  hostecho check --from-log /var/log/django/security.log --allowed-hosts app.example
+      the refused values a log holds, counted, with hints and a proposed --allowed-hosts
   printf 'example.com\\nexample.org\\n' | hostecho check --allowed-hosts example.com -
       values from stdin, one per line
 
@@ -97,6 +100,14 @@ pub struct CheckArgs {
     #[arg(long, conflicts_with = "json")]
     explain: bool,
 
+    /// Read refusals out of a log ('-' for stdin): Django's 'Invalid HTTP_HOST header',
+    /// Rails' 'Blocked hosts', Vite's 'Blocked request', webpack-dev-server's 'Invalid
+    /// Host header', hostecho's own warn lines. One line per distinct value, most
+    /// frequent first (count, verdict under --allowed-hosts, hint), then the smallest
+    /// --allowed-hosts that lets in the values that look legitimate.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["values", "no_host", "explain"])]
+    from_log: Option<std::path::PathBuf>,
+
     /// With --compare: Django with DEBUG on (an empty ALLOWED_HOSTS then means
     /// .localhost, 127.0.0.1, [::1]).
     #[arg(long, requires = "compare")]
@@ -130,6 +141,60 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
     }
 }
 
+/// `--from-log`: stream the log's lines into a tally, then decide and print each
+/// distinct value and the proposal.
+fn check_log(checker: &Checker, path: &std::path::Path, json: bool) -> anyhow::Result<u8> {
+    use std::io::BufRead as _;
+    let input: Box<dyn std::io::Read> = if path.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?)
+    };
+    let mut reader = std::io::BufReader::new(input);
+    let mut tally = Tally::default();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let read = reader
+            .read_until(b'\n', &mut line)
+            .with_context(|| format!("reading {}", path.display()))?;
+        if read == 0 {
+            break;
+        }
+        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        tally.add_line(text.strip_suffix(b"\r").unwrap_or(text));
+    }
+    let rows = checker.log_rows(&tally);
+    let proposal = refusal_log::propose(&rows);
+    let mut stdout = std::io::stdout().lock();
+    if json {
+        for row in &rows {
+            writeln!(stdout, "{}", check::render_log_json(row)).context("writing to stdout")?;
+        }
+        writeln!(
+            stdout,
+            "{}",
+            check::render_log_json_summary(&tally, &rows, &proposal, checker.patterns())
+        )
+        .context("writing to stdout")?;
+    } else {
+        stdout
+            .write_all(check::render_log_text(&rows).as_bytes())
+            .context("writing to stdout")?;
+        stdout
+            .write_all(
+                refusal_log::summary_text(&tally, &rows, &proposal, checker.patterns()).as_bytes(),
+            )
+            .context("writing to stdout")?;
+    }
+    stdout.flush().context("writing to stdout")?;
+    Ok(if rows.iter().all(|r| r.allowed) {
+        check::EXIT_ALL_ALLOWED
+    } else {
+        check::EXIT_SOME_REFUSED
+    })
+}
+
 fn check_values(args: CheckArgs) -> anyhow::Result<u8> {
     let headers = args
         .headers
@@ -152,6 +217,9 @@ fn check_values(args: CheckArgs) -> anyhow::Result<u8> {
         compare: args.compare,
         django_debug: args.django_debug,
     })?;
+    if let Some(path) = &args.from_log {
+        return check_log(&checker, path, args.json);
+    }
 
     let mut values: Vec<Option<Vec<u8>>> = Vec::new();
     let mut stdin_read = false;

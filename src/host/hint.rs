@@ -267,7 +267,7 @@ fn proxy_mark(field: &Field<'_>) -> Option<&'static str> {
 
 /// The private, link-local, CGNAT or unique-local range an address is in, as a
 /// pattern: what a health check's address is allowed with.
-fn private_range(ip: IpAddr) -> Option<&'static str> {
+pub fn private_range(ip: IpAddr) -> Option<&'static str> {
     match ip.to_canonical() {
         IpAddr::V4(v4) => private_v4(v4),
         IpAddr::V6(v6) => private_v6(v6),
