@@ -157,6 +157,8 @@ enum Command {
     /// say why each is allowed or refused.
     #[command(after_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
+    /// Check a running server against what a chapter of the course teaches.
+    Grade(hostecho::grade::GradeArgs),
 }
 
 /// `hostecho check`: each VALUE is the Host header of an HTTP/1.1 request from
@@ -358,9 +360,9 @@ impl Args {
     }
 }
 
-/// `hostecho check` alone: parsed apart from the server's flags, so that the
-/// server's environment variables (`HOSTECHO_BIND`, `HOSTECHO_MAX_HEADERS` …), which
-/// `check` does not use, cannot make it fail.
+/// `hostecho check` and `hostecho grade` alone: parsed apart from the server's flags,
+/// so that the server's environment variables (`HOSTECHO_BIND`, `HOSTECHO_MAX_HEADERS`
+/// …), which they do not use, cannot make them fail.
 #[derive(Debug, Parser)]
 #[command(name = "hostecho", version)]
 struct CheckCli {
@@ -471,11 +473,17 @@ fn init_logging() {
 }
 
 fn main() -> ExitCode {
-    if std::env::args_os().nth(1).is_some_and(|a| a == "check") {
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == "check" || a == "grade")
+    {
         return match CheckCli::try_parse() {
             Ok(CheckCli {
                 command: Command::Check(check_args),
             }) => run_check(check_args),
+            Ok(CheckCli {
+                command: Command::Grade(grade_args),
+            }) => hostecho::grade::run(grade_args),
             Err(e) => clap_exit(e),
         };
     }
@@ -487,6 +495,9 @@ fn main() -> ExitCode {
         // `hostecho check` is handled above; this keeps the subcommand, listed in
         // `hostecho --help`, running the same code however clap reached it.
         return run_check(check_args);
+    }
+    if let Some(Command::Grade(grade_args)) = args.command {
+        return hostecho::grade::run(grade_args);
     }
     init_logging();
 
