@@ -187,7 +187,14 @@ impl Drop for Example {
 
 #[test]
 fn each_chapters_example_passes_its_chapter() {
-    let cases: [(u8, &str, &[&str], &[(&str, &str)]); 10] = [
+    // Chapter, example, its arguments after the address, its environment.
+    type Case = (
+        u8,
+        &'static str,
+        &'static [&'static str],
+        &'static [(&'static str, &'static str)],
+    );
+    let cases: [Case; 10] = [
         (3, "ch03_response", &[], &[]),
         (4, "ch04_tcp_stream", &[], &[]),
         (5, "ch05_httparse", &[], &[]),
