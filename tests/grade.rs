@@ -598,6 +598,70 @@ fn a_server_that_dies_during_the_run_fails_with_connection_refused() {
     assert_every_check_fails_with(addr, "connection refused (is the server still running?)");
 }
 
+/// A server that answers every request with `reply`, then closes.
+fn serve_reply(reply: &'static [u8]) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local address");
+    thread::spawn(move || {
+        for mut stream in listener.incoming().map_while(Result::ok) {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            thread::spawn(move || {
+                read_head(&mut stream);
+                let _ = stream.write_all(reply);
+            });
+        }
+    });
+    addr
+}
+
+#[test]
+fn malformed_answers_fail_with_a_reason_and_never_crash_the_grader() {
+    let cases: [(&[u8], &str); 9] = [
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: lots\r\n\r\nhi",
+            "Content-Length \"lots\" is not a number",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+            "is not a number",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort",
+            "the connection closed after",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+            "chunk size \"zz\" is not a hex number",
+        ),
+        (b"HTTP/1.1 2000 OK\r\n\r\n", "not an HTTP response"),
+        (
+            b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
+            "not an HTTP response",
+        ),
+        (b"\xff\xfe\x00\x01", "it does not start with HTTP/"),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n",
+            "the connection closed after",
+        ),
+        (
+            "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:é GMT\r\nContent-Length: 0\r\n\r\n"
+                .as_bytes(),
+            "Date: Sun, 06 Nov 1994 08:49:é GMT",
+        ),
+    ];
+    for (reply, words) in cases {
+        let run = grade_quick(3, serve_reply(reply), &[]);
+        assert_eq!(run.code, 1, "{}", run.show());
+        assert!(!run.stderr.contains("panicked"), "{}", run.show());
+        assert!(
+            run.stdout.contains(words),
+            "the answer {:?} should fail with {words:?}:\n{}",
+            String::from_utf8_lossy(reply),
+            run.show()
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // The command line
 // ---------------------------------------------------------------------------------------

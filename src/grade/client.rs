@@ -307,7 +307,7 @@ impl Conn {
                 };
                 Ok(Some((len, response)))
             }
-            Err(e) => Err(self.garbage(format!("its head is not HTTP/1.x ({e})"))),
+            Err(e) => Err(self.garbage(format!("its head is not HTTP/1.x: {e}"))),
         }
     }
 

@@ -362,18 +362,23 @@ fn ordinal(n: usize) -> String {
 /// Whether `value` is an IMF-fixdate (RFC 9110 §5.6.7), the one form a server sends:
 /// `Sun, 06 Nov 1994 08:49:37 GMT`.
 pub fn is_imf_fixdate(value: &str) -> bool {
-    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    const DAYS: [&[u8]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
+    const MONTHS: [&[u8]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
     ];
+    // Bytes, not `str` slices: a server's bytes may put a multi-byte character where
+    // a slice would cut it, and slicing a `str` there panics.
     let b = value.as_bytes();
+    if b.len() != 29 {
+        return false;
+    }
     let digits = |range: std::ops::Range<usize>| b[range].iter().all(u8::is_ascii_digit);
-    b.len() == 29
-        && DAYS.iter().any(|d| value.starts_with(d))
-        && &value[3..5] == ", "
+    DAYS.contains(&&b[0..3])
+        && &b[3..5] == b", "
         && digits(5..7)
         && b[7] == b' '
-        && MONTHS.iter().any(|m| &value[8..11] == *m)
+        && MONTHS.contains(&&b[8..11])
         && b[11] == b' '
         && digits(12..16)
         && b[16] == b' '
@@ -382,7 +387,7 @@ pub fn is_imf_fixdate(value: &str) -> bool {
         && digits(20..22)
         && b[22] == b':'
         && digits(23..25)
-        && &value[25..] == " GMT"
+        && &b[25..] == b" GMT"
 }
 
 #[cfg(test)]
@@ -488,6 +493,8 @@ mod tests {
             "Sun, 06 Nov 1994 08:49:37 UTC",
             "Sun, 6 Nov 1994 08:49:37 GMT",
             "1994-11-06T08:49:37Z",
+            "Sun, 06 Nov 1994 08:49:é GMT",
+            "Sé, 06 Nov 1994 08:49:37 GMT",
             "",
         ] {
             assert!(!is_imf_fixdate(bad), "{bad}");
