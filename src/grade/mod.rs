@@ -6,8 +6,8 @@
 //! grading 127.0.0.1:8094 on chapter 4, "TCP is a stream": 2 checks
 //! ok    a head sent in three pieces is answered once, and only when complete
 //! FAIL  a head over 8 KiB is refused with 431
-//!       sent:      a head of 9,070 bytes: …
-//!       expected:  431, got 200 OK after 31 of 9,070 bytes
+//!       sent:      a head of 9,068 bytes: …
+//!       expected:  431, got 200 OK after 31 of 9,068 bytes
 //!       reproduce: (printf '…'; head -c 9000 /dev/zero | tr '\0' 'a'; printf '\r\n\r\n') | nc -N 127.0.0.1 8094
 //!       read:      tutorial/src/ch04-tcp-is-a-stream.md#a-cap-on-the-head-and-431
 //! chapter 4: 1 of 2 checks passed, 1 failed
@@ -30,8 +30,8 @@
 //! The grader never hangs and never panics: every connection, read and write ends by
 //! the check's deadline (`--timeout`; a stall check also waits `--header-timeout`), and
 //! a server that closes, resets, sends garbage or says nothing gets a `FAIL` that says
-//! so. It connects only to ADDR, and only from this machine's side of loopback or
-//! whatever route ADDR takes: nothing else is contacted, not even DNS.
+//! so. It connects only to ADDR: nothing else is contacted, not even DNS
+//! (`localhost:PORT` is taken as `127.0.0.1:PORT`).
 
 mod checks;
 mod client;
@@ -88,9 +88,10 @@ pub struct GradeArgs {
     #[arg(value_name = "CHAPTER", value_parser = parse_chapter)]
     pub chapter: u8,
 
-    /// The server to check: IP:PORT, e.g. 127.0.0.1:8094 or [::1]:8094 (localhost:PORT
-    /// means 127.0.0.1:PORT).
-    #[arg(value_name = "ADDR", value_parser = parse_addr)]
+    /// The server to check.
+    #[arg(value_name = "ADDR", value_parser = parse_addr,
+          help = "The server to check: IP:PORT, e.g. 127.0.0.1:8094 or [::1]:8094 \
+                  (localhost:PORT means 127.0.0.1:PORT)")]
     pub addr: SocketAddr,
 
     /// One JSON object per line and check: chapter, check, ok, sent, expected, got,
@@ -98,9 +99,15 @@ pub struct GradeArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// The hosts the server is meant to answer for. Default: .localhost, 127.0.0.1,
-    /// [::1], the course's.
-    #[arg(short, long, value_name = "PATTERNS", value_delimiter = ',')]
+    /// The hosts the server is meant to answer for (`--allowed-hosts`).
+    #[arg(
+        short,
+        long,
+        value_name = "PATTERNS",
+        value_delimiter = ',',
+        help = "The hosts the server is meant to answer for, comma-separated, as for \
+                  hostecho itself. Default: .localhost, 127.0.0.1, [::1], the course's"
+    )]
     pub allowed_hosts: Vec<String>,
 
     /// The head time-out the server is meant to enforce, in seconds (chapter 9's 408).

@@ -7,8 +7,8 @@
 //!
 //! ```text
 //! FAIL  a head over 8 KiB is refused with 431
-//!       sent:      a head of 9,070 bytes: 'GET /grade/oversized HTTP/1.1\r\n…'
-//!       expected:  431, got 200 OK after 31 of 9,070 bytes
+//!       sent:      a head of 9,068 bytes: 'GET /grade/oversized HTTP/1.1\r\n…'
+//!       expected:  431, got 200 OK after 31 of 9,068 bytes
 //!       reproduce: (printf 'GET /grade/oversized …'; head -c 9000 /dev/zero | tr '\0' 'a'; printf '\r\n\r\n') | nc -N 127.0.0.1 8094
 //!       read:      tutorial/src/ch04-tcp-is-a-stream.md#a-cap-on-the-head-and-431
 //! ```
@@ -129,7 +129,7 @@ mod tests {
     fn outcome(result: Result<(), Failure>) -> Outcome {
         Outcome {
             name: "a head over 8 KiB is refused with 431".to_string(),
-            sent: "a head of 9,070 bytes".to_string(),
+            sent: "a head of 9,068 bytes".to_string(),
             reproduce: "printf 'x' | nc -N 127.0.0.1 8094".to_string(),
             section: "tutorial/src/ch04-tcp-is-a-stream.md#a-cap-on-the-head-and-431".to_string(),
             result,
@@ -140,13 +140,13 @@ mod tests {
     fn a_failure_says_what_was_sent_expected_got_how_to_reproduce_and_where_to_read() {
         let failed = outcome(Err(Failure {
             expected: "431".to_string(),
-            got: "200 OK after 31 of 9,070 bytes".to_string(),
+            got: "200 OK after 31 of 9,068 bytes".to_string(),
         }));
         assert_eq!(
             render_text(&failed),
             "FAIL  a head over 8 KiB is refused with 431\n\
-             \x20     sent:      a head of 9,070 bytes\n\
-             \x20     expected:  431, got 200 OK after 31 of 9,070 bytes\n\
+             \x20     sent:      a head of 9,068 bytes\n\
+             \x20     expected:  431, got 200 OK after 31 of 9,068 bytes\n\
              \x20     reproduce: printf 'x' | nc -N 127.0.0.1 8094\n\
              \x20     read:      tutorial/src/ch04-tcp-is-a-stream.md#a-cap-on-the-head-and-431\n"
         );
