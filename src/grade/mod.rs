@@ -217,7 +217,17 @@ fn grade(args: &GradeArgs) -> Result<u8, Unusable> {
                 format!("no connection within {}", probe::seconds(args.timeout)),
             ));
         }
-        Err(other) => return Err(Unusable::Address(args.addr, format!("{other:?}"))),
+        Err(Trouble::ConnectFailed(why)) => return Err(Unusable::Address(args.addr, why)),
+        // Connecting either succeeds or ends in one of the three above.
+        Err(other) => {
+            return Err(Unusable::Address(
+                args.addr,
+                judge::describe_no_answer(&client::NoAnswer {
+                    trouble: other,
+                    partial: Vec::new(),
+                }),
+            ));
+        }
     }
     let context = context(args, chapter, &hosts)?;
     let list = checks::checks(chapter, &context);
