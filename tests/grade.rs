@@ -13,6 +13,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -673,6 +674,76 @@ fn malformed_answers_fail_with_a_reason_and_never_crash_the_grader() {
             String::from_utf8_lossy(reply),
             run.show()
         );
+    }
+}
+
+/// A server that records what each connection sends up to the end of its head (or its
+/// end), answers `200 OK` with an empty body, and closes.
+fn serve_recording() -> (SocketAddr, Arc<Mutex<Vec<Vec<u8>>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local address");
+    let recorded = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&recorded);
+    thread::spawn(move || {
+        for mut stream in listener.incoming().map_while(Result::ok) {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            let sink = Arc::clone(&sink);
+            thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut chunk) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+                sink.lock().expect("lock").push(head);
+            });
+        }
+    });
+    (addr, recorded)
+}
+
+#[test]
+fn each_reproduce_command_sends_the_bytes_its_check_sent() {
+    for tool in ["bash", "nc", "head", "tr"] {
+        if !support::installed(tool) {
+            support::skip(
+                &format!("{tool} not installed"),
+                "apt-get install bash netcat-openbsd coreutils",
+            );
+            return;
+        }
+    }
+    // Every chapter whose checks send one request on one connection (chapters 7 to 9
+    // hold connections open, or send several; their commands are shell compositions).
+    for chapter in [3, 4, 5, 6, 10, 11, 12] {
+        let (addr, recorded) = serve_recording();
+        let run = grade_patient(chapter, addr, &["--json"]);
+        assert!(run.code == 0 || run.code == 1, "{}", run.show());
+        let sent_by_grader: Vec<Vec<u8>> = recorded.lock().expect("lock").drain(..).collect();
+        for line in run.stdout.lines() {
+            let check: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+            let command = check["reproduce"].as_str().expect("a command");
+            let mut shell = Command::new("bash");
+            shell.args(["-c", command]);
+            let out = run_within(shell, Duration::from_secs(30));
+            assert!(out.status.success(), "{command}: {out:?}");
+            let sent_by_command = {
+                let mut all = recorded.lock().expect("lock");
+                assert_eq!(all.len(), 1, "{command}: one connection");
+                all.remove(0)
+            };
+            assert!(
+                !sent_by_command.is_empty() && sent_by_grader.contains(&sent_by_command),
+                "chapter {chapter}, {}: the command sent {:?}, which the check did not",
+                check["check"],
+                String::from_utf8_lossy(&sent_by_command)
+            );
+        }
     }
 }
 
