@@ -631,7 +631,11 @@ fn serve_reply(reply: &'static [u8]) -> SocketAddr {
 
 #[test]
 fn malformed_answers_fail_with_a_reason_and_never_crash_the_grader() {
-    let cases: [(&[u8], &str); 9] = [
+    let cases: [(&[u8], &str); 10] = [
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhello",
+            "got more bytes after those 2: 'llo'",
+        ),
         (
             b"HTTP/1.1 200 OK\r\nContent-Length: lots\r\n\r\nhi",
             "Content-Length \"lots\" is not a number",
