@@ -793,6 +793,24 @@ fn an_address_that_refuses_connections_is_a_bad_argument() {
 }
 
 #[test]
+fn the_servers_environment_variables_do_not_reach_grade() {
+    // HOSTECHO_BIND and the rest are the server's; a bad one must not stop the grader.
+    let addr = serve(true, echo).to_string();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hostecho"));
+    command
+        .args(["grade", "3", &addr])
+        .env("HOSTECHO_BIND", "not an address")
+        .env("HOSTECHO_MAX_HEADERS", "-1");
+    let out = run_within(command, RUN_PATIENCE);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("grading 127.0.0.1:"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
 fn json_gives_one_object_per_check() {
     let addr = serve(true, no_content_length);
     let run = grade_patient(3, addr, &["--json"]);
