@@ -241,7 +241,10 @@ fn judge_many(
         let response = match answer {
             Ok(response) => response,
             Err(no) => {
-                let after = if i > 0 && no.trouble == Trouble::Closed && no.partial.is_empty() {
+                // A server that closed after the first answer (the client's write may then
+                // meet a reset instead of the close): say what that answer announced.
+                let closed = matches!(no.trouble, Trouble::Closed | Trouble::Reset(_));
+                let after = if i > 0 && closed && no.partial.is_empty() {
                     match answers[i - 1]
                         .as_ref()
                         .ok()
