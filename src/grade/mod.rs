@@ -373,3 +373,46 @@ pub fn sections() -> Vec<Section> {
     }
     all
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_literals_or_localhost_and_never_looked_up() {
+        assert_eq!(
+            parse_addr(" 127.0.0.1:8094 "),
+            Ok("127.0.0.1:8094".parse().expect("addr"))
+        );
+        assert_eq!(
+            parse_addr("[::1]:8094"),
+            Ok("[::1]:8094".parse().expect("addr"))
+        );
+        assert_eq!(
+            parse_addr("localhost:8094"),
+            Ok("127.0.0.1:8094".parse().expect("addr"))
+        );
+        for bad in [
+            "127.0.0.1",
+            "example.com:80",
+            "localhost",
+            "localhost:99999",
+            ":8094",
+        ] {
+            assert!(parse_addr(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn chapters_and_seconds_are_checked() {
+        assert_eq!(parse_chapter("4"), Ok(4));
+        assert_eq!(parse_chapter("12"), Ok(12));
+        for bad in ["2", "13", "four", "-1", ""] {
+            assert!(parse_chapter(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_seconds("1.5"), Ok(Duration::from_millis(1500)));
+        for bad in ["0", "-1", "NaN", "inf", "3601", "soon"] {
+            assert!(parse_seconds(bad).is_err(), "{bad}");
+        }
+    }
+}
