@@ -379,6 +379,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_arguments_satisfy_clap() {
+        use clap::CommandFactory;
+        #[derive(Debug, clap::Parser)]
+        struct Cli {
+            #[command(subcommand)]
+            command: Sub,
+        }
+        #[derive(Debug, clap::Subcommand)]
+        enum Sub {
+            Grade(GradeArgs),
+        }
+        Cli::command().debug_assert();
+    }
+
+    #[test]
     fn addresses_are_literals_or_localhost_and_never_looked_up() {
         assert_eq!(
             parse_addr(" 127.0.0.1:8094 "),
