@@ -275,40 +275,7 @@ impl Conn {
 
     /// Parses a response head from the buffer: `Ok(None)` until it is complete.
     fn parse_head(&mut self) -> Result<Option<(usize, Response)>, NoAnswer> {
-        // Five bytes are enough to see that an answer is not `HTTP/…` at all.
-        let seen = self.buf.len().min(5);
-        if self.buf[..seen] != b"HTTP/"[..seen] {
-            return Err(self.garbage("it does not start with HTTP/".to_string()));
-        }
-        let mut headers = [httparse::EMPTY_HEADER; MAX_RESPONSE_HEADERS];
-        let mut parsed = httparse::Response::new(&mut headers);
-        match parsed.parse(&self.buf) {
-            Ok(httparse::Status::Partial) if self.buf.len() > MAX_RESPONSE_BYTES => {
-                Err(self.garbage("its head never ends".to_string()))
-            }
-            Ok(httparse::Status::Partial) => Ok(None),
-            Ok(httparse::Status::Complete(len)) => {
-                let response = Response {
-                    minor: parsed.version.unwrap_or(1),
-                    status: parsed.code.unwrap_or(0),
-                    reason: parsed.reason.unwrap_or("").to_string(),
-                    headers: parsed
-                        .headers
-                        .iter()
-                        .map(|h| {
-                            (
-                                h.name.to_string(),
-                                String::from_utf8_lossy(h.value).into_owned(),
-                            )
-                        })
-                        .collect(),
-                    body: Vec::new(),
-                    length: BodyLength::None,
-                };
-                Ok(Some((len, response)))
-            }
-            Err(e) => Err(self.garbage(format!("its head is not HTTP/1.x: {e}"))),
-        }
+        parse_head(&self.buf).map_err(|why| self.garbage(why))
     }
 
     /// Reads once more into the buffer, waiting at most until `until`.
@@ -347,6 +314,45 @@ impl Conn {
 
     fn garbage(&mut self, why: String) -> NoAnswer {
         self.no_answer(Trouble::Garbage(why))
+    }
+}
+
+/// Parses a response head at the start of `bytes`: its length and the response without
+/// its body once complete, `Ok(None)` until then, or why the bytes are not one.
+fn parse_head(bytes: &[u8]) -> Result<Option<(usize, Response)>, String> {
+    // Five bytes are enough to see that an answer is not `HTTP/…` at all.
+    let seen = bytes.len().min(5);
+    if bytes[..seen] != b"HTTP/"[..seen] {
+        return Err("it does not start with HTTP/".to_string());
+    }
+    let mut headers = [httparse::EMPTY_HEADER; MAX_RESPONSE_HEADERS];
+    let mut parsed = httparse::Response::new(&mut headers);
+    match parsed.parse(bytes) {
+        Ok(httparse::Status::Partial) if bytes.len() > MAX_RESPONSE_BYTES => {
+            Err("its head never ends".to_string())
+        }
+        Ok(httparse::Status::Partial) => Ok(None),
+        Ok(httparse::Status::Complete(len)) => Ok(Some((
+            len,
+            Response {
+                minor: parsed.version.unwrap_or(1),
+                status: parsed.code.unwrap_or(0),
+                reason: parsed.reason.unwrap_or("").to_string(),
+                headers: parsed
+                    .headers
+                    .iter()
+                    .map(|h| {
+                        (
+                            h.name.to_string(),
+                            String::from_utf8_lossy(h.value).into_owned(),
+                        )
+                    })
+                    .collect(),
+                body: Vec::new(),
+                length: BodyLength::None,
+            },
+        ))),
+        Err(e) => Err(format!("its head is not HTTP/1.x: {e}")),
     }
 }
 
@@ -414,6 +420,45 @@ fn find_crlf(bytes: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_head_parses_once_complete_and_garbage_is_named_early() {
+        let head = b"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\n\r\n";
+        let (len, response) = parse_head(head).expect("valid").expect("complete");
+        assert_eq!((len, response.status), (head.len(), 431));
+        assert_eq!(
+            response.status_text(),
+            "431 Request Header Fields Too Large"
+        );
+        for cut in 0..head.len() {
+            assert_eq!(parse_head(&head[..cut]), Ok(None), "cut at {cut}");
+        }
+        assert_eq!(
+            parse_head(b"hello"),
+            Err("it does not start with HTTP/".to_string())
+        );
+        assert_eq!(parse_head(b"H"), Ok(None));
+        assert!(parse_head(b"HTTP/1.1 2000 OK\r\n\r\n").is_err());
+    }
+
+    proptest! {
+        /// Whatever a server sends, reading it never panics.
+        #[test]
+        fn any_bytes_parse_or_fail_without_panicking(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = parse_head(&bytes);
+            let _ = dechunk(&bytes);
+            let mut prefixed = b"HTTP/1.1 200 OK\r\n".to_vec();
+            prefixed.extend_from_slice(&bytes);
+            let _ = parse_head(&prefixed);
+        }
+
+        /// Nor does judging a `Date` value, of any characters (several bytes each, too).
+        #[test]
+        fn any_date_value_is_judged_without_panicking(value in "\\PC{0,40}") {
+            let _ = crate::grade::judge::is_imf_fixdate(&value);
+        }
+    }
 
     #[test]
     fn chunked_bodies_decode_once_complete() {
