@@ -38,21 +38,24 @@ impl Hosts {
     /// Compiles the patterns, or says which one is not understood (the server's own
     /// start-up message).
     pub fn new(allowed_hosts: &[String]) -> Result<Hosts, String> {
+        // `'a.example, b.example'` splits into ` b.example`: spaces around a pattern
+        // are dropped, as the server drops them.
+        let given: Vec<String> = allowed_hosts.iter().map(|p| p.trim().to_string()).collect();
         let checker = Checker::new(CheckOptions {
             policy: PolicyOptions {
-                allowed_hosts: allowed_hosts.iter().map(|p| p.trim().to_string()).collect(),
+                allowed_hosts: given.clone(),
                 ..PolicyOptions::default()
             },
             ..CheckOptions::default()
         })
         .map_err(|e| e.to_string())?;
-        let patterns = if allowed_hosts.is_empty() {
+        let patterns = if given.is_empty() {
             crate::host::DEFAULT_ALLOWED_HOSTS
                 .iter()
                 .map(|p| p.to_string())
                 .collect()
         } else {
-            allowed_hosts.to_vec()
+            given
         };
         Ok(Hosts { checker, patterns })
     }
@@ -224,6 +227,16 @@ mod tests {
             list.domains(),
             ["example.com", "example.org", "example.net"]
         );
+    }
+
+    #[test]
+    fn spaces_around_patterns_are_dropped() {
+        let list = hosts(&["example.com", " .example.org", " 127.0.0.1 "]);
+        assert_eq!(
+            list.allowed(),
+            ["example.com", "example.org", "a.example.org", "127.0.0.1"]
+        );
+        assert_eq!(list.domains(), ["example.com", "example.org"]);
     }
 
     #[test]
