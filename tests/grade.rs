@@ -738,6 +738,9 @@ fn each_reproduce_command_sends_the_bytes_its_check_sent() {
             assert!(out.status.success(), "{command}: {out:?}");
             let sent_by_command = {
                 let mut all = recorded.lock().expect("lock");
+                // The grader's first connection, which only checks that the address
+                // answers, sends nothing: its empty record may land at any time.
+                all.retain(|bytes| !bytes.is_empty());
                 assert_eq!(all.len(), 1, "{command}: one connection");
                 all.remove(0)
             };
