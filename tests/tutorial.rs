@@ -28,11 +28,26 @@
 //!   program printed with the server transcript. Port numbers are the only thing allowed to
 //!   differ; curl's `*` lines are curl talking about itself and are not checked.
 //!
-//! - **Sessions are true.** Everything else a chapter shows of a shell is a *session*:
-//!   what the learner types after `$ `, and what comes back.
+//! - **Sessions are true, and start only what the page shows.** Everything else a
+//!   chapter shows of a shell is run as the reader runs it, page by page, in order. A
+//!   server is started by a console block the reader sees, of one `$ ` line:
 //!
 //!   ````text
-//!   <!-- session: [VAR=value…] PROGRAM ARGS… -->
+//!   ```console
+//!   $ RUST_LOG=debug cargo run --example ch08_mio 127.0.0.1:8090 always-writable
+//!   ```
+//!   ````
+//!
+//!   (or `cargo run --release -- ARGS`, or `hostecho ARGS`, for hostecho). The test
+//!   starts exactly that program, with that environment and those arguments, and keeps
+//!   it running, as the reader's terminal does, until a later start on the same address
+//!   replaces it (the reader stopped it with Ctrl-C first) or the page ends. A program
+//!   started without an address gets its default, 127.0.0.1:8090 (checked by
+//!   `every_example_listens_on_the_books_first_port_by_default`). Then a *session* is
+//!   what the reader types in a second terminal while those servers run:
+//!
+//!   ````text
+//!   <!-- session -->
 //!   ```console
 //!   $ curl -s -i http://127.0.0.1:8090/
 //!   HTTP/1.1 200 OK
@@ -41,24 +56,25 @@
 //!   ```
 //!   <!-- session-server -->
 //!   ```text
-//!   listening on http://127.0.0.1:8090
+//!   [INFO  ch08_mio] 127.0.0.1:52190 "GET / HTTP/1.1" 200
 //!   ...
 //!   ```
 //!   ````
 //!
-//!   PROGRAM is an example (`chNN_name`), `hostecho` (this crate's binary) or `-` (no
-//!   server); ARGS are its arguments and `VAR=value` words before it its environment.
-//!   The test builds and starts PROGRAM in a fresh temporary directory and waits for
-//!   its `listening on http://` line (stdout or stderr). Then it runs each `$ ` command
-//!   (a line ending in ` \` continues on the next) with `bash -c` in that directory,
-//!   stdin empty, in a terminal that script(1) provides (so curl prints what it prints
-//!   to a learner's terminal, not what it prints into a pipe), stderr and stdout merged
-//!   in the order written, and kills it and
-//!   anything it left running after `COMMAND_PATIENCE` (30 s, in
-//!   `tests/support/transcript.rs`, which this test shares with `tests/nginx.rs`). Its output
-//!   must equal the lines that follow, up to the next `$ `. The optional
-//!   `<!-- session-server -->` block (blank lines may come before it) is what PROGRAM
-//!   printed, stdout and stderr together, from its start until the session ended.
+//!   The marker is only a label: it starts nothing and takes no arguments (one that does
+//!   is refused, as a hidden start command). `every_start_and_command_is_visible_in_the_built_book`
+//!   builds the book with mdBook and checks that each start and each `$ ` command is on
+//!   the rendered page. Each `$ ` command (a line ending in ` \` continues on the next)
+//!   runs with `bash -c` in a fresh temporary directory, stdin empty, in a terminal
+//!   that script(1) provides (so curl prints what it prints to a learner's terminal, not
+//!   what it prints into a pipe), stderr and stdout merged in the order written, and is
+//!   killed with anything it left running after `COMMAND_PATIENCE` (30 s, in
+//!   `tests/support/transcript.rs`, which this test shares with `tests/nginx.rs`). Its
+//!   output must equal the lines that follow, up to the next `$ `. The optional
+//!   `<!-- session-server -->` block (blank lines may come before it) is what the server
+//!   started last printed since the previous session ended (its `listening on` line, for
+//!   the first session after its start); `<!-- session-server: ADDR -->` names another
+//!   running server by the address it was started on.
 //!
 //!   The book always uses ports 8090–8099. For a run each is mapped to a free
 //!   four-digit port (the same width, so `ss` lines up the same), in ARGS, the
@@ -89,9 +105,9 @@
 //!   written to the stderr handle, which libtest does not capture, so a plain
 //!   `cargo test` shows it.
 //!
-//!   A session whose ARGS, environment or commands name a wildcard address (`0.0.0.0`,
-//!   `[::]`, or Python's `""` host) runs, server and commands, in a private network
-//!   namespace that has only loopback: `unshare -n` holds it, `nsenter --net` enters it.
+//!   A page whose starts or commands name a wildcard address (`0.0.0.0`, `[::]`, or
+//!   Python's `""` host) runs, servers and commands, in a private network namespace that
+//!   has only loopback: `unshare -n` holds it, `nsenter --net` enters it.
 //!   A wildcard bind there reaches nobody beyond the machine, and `ss` sees only the
 //!   session's sockets. Without `unshare -n` such a session is skipped, visibly, and
 //!   fails under `CI=true`. Outside a namespace the ports are probed on loopback only.
@@ -807,8 +823,9 @@ fn lines_of(stream: impl Read + Send + 'static) -> mpsc::Receiver<String> {
 #[test]
 fn every_session_marker_is_well_formed() {
     let examples = chapter_examples();
-    let problems: Vec<String> = session::sessions()
+    let problems: Vec<String> = session::scripts()
         .iter()
+        .chain([&session::readme_script()])
         .filter_map(|s| s.validate(&examples).err())
         .collect();
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
@@ -835,7 +852,7 @@ fn every_chapter_has_a_checked_transcript() {
         .collect();
     assert!(
         unchecked.is_empty(),
-        "chapters with no `<!-- session: … -->` or `<!-- transcript: … -->` block: {unchecked:?}"
+        "chapters with no `<!-- session -->` or `<!-- transcript: … -->` block: {unchecked:?}"
     );
 }
 
@@ -844,24 +861,24 @@ fn sessions_match_what_the_programs_do() {
     let only: Option<Vec<String>> = std::env::var("TUTORIAL_PAGES")
         .ok()
         .map(|v| v.split(',').map(|s| s.trim().to_owned()).collect());
-    let sessions: Vec<session::Session> = session::sessions()
+    let scripts: Vec<session::Script> = session::scripts()
         .into_iter()
         .filter(|s| {
             only.as_ref()
                 .is_none_or(|only| only.iter().any(|o| s.page.contains(o.as_str())))
         })
         .collect();
-    run_sessions(&sessions);
+    run_scripts(&scripts);
 }
 
 #[test]
 fn readme_sessions_match_what_hostecho_does() {
-    let sessions = session::readme_sessions();
+    let readme = session::readme_script();
     assert!(
-        sessions.len() >= 2,
+        readme.sessions().count() >= 2,
         "README.md: its curl transcripts are sessions"
     );
-    run_sessions(&sessions);
+    run_scripts(&[readme]);
 }
 
 #[test]
@@ -884,8 +901,7 @@ fn every_readme_transcript_is_checked() {
                 .checked_sub(1)
                 .map(|i| lines[i].trim())
                 .unwrap_or_default();
-            let checked =
-                marker.starts_with("<!-- session:") || marker == "<!-- check-transcript -->";
+            let checked = marker == "<!-- session -->" || marker == "<!-- check-transcript -->";
             if shows_output && !checked {
                 unchecked.push(format!("README.md:{}", index + 1));
             }
@@ -895,36 +911,36 @@ fn every_readme_transcript_is_checked() {
     }
     assert!(
         unchecked.is_empty(),
-        "console blocks with output but no `<!-- session: … -->` marker: {unchecked:?}"
+        "console blocks with output but no `<!-- session -->` marker: {unchecked:?}"
     );
 }
 
-/// Runs sessions one after another, and fails with every difference found.
-fn run_sessions(sessions: &[session::Session]) {
+/// Runs pages one after another, each page's sessions in order, and fails with every
+/// difference found.
+fn run_scripts(scripts: &[session::Script]) {
     let in_ci = std::env::var("CI").as_deref() == Ok("true");
     let mut failures = Vec::new();
-    for s in sessions {
-        match s.run() {
-            session::Outcome::Passed => {}
-            session::Outcome::Skipped(tool) if in_ci => failures.push(format!(
-                "{}: {tool} is not installed, and CI=true needs every session checked \
-                 (Debian package {}; .ci/run installs it)",
-                s.at,
-                session::package_of(&tool)
-            )),
-            session::Outcome::Skipped(tool) => {
-                // To the stderr handle: libtest hides what `eprintln!` prints in a
-                // passing test, and a skip must show in a plain `cargo test`.
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "skipped: {tool} not installed ({})",
-                    s.at
-                );
+    let mut count = 0;
+    for script in scripts {
+        for (at, outcome) in script.run() {
+            count += 1;
+            match outcome {
+                session::Outcome::Passed => {}
+                session::Outcome::Skipped(tool) if in_ci => failures.push(format!(
+                    "{at}: {tool} is not installed, and CI=true needs every session checked \
+                     (Debian package {}; .ci/run installs it)",
+                    session::package_of(&tool)
+                )),
+                session::Outcome::Skipped(tool) => {
+                    // To the stderr handle: libtest hides what `eprintln!` prints in a
+                    // passing test, and a skip must show in a plain `cargo test`.
+                    let _ = writeln!(std::io::stderr(), "skipped: {tool} not installed ({at})");
+                }
+                session::Outcome::Failed(messages) => failures.extend(messages),
             }
-            session::Outcome::Failed(messages) => failures.extend(messages),
         }
     }
-    eprintln!("{} sessions run", sessions.len());
+    eprintln!("{count} sessions run");
     assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
 }
 
@@ -972,4 +988,135 @@ fn every_example_names_the_address_it_cannot_bind_in_one_line() {
         }
     }
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+#[test]
+fn every_start_and_command_is_visible_in_the_built_book() {
+    // What the reader sees is the rendered page, not the Markdown: a start command in an
+    // HTML comment, or in a block mdBook does not render, would be one the test runs and
+    // the reader never meets. So build the book, and find every start and every `$ `
+    // command of every session on its page, as text.
+    let in_ci = std::env::var("CI").as_deref() == Ok("true");
+    if !support::installed("mdbook") {
+        assert!(!in_ci, "CI=true needs mdbook (.ci/run installs it)");
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: mdbook not installed (every_start_and_command_is_visible_in_the_built_book)"
+        );
+        return;
+    }
+    let out = transcript::TempDir::new("book");
+    let mut command = Command::new("mdbook");
+    command
+        .arg("build")
+        .arg(root().join("tutorial"))
+        .arg("--dest-dir")
+        .arg(out.path());
+    let output = run_within(command, std::time::Duration::from_secs(300));
+    assert!(
+        output.status.success(),
+        "mdbook build tutorial failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut missing = Vec::new();
+    let scripts = session::scripts();
+    assert!(!scripts.is_empty(), "the book has no sessions");
+    for script in &scripts {
+        let html_path = out.path().join(script.page.replace(".md", ".html"));
+        let html = fs::read_to_string(&html_path)
+            .unwrap_or_else(|e| panic!("{}: {e}", html_path.display()));
+        let text = visible_text(&html);
+        let commands = script
+            .starts()
+            .map(|s| (s.at.clone(), s.command.clone()))
+            .chain(script.sessions().flat_map(|s| {
+                s.steps.iter().map(|step| {
+                    (
+                        format!("{}:{}", script.file, step.line),
+                        step.command.clone(),
+                    )
+                })
+            }));
+        for (at, command) in commands {
+            if !command.lines().all(|line| text.contains(line)) {
+                missing.push(format!("{at}: `$ {command}` is not on the rendered page"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "\n{}", missing.join("\n"));
+}
+
+/// The text a browser shows of an HTML page: comments dropped, tags removed, the
+/// entities mdBook writes decoded.
+fn visible_text(html: &str) -> String {
+    let mut without_comments = String::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<!--") {
+        without_comments.push_str(&rest[..start]);
+        rest = rest[start..]
+            .find("-->")
+            .map_or("", |end| &rest[start + end + 3..]);
+    }
+    without_comments.push_str(rest);
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in without_comments.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&amp;", "&")
+}
+
+#[test]
+fn a_comment_hides_what_it_holds_from_the_reader() {
+    let html = "<p>shown</p><!--\n<pre><code>$ cargo run --example hidden</code></pre>\n--><code>a &amp;&amp; b &lt;x&gt;</code>";
+    let text = visible_text(html);
+    assert!(text.contains("shown") && text.contains("a && b <x>"));
+    assert!(!text.contains("hidden"));
+}
+
+#[test]
+fn every_example_listens_on_the_books_first_port_by_default() {
+    // `cargo run --example NAME` with no address must reach the port its chapter curls:
+    // the book's first, 8090. Each example runs in a private network namespace, where
+    // 8090 is free whatever else this machine runs.
+    let in_ci = std::env::var("CI").as_deref() == Ok("true");
+    if !session::private_network_available() {
+        assert!(!in_ci, "CI=true needs unshare -n (util-linux, as root)");
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: unshare not available (every_example_listens_on_the_books_first_port_by_default)"
+        );
+        return;
+    }
+    let dir = transcript::TempDir::new("defaults");
+    let mut wrong = Vec::new();
+    for name in chapter_examples() {
+        let mut command = Command::new("unshare");
+        command
+            .args(["-n", "sh", "-c", "ip link set lo up && exec \"$0\""])
+            .arg(build_example(&name));
+        let mut running = transcript::Running::start(command, dir.path());
+        running.wait_for_line("listening on http://");
+        let printed = running.stop();
+        let expected = format!("listening on http://{}", session::DEFAULT_ADDR);
+        if printed.iter().find(|l| l.starts_with("listening on")) != Some(&expected) {
+            wrong.push(format!("{name}: {printed:?}"));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "examples that do not listen on {} when given no address:\n{}",
+        session::DEFAULT_ADDR,
+        wrong.join("\n")
+    );
 }
