@@ -1120,3 +1120,176 @@ fn every_example_listens_on_the_books_first_port_by_default() {
         wrong.join("\n")
     );
 }
+
+#[test]
+fn every_crate_of_the_course_is_named_where_it_is_first_used() {
+    // A reader meets `socket2::Socket` in chapter 2's code: the chapter must say what
+    // socket2 is. For each dependency of course/Cargo.toml, the chapter that includes the
+    // first example (in chapter order) using it names it.
+    let manifest =
+        fs::read_to_string(root().join("course/Cargo.toml")).expect("read course/Cargo.toml");
+    let crates: Vec<String> = manifest
+        .lines()
+        .skip_while(|line| line.trim() != "[dependencies]")
+        .skip(1)
+        .take_while(|line| !line.starts_with('['))
+        .filter_map(|line| line.split_once('=').map(|(name, _)| name.trim().to_owned()))
+        .filter(|name| !name.is_empty() && !name.starts_with('#'))
+        .collect();
+    assert!(crates.len() >= 5, "course/Cargo.toml lists {crates:?}");
+    let pages = pages();
+    let mut unnamed = Vec::new();
+    for name in &crates {
+        let path = format!("{}::", name.replace('-', "_"));
+        let first = chapter_examples().into_iter().find(|example| {
+            fs::read_to_string(root().join("examples").join(format!("{example}.rs")))
+                .is_ok_and(|source| source.contains(&path))
+        });
+        let Some(example) = first else {
+            unnamed.push(format!(
+                "{name}: no example uses it; drop it from course/Cargo.toml"
+            ));
+            continue;
+        };
+        let include = format!("../../examples/{example}.rs");
+        let page = pages
+            .iter()
+            .find(|page| page.name.starts_with("ch") && page.text.contains(&include))
+            .unwrap_or_else(|| panic!("no chapter includes examples/{example}.rs"));
+        if !page.text.contains(name.as_str()) {
+            unnamed.push(format!(
+                "{name}: first used by examples/{example}.rs, but tutorial/src/{} never names it",
+                page.name
+            ));
+        }
+    }
+    assert!(unnamed.is_empty(), "\n{}", unnamed.join("\n"));
+}
+
+#[test]
+fn every_chapter_opens_with_what_the_reader_will_be_able_to_do() {
+    let missing: Vec<String> = pages()
+        .into_iter()
+        .filter(|page| page.name.starts_with("ch"))
+        .filter(|page| {
+            let opening: String = page.text.lines().take(20).collect::<Vec<_>>().join(" ");
+            !(opening.contains("By the end of this chapter")
+                || opening.contains("At the end of this chapter"))
+        })
+        .map(|page| page.name)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "chapters that do not open with \"By the end of this chapter you will be able to …\": {missing:?}"
+    );
+}
+
+#[test]
+fn nginx_markers_run_what_chapter_13_shows() {
+    // tests/nginx.rs runs chapter 13's nginx sessions from their markers,
+    // `<!-- nginx: CONF | hostecho ARGS | … -->`, which the reader never sees. What the
+    // reader sees must start the same things: above each marker, the last nginx command
+    // the page shows uses examples/nginx/CONF, and each hostecho of the marker is the
+    // one the page last started on its address, with the same arguments.
+    let page = pages()
+        .into_iter()
+        .find(|page| page.name == "ch13-proxies.md")
+        .expect("chapter 13 exists");
+    let lines: Vec<&str> = page.text.lines().collect();
+    let visible = session::visible_lines(&lines);
+    let mut problems = Vec::new();
+    let mut markers = 0;
+    for (index, line) in lines.iter().enumerate() {
+        let Some(spec) = transcript::comment(line).and_then(|c| c.strip_prefix("nginx:")) else {
+            continue;
+        };
+        markers += 1;
+        let at = format!("tutorial/src/ch13-proxies.md:{}", index + 1);
+        let mut parts = spec.split('|').map(str::trim);
+        let conf = parts.next().unwrap_or_default();
+        // The commands the page shows above the marker, each with its line, continued
+        // lines joined.
+        let mut shown: Vec<String> = Vec::new();
+        let mut continued = false;
+        for (i, l) in lines[..index].iter().enumerate() {
+            if !visible[i] {
+                continue;
+            }
+            if continued {
+                let last = shown.last_mut().expect("a command to continue");
+                last.push('\n');
+                last.push_str(l);
+            } else if let Some(command) = l.strip_prefix("$ ") {
+                shown.push(command.to_owned());
+            } else {
+                continue;
+            }
+            continued = l.ends_with(" \\");
+        }
+        let nginx = shown.iter().rev().find(|c| {
+            session::shell_words(c)
+                .first()
+                .is_some_and(|w| w == "nginx")
+        });
+        if !nginx.is_some_and(|c| c.contains(&format!("examples/nginx/{conf}"))) {
+            problems.push(format!(
+                "{at}: runs nginx with {conf}, but the last nginx command the page shows above it is {nginx:?}"
+            ));
+        }
+        for server in parts {
+            let args = server.strip_prefix("hostecho ").unwrap_or(server);
+            let wanted = session::start_of(&format!("hostecho {args}"), &at)
+                .expect("`hostecho ARGS` is a start");
+            let started = shown
+                .iter()
+                .filter_map(|c| session::start_of(c, &at))
+                .filter(|s| s.program == "hostecho" && s.addr == wanted.addr)
+                .last();
+            let same = started
+                .as_ref()
+                .is_some_and(|s| hostecho_args(&s.args) == hostecho_args(&wanted.args));
+            if !same {
+                problems.push(format!(
+                    "{at}: runs `hostecho {args}`, but the page last started hostecho on {} with {:?}",
+                    wanted.addr,
+                    started.map(|s| s.command)
+                ));
+            }
+        }
+    }
+    assert!(markers >= 4, "chapter 13 lost its nginx markers");
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+/// hostecho's arguments in one spelling, order aside: `--bind` as `-b`,
+/// `--allowed-hosts` as `-a`, `--flag=value` as two words.
+fn hostecho_args(args: &[String]) -> Vec<String> {
+    let mut words: Vec<String> = args
+        .iter()
+        .flat_map(|a| match a.split_once('=') {
+            Some((flag, value)) if a.starts_with("--") => vec![flag.to_owned(), value.to_owned()],
+            _ => vec![a.clone()],
+        })
+        .map(|w| match w.as_str() {
+            "--bind" => "-b".to_owned(),
+            "--allowed-hosts" => "-a".to_owned(),
+            _ => w,
+        })
+        .collect();
+    // Pair each flag with its value, so that sorting keeps them together.
+    let mut pairs = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let takes_value = words[i].starts_with('-')
+            && words.get(i + 1).is_some_and(|next| !next.starts_with('-'));
+        if takes_value {
+            pairs.push(format!("{} {}", words[i], words[i + 1]));
+            i += 2;
+        } else {
+            pairs.push(std::mem::take(&mut words[i]));
+            i += 1;
+        }
+    }
+    pairs.sort();
+    pairs
+}

@@ -244,9 +244,11 @@ fn script_of(page: &Page, dir: &str) -> Script {
             && line.trim_end() == "```console"
             && let Some((block, after)) = fenced_block(&lines, index)
         {
-            if let [only] = &block[..]
-                && let Some(command) = only.strip_prefix("$ ")
-                && let Some(start) = start_of(command, &at(index + 1))
+            // One command (` \` continues it on the next line) and no output.
+            let joined = block.join("\n");
+            if block.first().is_some_and(|l| l.starts_with("$ "))
+                && block[..block.len() - 1].iter().all(|l| l.ends_with(" \\"))
+                && let Some(start) = start_of(&joined[2..], &at(index + 1))
             {
                 items.push(Item::Start(start));
             }
@@ -269,7 +271,7 @@ fn next_line(after: usize, block: &[String]) -> usize {
 }
 
 /// The server a command starts, if it is one of the forms of [`Start`].
-fn start_of(command: &str, at: &str) -> Option<Start> {
+pub fn start_of(command: &str, at: &str) -> Option<Start> {
     let words = shell_words(command);
     let first_non_env = words.iter().position(|w| !is_env_assignment(w))?;
     let env: Vec<(String, String)> = words[..first_non_env]
@@ -382,10 +384,15 @@ pub fn shell_words(command: &str) -> Vec<String> {
                     }
                 }
             }
-            '\\' => {
-                in_word = true;
-                word.extend(chars.next());
-            }
+            // A backslash before a newline continues the line; before anything else, it
+            // keeps that character.
+            '\\' => match chars.next() {
+                Some('\n') | None => {}
+                Some(c) => {
+                    in_word = true;
+                    word.push(c);
+                }
+            },
             c if c.is_whitespace() => {
                 if in_word {
                     words.push(std::mem::take(&mut word));
@@ -585,7 +592,13 @@ impl Script {
         // A start that failed fails every session after it, once.
         let mut broken: Vec<String> = Vec::new();
 
-        for item in &self.items {
+        // Servers started after the last session serve nothing the test checks.
+        let last_session = self
+            .items
+            .iter()
+            .rposition(|item| matches!(item, Item::Session(_)))
+            .map_or(0, |at| at + 1);
+        for item in &self.items[..last_session] {
             match item {
                 Item::Start(start) => {
                     // The reader stopped the server on this address (Ctrl-C) first.
@@ -936,6 +949,22 @@ mod tests {
                 "*.example.net",
                 "a b",
                 "c d"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_backslash_at_the_end_of_a_line_continues_it() {
+        assert_eq!(
+            shell_words("cargo run --release -- -b 127.0.0.1:8091 \\\n    --use-x-forwarded-host"),
+            [
+                "cargo",
+                "run",
+                "--release",
+                "--",
+                "-b",
+                "127.0.0.1:8091",
+                "--use-x-forwarded-host"
             ]
         );
     }
