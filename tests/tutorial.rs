@@ -1242,9 +1242,9 @@ fn nginx_markers_run_what_chapter_13_shows() {
                 .expect("`hostecho ARGS` is a start");
             let started = shown
                 .iter()
+                .rev()
                 .filter_map(|c| session::start_of(c, &at))
-                .filter(|s| s.program == "hostecho" && s.addr == wanted.addr)
-                .last();
+                .find(|s| s.program == "hostecho" && s.addr == wanted.addr);
             let same = started
                 .as_ref()
                 .is_some_and(|s| hostecho_args(&s.args) == hostecho_args(&wanted.args));
