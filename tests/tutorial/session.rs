@@ -308,9 +308,11 @@ pub fn start_of(command: &str, at: &str) -> Option<Start> {
             };
             match example {
                 Some(name) => (name, args),
-                // `cargo run` of hostecho itself: the book always builds it with
-                // `--release`, as the README does.
-                None if release => ("hostecho".to_owned(), args),
+                // `cargo run` of hostecho itself, the only binary: `cargo run --release`,
+                // or with arguments after `--`.
+                None if release || rest.first().is_some_and(|w| w == "--") => {
+                    ("hostecho".to_owned(), args)
+                }
                 None => return None,
             }
         }
