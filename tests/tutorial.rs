@@ -115,6 +115,12 @@
 //!   The README's sessions (`README.md`) are run the same way, by
 //!   `readme_sessions_match_what_hostecho_does`; every README `console` block that shows
 //!   output must be a session or a `hostecho check` transcript.
+//! - **The course reads as a reader meets it.** Every example listens on 127.0.0.1:8090
+//!   when given no address (run in a private network namespace); every crate of
+//!   `course/Cargo.toml` is named by the chapter whose program first uses it; every
+//!   chapter opens with what the reader will be able to do by its end; a page that
+//!   writes files moves to a scratch directory in `/tmp` first; and chapter 13's nginx
+//!   markers (run by `tests/nginx.rs`) start what the page shows.
 //! - **Links hold.** Every relative link in the book names a file in `tutorial/src`
 //!   (what mdBook publishes), and every `#anchor` a heading of the page it points to.
 //!
@@ -1292,4 +1298,37 @@ fn hostecho_args(args: &[String]) -> Vec<String> {
     }
     pairs.sort();
     pairs
+}
+
+#[test]
+fn files_the_book_writes_go_to_a_scratch_directory() {
+    // The reader types these commands in a terminal opened in the repository, and the
+    // files a command writes (`printf … > start`) would land there. So a page that writes
+    // a file moves to a scratch directory first: `mkdir -p /tmp/… && cd /tmp/…`.
+    let mut problems = Vec::new();
+    for script in session::scripts().iter().chain([&session::readme_script()]) {
+        let mut in_scratch = false;
+        for step in script.sessions().flat_map(|s| &s.steps) {
+            if step.command.starts_with("mkdir -p /tmp/") && step.command.contains("&& cd /tmp/") {
+                in_scratch = true;
+            }
+            let words = session::shell_words(&step.command);
+            let writes = words.windows(2).any(|pair| {
+                (pair[0] == ">" || pair[0] == ">>")
+                    && !pair[1].starts_with('/')
+                    && !pair[1].starts_with('&')
+            }) || words.iter().any(|w| {
+                w.strip_prefix('>')
+                    .is_some_and(|file| !file.is_empty() && !file.starts_with(['/', '&', '>']))
+            });
+            if writes && !in_scratch {
+                problems.push(format!(
+                    "{}:{}: `$ {}` writes a file where the reader stands (the repository): \
+                     `mkdir -p /tmp/hostecho-chNN && cd /tmp/hostecho-chNN` first",
+                    script.file, step.line, step.command
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }
