@@ -568,7 +568,7 @@ fn a_refusal_s_body_and_log_line_carry_the_hint() {
     let hint = lines.next().expect("a second line");
     assert!(
         hint.starts_with(&format!(
-            "hint: '127.0.0.1:{port}' is an upstream's address and the request carries a \
+            "hint: '127.0.0.1:{port}' names an upstream, not a site, and the request carries a \
              proxy's marks (HTTP/1.0 with Connection: close)"
         )) && hint.ends_with(" [proxy-address]"),
         "{body}"
@@ -583,7 +583,7 @@ fn a_refusal_s_body_and_log_line_carry_the_hint() {
     assert!(
         line.contains(&format!(
             "rejected: Invalid HTTP_HOST header: '127.0.0.1:{port}'. You may need to add \
-             '127.0.0.1' to --allowed-hosts. hint: '127.0.0.1:{port}' is an upstream's address"
+             '127.0.0.1' to --allowed-hosts. hint: '127.0.0.1:{port}' names an upstream, not a site,"
         )),
         "{line}"
     );

@@ -538,7 +538,7 @@ mod tests {
         let mut f = fixtures::get();
         f.host.hint = Some(Hint {
             cause: Cause::ProxyAddress,
-            text: "'127.0.0.1:8090' is an upstream's address".into(),
+            text: "'127.0.0.1:8090' names an upstream, not a site".into(),
         });
         f.host.compared = Some(Box::new(Answers {
             django: Verdict::refused("Invalid HTTP_HOST header: 'caf\u{e9}'.\n"),
@@ -547,7 +547,7 @@ mod tests {
         let out = text(&f);
         assert!(
             out.contains(
-                "hint:    '127.0.0.1:8090' is an upstream's address [proxy-address]\n\
+                "hint:    '127.0.0.1:8090' names an upstream, not a site [proxy-address]\n\
                  compare: Django: refused (Invalid HTTP_HOST header: 'caf\\u{e9}'.\\u{a})\n         \
                  Starlette: allowed\n\
                  local:   127.0.0.1:8090\n"

@@ -389,7 +389,7 @@ pub fn for_refusal(policy: &HostPolicy, facts: &Facts<'_>, rejection: &Rejection
     let Host::Name(name) = &parsed.host else {
         return None;
     };
-    if signals.proxied() && (is_local_name(name) || parsed.port == Some(facts.local.port())) {
+    if signals.proxied() && is_upstream_name(name, parsed.port, facts) {
         return proxy_address(&shown, &signals);
     }
     if let Some(h) = near_miss(policy, name) {
@@ -436,7 +436,7 @@ pub fn for_allowed(policy: &HostPolicy, facts: &Facts<'_>, valid: &ValidHost<'_>
     }
     let shown = escape_for_message(&valid.raw);
     let by_address = match &valid.host {
-        Host::Name(name) => is_local_name(name) || valid.port == Some(facts.local.port()),
+        Host::Name(name) => is_upstream_name(name, valid.port, facts),
         other => other.ip().is_some_and(|ip| is_proxy_address(ip, facts)),
     };
     by_address
@@ -517,6 +517,13 @@ fn is_proxy_address(ip: IpAddr, facts: &Facts<'_>) -> bool {
     ip == facts.local.ip().to_canonical() || ip.is_loopback() || private_range(ip).is_some()
 }
 
+/// A name that names an upstream rather than a site: `localhost`, a name of one label
+/// (an nginx `upstream` block's, a Compose service's: no public site has one), or
+/// any name with the port the request arrived on.
+fn is_upstream_name(name: &str, port: Option<u16>, facts: &Facts<'_>) -> bool {
+    is_local_name(name) || !name.contains('.') || port == Some(facts.local.port())
+}
+
 fn is_local_name(name: &str) -> bool {
     name == "localhost" || name.ends_with(".localhost")
 }
@@ -525,7 +532,7 @@ fn proxy_address(shown: &str, signals: &Signals<'_>) -> Option<Hint> {
     hint(
         Cause::ProxyAddress,
         format!(
-            "'{shown}' is an upstream's address and the request carries a proxy's marks \
+            "'{shown}' names an upstream, not a site, and the request carries a proxy's marks \
              ({}): the proxy forwarded it by address; pass the visitor's host instead \
              (nginx: `proxy_set_header Host $host`; Apache: `ProxyPreserveHost On`; Caddy: \
              drop `header_up Host {{upstream_hostport}}`)",
@@ -837,6 +844,18 @@ mod tests {
                 true,
                 Cause::ProxyAddress,
                 "carries a proxy's marks (HTTP/1.0 with Connection: close)",
+            ),
+            (
+                "nginx proxy_pass http://hostecho; to an upstream block, defaults",
+                host(b"hostecho")
+                    .http10()
+                    .with("Connection", b"close")
+                    .via_peer("127.0.0.1:51000")
+                    .on_local("127.0.0.1:8091"),
+                policy(&["example.com"]),
+                true,
+                Cause::ProxyAddress,
+                "'hostecho' names an upstream, not a site,",
             ),
             (
                 "the same nginx, with the default patterns: allowed, and still wrong",
