@@ -99,9 +99,16 @@ fn without_proxy_set_header_host_hostecho_refuses_the_upstream_name() {
     };
     let (status, body) = stack.ask(None, 8090, "GET / HTTP/1.1\r\nHost: example.com\r\n\r\n");
     assert_eq!(status, 400, "{body}");
+    // nginx's defaults, measured: HTTP/1.0, `Connection: close`, the upstream's name
+    // as Host. The refusal's hint names that shape (issue 23).
     assert_eq!(
         body,
-        "Invalid HTTP_HOST header: 'hostecho'. You may need to add 'hostecho' to --allowed-hosts.\n"
+        "Invalid HTTP_HOST header: 'hostecho'. You may need to add 'hostecho' to --allowed-hosts.\n\
+         hint: 'hostecho' names an upstream, not a site, and the request carries a proxy's marks \
+         (HTTP/1.0 with Connection: close): the proxy sent its upstream's name or address instead \
+         of the visitor's host; pass that on (nginx: `proxy_set_header Host $host`; Apache: \
+         `ProxyPreserveHost On`; Caddy: drop `header_up Host {upstream_hostport}`) \
+         [proxy-address]\n"
     );
 }
 

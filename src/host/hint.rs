@@ -533,7 +533,7 @@ fn proxy_address(shown: &str, signals: &Signals<'_>) -> Option<Hint> {
         Cause::ProxyAddress,
         format!(
             "'{shown}' names an upstream, not a site, and the request carries a proxy's marks \
-             ({}): the proxy forwarded it by address; pass the visitor's host instead \
+             ({}): the proxy sent its upstream's name or address instead of the visitor's host; pass that on \
              (nginx: `proxy_set_header Host $host`; Apache: `ProxyPreserveHost On`; Caddy: \
              drop `header_up Host {{upstream_hostport}}`)",
             signals.marks_list()
