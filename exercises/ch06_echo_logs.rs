@@ -302,14 +302,13 @@ fn render_text(request: &Request, peer: SocketAddr, local: SocketAddr) -> String
     todo!("write the echo: the head as sent, the summary, the body")
 }
 
-// ANCHOR_END: render_text
-
 /// One summary line, its label padded so the values line up.
 fn field(out: &mut String, label: &str, value: &str) {
     out.push_str(&format!("{:<9}", format!("{label}:")));
     push_escaped(out, value, Layout::Line);
     out.push('\n');
 }
+// ANCHOR_END: render_text
 
 /// Where text sits decides which control characters may stay raw.
 #[derive(Clone, Copy, PartialEq, Eq)]

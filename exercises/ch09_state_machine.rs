@@ -476,7 +476,6 @@ impl Connection {
         // - `Closing`: return.
         todo!("frame and answer every complete request in read_buf")
     }
-    // ANCHOR_END: process
 
     /// True when a whole request waits in the buffer (so reading can wait).
     fn has_complete_request(&self) -> bool {
@@ -511,6 +510,7 @@ impl Connection {
             self.state = State::Closing;
         }
     }
+    // ANCHOR_END: process
 }
 
 /// Parses a head from the start of `buf`: `Ok(None)` until it is complete, then the
