@@ -12,14 +12,15 @@
 //! the panic, closes that connection without an answer, and goes on listening. The
 //! reference solution is `examples/ch03_response.rs`.
 
-// Until the `todo!()` is written, its parameter goes unused. Delete this line when you
+// Until the `todo!()` is written, its parameter and `SystemTime` go unused. Delete this line when you
 // are done: the compiler then tells you about anything you left unused.
-#![allow(unused_variables)]
+#![allow(unused_variables, unused_imports)]
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::panic::{self, AssertUnwindSafe};
 use std::process::ExitCode;
+use std::time::SystemTime;
 
 fn main() -> ExitCode {
     let addr = std::env::args()

@@ -206,7 +206,7 @@ fn want_writable(conn: &mut Connection, poll: &Poll, token: Token) -> bool {
         return true;
     }
     false
-} // ANCHOR_END: drive
+}
 
 // ANCHOR: read_head
 /// Reads until the socket has nothing more for now. `Ok(Some(response))` once the
@@ -248,4 +248,5 @@ fn write_pending(conn: &mut Connection) -> io::Result<bool> {
     // then asks for WRITABLE). `Interrupted`: write again. `Ok(0)`: the peer is gone,
     // an error (`io::ErrorKind::WriteZero`).
     todo!("write until done or WouldBlock")
-} // ANCHOR_END: read_head
+}
+// ANCHOR_END: read_head
