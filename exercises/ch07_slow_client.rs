@@ -78,6 +78,7 @@ fn serve(addr: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+// ANCHOR: serve_in_a_thread
 /// Serves one connection without keeping this loop from going back to `accept()`.
 fn serve_in_a_thread(stream: TcpStream, peer: SocketAddr) {
     // Your turn. Calling `serve_one(stream, peer)` here would serve this client to the
@@ -88,6 +89,7 @@ fn serve_in_a_thread(stream: TcpStream, peer: SocketAddr) {
     // connection back out of `OPEN`, since no thread will.
     todo!("serve this connection on a thread of its own")
 }
+// ANCHOR_END: serve_in_a_thread
 
 fn serve_one(stream: TcpStream, peer: SocketAddr) {
     match handle_connection(stream) {
