@@ -16,7 +16,7 @@
 //! cargo test --example ex06_echo_logs
 //! ```
 //!
-//! Until `render_text` is written, each request reaches its `todo!()`: the server logs
+//! Until `render_text` is written, each request reaches its `todo!()`: the server prints
 //! the panic, closes that connection without an answer, and goes on listening. The
 //! reference solution is `examples/ch06_echo_logs.rs`.
 

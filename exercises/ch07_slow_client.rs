@@ -1,9 +1,9 @@
 //! Exercise for chapter 7: one slow client must not block everyone — give each
 //! connection a thread of its own, as the Rust Book's final project does.
 //!
-//! This is chapter 6's one-at-a-time server with its connections still served by the
-//! accept loop itself: `serve_in_a_thread` is yours to write. Run it, and grade it from
-//! another terminal:
+//! This is the chapter's server without its `threads` mode: `serve_in_a_thread`, which
+//! hands a connection to a thread of its own, is yours to write. Run it, and grade it
+//! from another terminal:
 //!
 //! ```text
 //! cargo run --example ex07_slow_client                     # listens on 127.0.0.1:8097
@@ -11,7 +11,7 @@
 //! ```
 //!
 //! Until `serve_in_a_thread` is written, each connection reaches its `todo!()`: the
-//! server logs the panic, closes that connection without an answer, and goes on
+//! server prints the panic, closes that connection without an answer, and goes on
 //! listening. The reference solution is `examples/ch07_slow_client.rs` in its `threads`
 //! mode.
 

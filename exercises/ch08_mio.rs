@@ -11,7 +11,7 @@
 //! ```
 //!
 //! Until they are written, each connection reaches a `todo!()` at its first event: the
-//! server logs the panic, closes that connection without an answer, and goes on
+//! server prints the panic, closes that connection without an answer, and goes on
 //! serving. The reference solution is `examples/ch08_mio.rs`.
 
 // Until the `todo!()`s are written, some names go unused. Delete this line when you are
