@@ -11,6 +11,9 @@
 //! - **Every chapter from 3 to 12 ends with "Your turn"**, which shows the command that
 //!   runs the exercise and the `grade` command that checks it: the exercise's default
 //!   address is the one graded, 8090 plus the chapter's number.
+//! - **The part to write is the reference's part.** Each function an exercise leaves to
+//!   write is declared as in the chapter's example, inside an anchor of the same name, so
+//!   the example's code can take its place.
 //! - **An untouched skeleton starts, listens, and leaves each connection unanswered.**
 //!   Its `todo!()` is hit by the first request, and the panic ends that connection, not
 //!   the server: a second connection is accepted, and closed unanswered too.
@@ -225,6 +228,71 @@ fn every_todo_is_shown_by_a_chapter() {
                     index + 1
                 );
             }
+        }
+    }
+}
+
+/// The lines between `// ANCHOR: name` and `// ANCHOR_END: name` in a source file.
+fn anchor<'a>(source: &'a str, name: &str) -> Option<Vec<&'a str>> {
+    let is = |line: &str, kind: &str| {
+        line.trim_start()
+            .strip_prefix("//")
+            .and_then(|c| c.trim_start().strip_prefix(kind))
+            .is_some_and(|rest| rest.trim() == name)
+    };
+    let lines: Vec<&str> = source.lines().collect();
+    let start = lines.iter().position(|l| is(l, "ANCHOR:"))?;
+    let end = lines.iter().position(|l| is(l, "ANCHOR_END:"))?;
+    Some(lines[start + 1..end].to_vec())
+}
+
+#[test]
+fn every_part_to_write_has_the_reference_s_signature() {
+    // The chapter's example is the reference solution: what the learner writes in an
+    // anchor must be able to take the place of the example's anchor of the same name,
+    // so every function in it is declared as the example declares it (the example may
+    // have helpers more).
+    for exercise in exercises() {
+        let (reference, _) = reference(&exercise.name);
+        let example = root().join(format!("examples/{reference}.rs"));
+        let example =
+            fs::read_to_string(&example).unwrap_or_else(|e| panic!("{}: {e}", example.display()));
+        let source = fs::read_to_string(root().join(&exercise.file)).expect("readable");
+        let signatures = |lines: Vec<&str>| -> Vec<String> {
+            lines
+                .iter()
+                .map(|l| l.trim())
+                .filter(|l| l.starts_with("fn ") || l.starts_with("impl "))
+                .map(str::to_owned)
+                .collect()
+        };
+        let mut compared = 0;
+        for name in source
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("// ANCHOR: "))
+        {
+            let Some(theirs) = anchor(&example, name) else {
+                continue;
+            };
+            let ours = anchor(&source, name).expect("an anchor the loop just found");
+            let theirs = signatures(theirs);
+            for signature in signatures(ours) {
+                assert!(
+                    theirs.contains(&signature),
+                    "{}: anchor {name} declares `{signature}`, which examples/{reference}.rs's \
+                     does not: the reference could not take its place",
+                    exercise.file
+                );
+            }
+            compared += 1;
+        }
+        // Chapter 7's exercise writes a function the example inlines in its accept loop.
+        if exercise.name != "ex07_slow_client" {
+            assert!(
+                compared > 0,
+                "{}: no anchor shared with examples/{reference}.rs",
+                exercise.file
+            );
         }
     }
 }
