@@ -6,7 +6,7 @@
 //! - **Every exercise is a target, and shown by its chapter.** Each `exercises/*.rs` is
 //!   declared as an example (so `cargo run --example exNN_…` runs it and `cargo test`
 //!   builds it), its `//!` comment says that command, and every `todo!()` in it sits
-//!   inside an anchor that a page of the book includes: a learner reads in the chapter
+//!   inside an anchor that its chapter's page includes: a learner reads in the chapter
 //!   every part left to write.
 //! - **Every chapter from 3 to 12 ends with "Your turn"**, which shows the command that
 //!   runs the exercise and the `grade` command that checks it: the exercise's default
