@@ -75,8 +75,8 @@ enum Failure {
 /// and whatever came after it).
 fn read_head(stream: &mut TcpStream) -> std::io::Result<Result<Vec<u8>, Failure>> {
     // Your turn. Read into a growing buffer, as in chapter 4, but after every read let
-    // httparse judge the whole buffer: `Request::new(&mut [EMPTY_HEADER; MAX_HEADERS])`,
-    // then `.parse(&buffer)`, which returns
+    // httparse judge the whole buffer: `let mut headers = [EMPTY_HEADER; MAX_HEADERS];`,
+    // `Request::new(&mut headers)`, then `.parse(&buffer)`, which returns
     // - `Ok(Status::Complete(len))`: a whole head of `len` bytes: return the buffer
     //   (a head over `MAX_HEAD` is refused all the same: 431);
     // - `Ok(Status::Partial)`: a valid beginning, not an error: read more, unless the
