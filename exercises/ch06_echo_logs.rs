@@ -294,9 +294,11 @@ fn render_text(request: &Request, peer: SocketAddr, local: SocketAddr) -> String
     // 2. what the server understood, one `label:` per line, padded to 9 columns as
     //    `field` does: method; path (the target before `?`, percent-decoded with
     //    `percent_encoding::percent_decode_str(path).decode_utf8_lossy()`); query (each
-    //    pair from `form_urlencoded::parse`, as `name = value`, or `(none)`); version
-    //    (`HTTP/1.{version}`); peer; local; the body's length (`0 bytes`, `1 byte`);
-    // 3. the body, if there is one, ending in a newline.
+    //    pair from `form_urlencoded::parse` on a line of its own, `name = value`, or
+    //    `name =` for an empty value; `(none)` without pairs); version
+    //    (`HTTP/1.{version}`); peer; local; the body's length (`0 bytes`, `1 byte`,
+    //    followed by ` (not UTF-8: shown with U+FFFD)` when it is not UTF-8);
+    // 3. the body (lossy UTF-8), if there is one, ending in a newline.
     // Every piece the client chose goes through `push_escaped`, so no byte of it can
     // reach a terminal as a control sequence: the tests below check that it does.
     todo!("write the echo: the head as sent, the summary, the body")
