@@ -14,9 +14,9 @@
 //! and grade it against the three chapters, from another terminal, with the same list:
 //!
 //! ```text
-//! cargo run --release -- grade 10 127.0.0.1:8110 --allowed-hosts 'example.com, .example.org, *.example.net, 127.0.0.1, [::1], 10.0.0.0/8'
-//! cargo run --release -- grade 11 127.0.0.1:8110 --allowed-hosts 'example.com, .example.org, *.example.net, 127.0.0.1, [::1], 10.0.0.0/8'
-//! cargo run --release -- grade 12 127.0.0.1:8110 --allowed-hosts 'example.com, .example.org, *.example.net, 127.0.0.1, [::1], 10.0.0.0/8'
+//! cargo run -- grade 10 127.0.0.1:8110 --allowed-hosts 'example.com, .example.org, *.example.net, 127.0.0.1, [::1], 10.0.0.0/8'
+//! cargo run -- grade 11 127.0.0.1:8110 --allowed-hosts 'example.com, .example.org, *.example.net, 127.0.0.1, [::1], 10.0.0.0/8'
+//! cargo run -- grade 12 127.0.0.1:8110 --allowed-hosts 'example.com, .example.org, *.example.net, 127.0.0.1, [::1], 10.0.0.0/8'
 //! ```
 //!
 //! Like the servers of chapters 10 to 12 it serves one connection at a time and one

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! cargo run --example ex03_response                        # listens on 127.0.0.1:8093
-//! cargo run --release -- grade 3 127.0.0.1:8093
+//! cargo run -- grade 3 127.0.0.1:8093
 //! ```
 //!
 //! Until `response` is written, each request reaches its `todo!()`: the server prints

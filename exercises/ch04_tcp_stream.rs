@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! cargo run --example ex04_tcp_stream                      # listens on 127.0.0.1:8094
-//! cargo run --release -- grade 4 127.0.0.1:8094
+//! cargo run -- grade 4 127.0.0.1:8094
 //! ```
 //!
 //! Until `read_head` is written, each request reaches its `todo!()`: the server prints

@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! cargo run --example ex05_httparse                        # listens on 127.0.0.1:8095
-//! cargo run --release -- grade 5 127.0.0.1:8095
+//! cargo run -- grade 5 127.0.0.1:8095
 //! ```
 //!
 //! Until `read_head` is written, each request reaches its `todo!()`: the server prints

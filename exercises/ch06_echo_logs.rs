@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! cargo run --example ex06_echo_logs                       # listens on 127.0.0.1:8096
-//! cargo run --release -- grade 6 127.0.0.1:8096
+//! cargo run -- grade 6 127.0.0.1:8096
 //! ```
 //!
 //! and run the unit tests at the bottom of this file, which check parts of the echo

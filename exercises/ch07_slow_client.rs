@@ -7,7 +7,7 @@
 //!
 //! ```text
 //! cargo run --example ex07_slow_client                     # listens on 127.0.0.1:8097
-//! cargo run --release -- grade 7 127.0.0.1:8097
+//! cargo run -- grade 7 127.0.0.1:8097
 //! ```
 //!
 //! Until `serve_in_a_thread` is written, each connection reaches its `todo!()`: the

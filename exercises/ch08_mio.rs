@@ -7,7 +7,7 @@
 //!
 //! ```text
 //! cargo run --example ex08_mio                             # listens on 127.0.0.1:8098
-//! cargo run --release -- grade 8 127.0.0.1:8098
+//! cargo run -- grade 8 127.0.0.1:8098
 //! ```
 //!
 //! Until they are written, each connection reaches a `todo!()` at its first event: the

@@ -9,7 +9,7 @@
 //!
 //! ```text
 //! cargo run --example ex09_state_machine                   # listens on 127.0.0.1:8099
-//! cargo run --release -- grade 9 127.0.0.1:8099
+//! cargo run -- grade 9 127.0.0.1:8099
 //! ```
 //!
 //! Until they are written, each connection reaches a `todo!()` at its first event: the

@@ -7,7 +7,7 @@
 //!
 //! ```text
 //! cargo run --example ex10_host_header                     # listens on 127.0.0.1:8100
-//! cargo run --release -- grade 10 127.0.0.1:8100
+//! cargo run -- grade 10 127.0.0.1:8100
 //! ```
 //!
 //! Until `answer` is written, each request reaches its `todo!()`: the server prints the

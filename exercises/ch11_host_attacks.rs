@@ -8,7 +8,7 @@
 //!
 //! ```text
 //! cargo run --example ex11_host_attacks                    # listens on 127.0.0.1:8101
-//! cargo run --release -- grade 11 127.0.0.1:8101 --allowed-hosts '.example.com, localhost, 127.0.0.1'
+//! cargo run -- grade 11 127.0.0.1:8101 --allowed-hosts '.example.com, localhost, 127.0.0.1'
 //! ```
 //!
 //! Until they are written, each request reaches a `todo!()`: the server prints the

@@ -7,7 +7,7 @@
 //!
 //! ```text
 //! cargo run --example ex12_allowed_hosts                   # listens on 127.0.0.1:8102
-//! cargo run --release -- grade 12 127.0.0.1:8102
+//! cargo run -- grade 12 127.0.0.1:8102
 //! ```
 //!
 //! Until `matches` is written, each request with a well-formed Host reaches its

@@ -337,7 +337,7 @@ struct Run {
     args: Vec<String>,
 }
 
-/// `cargo run --release -- grade CHAPTER ADDR [FLAGS…]`.
+/// `cargo run [--release] -- grade CHAPTER ADDR [FLAGS…]`.
 #[derive(Debug, Clone, PartialEq)]
 struct Grade {
     chapter: u8,
@@ -372,14 +372,22 @@ fn parse_run(command: &str) -> Option<Run> {
 
 fn parse_grade(command: &str) -> Option<Grade> {
     let words = words(command);
-    let prefix = ["cargo", "run", "--release", "--", "grade"];
-    if words.len() < prefix.len() + 2 || words[..prefix.len()] != prefix {
+    let rest = words.strip_prefix(&["cargo".to_owned(), "run".to_owned()])?;
+    // `cargo run [--quiet] [--release] -- grade …`: hostecho, however it is built.
+    let at = rest.iter().position(|w| w == "--")?;
+    if !rest[..at]
+        .iter()
+        .all(|w| ["--quiet", "-q", "--release"].contains(&w.as_str()))
+    {
         return None;
     }
-    Some(Grade {
-        chapter: words[5].parse().expect("a chapter number"),
-        addr: words[6].parse().expect("an address"),
-        flags: words[7..].to_vec(),
+    let [grade, chapter, addr, flags @ ..] = &rest[at + 1..] else {
+        return None;
+    };
+    (grade == "grade").then(|| Grade {
+        chapter: chapter.parse().expect("a chapter number"),
+        addr: addr.parse().expect("an address"),
+        flags: flags.to_vec(),
     })
 }
 
