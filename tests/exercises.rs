@@ -492,6 +492,21 @@ fn every_chapter_from_3_to_12_ends_with_your_turn_and_its_two_commands() {
             "{page}: Your turn shows the part of {} to write",
             exercise.file
         );
+        // `cargo test --example NAME`: an exercise with unit tests of its own.
+        for command in console_blocks(&section).iter().flatten() {
+            let Some(name) = command.strip_prefix("cargo test --example ") else {
+                continue;
+            };
+            let tested = exercises
+                .iter()
+                .find(|e| e.name == name.trim())
+                .unwrap_or_else(|| panic!("{page}: `{command}`: no such exercise"));
+            let source = fs::read_to_string(root().join(&tested.file)).expect("readable");
+            assert!(
+                source.contains("#[test]"),
+                "{page}: `{command}`: it has no tests"
+            );
+        }
     }
     let capstone = &pages["capstone-host-check.md"];
     let graded: Vec<u8> = pairs("capstone-host-check.md", capstone)
