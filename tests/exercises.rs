@@ -36,7 +36,7 @@ use std::time::Duration;
 
 mod support;
 
-use support::{PATIENCE, build_example, run_within, skip};
+use support::{PATIENCE, build_example, run_within};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -615,16 +615,6 @@ fn an_untouched_skeleton_listens_and_closes_each_connection_unanswered() {
     }
 }
 
-/// Whether this build of hostecho has `grade` (issue 21).
-fn grade_is_available() -> bool {
-    Command::new(env!("CARGO_BIN_EXE_hostecho"))
-        .args(["grade", "--help"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 /// Runs `hostecho grade` as `grade` says, against `addr`: (exit code, stdout).
 fn run_grade(grade: &Grade, addr: SocketAddr) -> (i32, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_hostecho"));
@@ -663,13 +653,6 @@ fn reference(exercise: &str) -> (String, &'static [&'static str]) {
 
 #[test]
 fn the_book_s_grade_commands_fail_the_skeleton_and_pass_the_reference() {
-    if !grade_is_available() {
-        skip(
-            "this hostecho has no `grade` subcommand yet (issue 21)",
-            "build a hostecho with `hostecho grade`",
-        );
-        return;
-    }
     let pages = pages();
     let mut all: Vec<(String, Run, Grade)> = Vec::new();
     for chapter in 3..=12 {
