@@ -371,7 +371,8 @@ fn parse_run(command: &str) -> Option<Run> {
 }
 
 fn parse_grade(command: &str) -> Option<Grade> {
-    let words = words(command);
+    // `…; echo "exit $?"`: only the first command is the grade.
+    let words = words(command.split(';').next().unwrap_or_default());
     let rest = words.strip_prefix(&["cargo".to_owned(), "run".to_owned()])?;
     // `cargo run [--quiet] [--release] -- grade …`: hostecho, however it is built.
     let at = rest.iter().position(|w| w == "--")?;
@@ -423,29 +424,36 @@ fn your_turn(page: &str, text: &str) -> String {
     section.to_owned()
 }
 
-/// What a page asks the learner to run and grade, paired: a grade command goes with
-/// the run command of its own block, or, in a block without one, the page's only one.
+/// What a page asks the learner to run and grade, paired: a grade command goes with the
+/// exercise its block runs, or, in a block that runs none, the one run last above it
+/// (the program still running in the reader's other terminal); without either, with
+/// the only exercise the page runs.
 fn pairs(page: &str, text: &str) -> Vec<(Run, Grade)> {
     let blocks = console_blocks(text);
-    let runs: Vec<Run> = blocks
-        .iter()
-        .flatten()
-        .filter_map(|c| parse_run(c))
-        .filter(|r| r.example.starts_with("ex"))
-        .collect();
+    let runs_of = |block: &Vec<String>| -> Vec<Run> {
+        block
+            .iter()
+            .filter_map(|c| parse_run(c))
+            .filter(|r| r.example.starts_with("ex"))
+            .collect()
+    };
+    let all: Vec<Run> = blocks.iter().flat_map(runs_of).collect();
+    let mut last: Option<Run> = None;
     let mut found = Vec::new();
     for block in &blocks {
-        let own: Vec<Run> = block.iter().filter_map(|c| parse_run(c)).collect();
+        let own = runs_of(block);
         for grade in block.iter().filter_map(|c| parse_grade(c)) {
-            let run = match (own.as_slice(), runs.as_slice()) {
-                ([run], _) => run.clone(),
-                ([], [run]) => run.clone(),
+            let run = match (own.as_slice(), &last, all.as_slice()) {
+                ([run], _, _) | ([], Some(run), _) | ([], None, [run]) => run.clone(),
                 _ => panic!(
                     "{page}: which program does `grade {}` grade?",
                     grade.chapter
                 ),
             };
             found.push((run, grade));
+        }
+        if let Some(run) = own.last() {
+            last = Some(run.clone());
         }
     }
     found
