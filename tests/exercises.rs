@@ -14,6 +14,8 @@
 //! - **The part to write is the reference's part.** Each function an exercise leaves to
 //!   write is declared as in the chapter's example, inside an anchor of the same name, so
 //!   the example's code can take its place.
+//! - **A taken port is one line.** Each exercise, started on an address in use, says
+//!   which and why in one line and exits non-zero, as the chapters' examples do.
 //! - **An untouched skeleton starts, listens, and leaves each connection unanswered.**
 //!   Its `todo!()` is hit by the first request, and the panic ends that connection, not
 //!   the server: a second connection is accepted, and closed unanswered too.
@@ -620,6 +622,32 @@ fn an_untouched_skeleton_listens_and_closes_each_connection_unanswered() {
                 String::from_utf8_lossy(&answer)
             );
         }
+    }
+}
+
+#[test]
+fn an_exercise_whose_port_is_taken_says_so_in_one_line() {
+    // An exercise listens on a fixed port, and the learner's first error is usually that
+    // it is taken: by the previous run, still going in another terminal. As the
+    // chapters' examples do, each says which address and why, in one line, and exits
+    // non-zero, without a backtrace.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let addr = taken.local_addr().expect("its address");
+    for exercise in exercises() {
+        let mut command = Command::new(build_example(&exercise.name));
+        command
+            .arg(addr.to_string())
+            .env("RUST_BACKTRACE", "1")
+            .env_remove("RUST_LOG");
+        let output = run_within(command, PATIENCE);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{}: exited 0", exercise.name);
+        assert_eq!(
+            stderr,
+            format!("error: cannot bind {addr}: Address already in use (os error 98)\n"),
+            "{}",
+            exercise.name
+        );
     }
 }
 
