@@ -19,6 +19,11 @@
 //! With `--compare`, the same request goes through the models of Django's and
 //! Starlette's checks in [`crate::compat`], given the same pattern list.
 //!
+//! A verdict carries the decision's hint when one applies ([`crate::host::hint`]):
+//! after the message in text, as `"hint"` in JSON. `--explain` tells one decision step
+//! by step ([`crate::host::explain`]), and `--from-log` decides each value a log's
+//! refusals name ([`crate::refusal_log`], [`Checker::log_rows`]).
+//!
 //! This module is pure: it decides and renders lines. Reading arguments and stdin,
 //! printing and the exit status live in `main.rs`.
 
