@@ -670,7 +670,10 @@ fn near_miss(policy: &HostPolicy, name: &str) -> Option<Hint> {
             || base.strip_prefix("www.") == Some(name)
         {
             "a 'www.'"
-        } else if base.len() >= 4 && one_edit_apart(name, base) {
+        } else if first_label(name).len() >= 3
+            && first_label(base).len() >= 3
+            && one_edit_apart(name, base)
+        {
             "one character"
         } else {
             continue;
@@ -690,6 +693,12 @@ fn near_miss(policy: &HostPolicy, name: &str) -> Option<Hint> {
         );
     }
     None
+}
+
+/// A name's first label: `a` in `a.example`. One character away from a one- or
+/// two-character label is another name, not a typo (`a.example`, `b.example`).
+fn first_label(name: &str) -> &str {
+    name.split('.').next().unwrap_or(name)
 }
 
 /// Whether two names differ by one substituted, inserted or deleted character.
@@ -1067,6 +1076,11 @@ mod tests {
                     .with("X-Forwarded-For", b"192.0.2.44")
                     .via_peer("10.0.0.2:1"),
                 &policy_with(&["app.example"], true, &["10.0.0.0/8"]),
+            ),
+            // Two sites, not a typo: one-letter labels.
+            (
+                host(b"a.example").with("X-Forwarded-For", b"192.0.2.44"),
+                &policy(&["b.example"]),
             ),
             // Refused, but ordinary: one's own machine by name, and a proxy passing a
             // related name not yet allowed.
