@@ -184,7 +184,7 @@ const TUNNEL_SUFFIXES: &[(&str, &str)] = &[
 struct Signals<'a> {
     /// Names of the proxy marks present, for the sentence: `X-Forwarded-For`,
     /// `Via`, `HTTP/1.0 with Connection: close`…
-    marks: Vec<&'static str>,
+    marks: Marks,
     /// Whether any forwarding header (`X-Forwarded-*`, `Forwarded`, `Via`,
     /// `X-Real-IP`) is present: nginx's HTTP/1.0 mark alone does not count here.
     forwarding: bool,
@@ -196,7 +196,7 @@ struct Signals<'a> {
 
 impl<'a> Signals<'a> {
     fn read(facts: &Facts<'a>) -> Signals<'a> {
-        let mut marks = Vec::new();
+        let mut marks = Marks::default();
         let mut checker = None;
         let mut close = false;
         let mut bare = true;
@@ -237,7 +237,7 @@ impl<'a> Signals<'a> {
     }
 
     fn marks_list(&self) -> String {
-        self.marks.join(", ")
+        self.marks.names[..self.marks.len].join(", ")
     }
 
     /// ` (User-Agent: kube-probe/1.30)`, or nothing.
@@ -245,6 +245,31 @@ impl<'a> Signals<'a> {
         self.checker
             .map(|ua| format!(" (User-Agent: {})", escape_for_message(ua)))
             .unwrap_or_default()
+    }
+}
+
+/// The names of the proxy marks a request carries, each once, in the order met: at
+/// most one per [`forwarded::FORWARDING_HEADERS`], plus `X-Forwarded-Server`, other
+/// `X-Forwarded-*`, and nginx's HTTP/1.0 with `Connection: close`. A list of names,
+/// not a vector: reading a proxied request's marks allocates nothing.
+#[derive(Default)]
+struct Marks {
+    names: [&'static str; 10],
+    len: usize,
+}
+
+impl Marks {
+    fn push(&mut self, name: &'static str) {
+        if self.len < self.names.len() {
+            self.names[self.len] = name;
+            self.len += 1;
+        }
+    }
+    fn contains(&self, name: &&'static str) -> bool {
+        self.names[..self.len].contains(name)
+    }
+    fn is_empty(&self) -> bool {
+        self.len == 0
     }
 }
 
@@ -256,13 +281,13 @@ fn proxy_mark(field: &Field<'_>) -> Option<&'static str> {
     {
         return Some(name);
     }
-    let lower = field.name.to_ascii_lowercase();
-    lower
-        .starts_with("x-forwarded-")
-        .then_some(match lower.as_str() {
-            "x-forwarded-server" => "X-Forwarded-Server",
-            _ => "X-Forwarded-*",
-        })
+    let name = field.name.as_bytes();
+    let forwarded_kind = name.len() > 12 && name[..12].eq_ignore_ascii_case(b"x-forwarded-");
+    forwarded_kind.then_some(if field.name.eq_ignore_ascii_case("x-forwarded-server") {
+        "X-Forwarded-Server"
+    } else {
+        "X-Forwarded-*"
+    })
 }
 
 /// The private, link-local, CGNAT or unique-local range an address is in, as a
@@ -430,8 +455,11 @@ pub fn for_allowed(policy: &HostPolicy, facts: &Facts<'_>, valid: &ValidHost<'_>
     if let Some(h) = appended(facts, valid.source, Some(&valid.host)) {
         return Some(h);
     }
+    if valid.source != HostSource::Host {
+        return None;
+    }
     let signals = Signals::read(facts);
-    if valid.source != HostSource::Host || !signals.proxied() {
+    if !signals.proxied() {
         return None;
     }
     let shown = escape_for_message(&valid.raw);
@@ -610,16 +638,18 @@ fn appended(facts: &Facts<'_>, source: HostSource, allowed: Option<&Host<'_>>) -
     if source != HostSource::XForwardedHost {
         return None;
     }
-    let lines: Vec<&[u8]> = facts
-        .headers
-        .iter()
-        .filter(|h| h.is("x-forwarded-host"))
-        .map(|h| h.value)
-        .collect();
-    let appended = lines.len() > 1 || lines.iter().any(|line| line.contains(&b','));
+    let lines = || {
+        facts
+            .headers
+            .iter()
+            .filter(|h| h.is("x-forwarded-host"))
+            .map(|h| h.value)
+    };
+    let appended = lines().count() > 1 || lines().any(|line| line.contains(&b','));
     if !appended {
         return None;
     }
+    let lines: Vec<&[u8]> = lines().collect();
     let joined = lines.join(&b", "[..]);
     let used = forwarded::last_x_forwarded_host(lines.iter().copied()).unwrap_or_default();
     let verdict = if allowed.is_some() {
@@ -644,12 +674,13 @@ fn appended(facts: &Facts<'_>, source: HostSource, allowed: Option<&Host<'_>>) -
 /// `*.` pattern (which allows only what is below it), or one character. A port in a
 /// pattern and a trailing dot are not near misses here: a pattern with a port is
 /// refused at start, and a trailing dot is normalised away on both sides.
+///
+/// It scans the list, a string compare or two per pattern and no allocation, on
+/// refusals only: a flood of refusals against ten thousand patterns costs that scan
+/// each, not ten thousand parses.
 fn near_miss(policy: &HostPolicy, name: &str) -> Option<Hint> {
-    for raw in &policy.patterns {
-        let Ok(pattern) = Pattern::parse(raw) else {
-            continue;
-        };
-        let (base, exact) = match &pattern {
+    for (raw, pattern) in policy.patterns.iter().zip(&policy.parsed) {
+        let (base, exact) = match pattern {
             Pattern::Exact(base) => (base.as_str(), true),
             Pattern::DomainAndBelow(base) => (base.as_str(), false),
             Pattern::StrictlyBelow(base) => {
@@ -728,9 +759,9 @@ fn is_below(name: &str, suffix: &str) -> bool {
 /// is related to `.example.com` and to `www.example.com`; `evil.example` to neither.
 fn related(policy: &HostPolicy, name: &str) -> bool {
     let tail = last_labels(name, 2);
-    policy.patterns.iter().any(|raw| match Pattern::parse(raw) {
-        Ok(Pattern::Exact(base) | Pattern::DomainAndBelow(base) | Pattern::StrictlyBelow(base)) => {
-            last_labels(&base, 2) == tail
+    policy.parsed.iter().any(|pattern| match pattern {
+        Pattern::Exact(base) | Pattern::DomainAndBelow(base) | Pattern::StrictlyBelow(base) => {
+            last_labels(base, 2) == tail
         }
         _ => false,
     })

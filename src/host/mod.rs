@@ -99,6 +99,9 @@ pub struct HostPolicy {
     /// The same patterns compiled for matching; it answers with an index into
     /// `patterns`.
     compiled: PatternSet,
+    /// The same patterns parsed, in the order given: what a hint compares a refused
+    /// host with ([`hint`]), without parsing them again on every refusal.
+    parsed: Vec<Pattern>,
 }
 
 impl HostPolicy {
@@ -312,7 +315,8 @@ impl HostPolicy {
         Ok(HostPolicy {
             options,
             patterns,
-            compiled: PatternSet::new(parsed),
+            compiled: PatternSet::new(parsed.clone()),
+            parsed,
         })
     }
 
