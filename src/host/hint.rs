@@ -462,14 +462,13 @@ pub fn for_allowed(policy: &HostPolicy, facts: &Facts<'_>, valid: &ValidHost<'_>
     if !signals.proxied() {
         return None;
     }
-    let shown = escape_for_message(&valid.raw);
-    let by_address = match &valid.host {
-        Host::Name(name) => is_upstream_name(name, valid.port, facts),
-        other => other.ip().is_some_and(|ip| is_proxy_address(ip, facts)),
-    };
-    by_address
-        .then(|| proxy_address(&shown, &signals))
-        .flatten()
+    // Allowed, the host is only suspect when it carries the very port the request
+    // arrived on: what `proxy_pass http://127.0.0.1:8091` sends (nginx's
+    // `$proxy_host`), and never what a visitor asking the proxy sends.
+    if valid.port != Some(facts.local.port()) {
+        return None;
+    }
+    proxy_address(&escape_for_message(&valid.raw), &signals)
 }
 
 /// A request with no header at all (HAProxy's default check), or HTTP/1.0 without
@@ -545,11 +544,12 @@ fn is_proxy_address(ip: IpAddr, facts: &Facts<'_>) -> bool {
     ip == facts.local.ip().to_canonical() || ip.is_loopback() || private_range(ip).is_some()
 }
 
-/// A name that names an upstream rather than a site: `localhost`, a name of one label
-/// (an nginx `upstream` block's, a Compose service's: no public site has one), or
-/// any name with the port the request arrived on.
+/// A name that names an upstream rather than a site: a name of one label other than
+/// `localhost` (an nginx `upstream` block's, a Compose service's: no public site has
+/// one), or any name with the port the request arrived on. `localhost` alone is what
+/// a visitor on the same machine asks a proxy for, and a proxy passing `$host` sends.
 fn is_upstream_name(name: &str, port: Option<u16>, facts: &Facts<'_>) -> bool {
-    is_local_name(name) || !name.contains('.') || port == Some(facts.local.port())
+    (!name.contains('.') && name != "localhost") || port == Some(facts.local.port())
 }
 
 fn is_local_name(name: &str) -> bool {
@@ -1091,6 +1091,15 @@ mod tests {
         let cases = [
             (host(b"app.example"), &app),
             (host(b"localhost:8090"), &policy(&[])),
+            // A visitor on the same machine, through a proxy that passes `$host`.
+            (
+                host(b"localhost").with("X-Forwarded-For", b"127.0.0.1"),
+                &policy(&[]),
+            ),
+            (
+                host(b"127.0.0.1").http10().with("Connection", b"close"),
+                &policy(&[]),
+            ),
             (host(b"127.0.0.1:8090"), &policy(&[])),
             (req(&[]).http10(), &policy(&[])),
             (host(b"app.example").http10(), &app),
