@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
-use hostecho::host::{Facts, HostPolicy, PolicyOptions};
+use hostecho::host::{Facts, HostPolicy, NoTrace, PolicyOptions};
 use hostecho::http::{Fields, Header, Version};
 
 /// A policy with `n` patterns, and the names of the last of each kind.
@@ -62,6 +62,19 @@ fn decide_once(policy: &HostPolicy, headers: &[Header]) -> bool {
     policy.decide(black_box(&facts)).is_ok()
 }
 
+fn decide_traced_once(policy: &HostPolicy, headers: &[Header]) -> bool {
+    let facts = Facts {
+        version: Version::Http11,
+        absolute_authority: None,
+        headers: Fields::List(headers),
+        peer: SocketAddr::from(([192, 0, 2, 1], 40000)),
+        local: SocketAddr::from(([127, 0, 0, 1], 8090)),
+    };
+    policy
+        .decide_traced(black_box(&facts), &mut NoTrace)
+        .is_ok()
+}
+
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("decide");
     for n in [1usize, 100, 10_000] {
@@ -79,6 +92,15 @@ fn bench(c: &mut Criterion) {
             group.bench_with_input(BenchmarkId::new(case, n), &headers, |b, headers| {
                 b.iter(|| decide_once(&policy, headers))
             });
+            if case == "miss" {
+                // The refusal without its hint: the same steps, traced by nothing.
+                // The ratio to `miss` is what reading the cause costs (issue 23).
+                group.bench_with_input(
+                    BenchmarkId::new("miss_without_hint", n),
+                    &headers,
+                    |b, headers| b.iter(|| decide_traced_once(&policy, headers)),
+                );
+            }
         }
     }
     group.finish();

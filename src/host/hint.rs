@@ -152,6 +152,12 @@ fn hint(cause: Cause, text: String) -> Option<Hint> {
     Some(Hint { cause, text })
 }
 
+/// The most patterns the near-miss and scanner rows compare a refused name with. They
+/// scan the list on each refusal; measured (BENCHMARKS.md, "Refusal hints"), a scan
+/// of 10,000 patterns made a refusal some 500 times dearer, so a longer list skips
+/// those two rows instead.
+pub const SCAN_LIMIT: usize = 256;
+
 /// The User-Agents of health checkers, by prefix: AWS's load balancers, Kubernetes'
 /// kubelet, Google Cloud's health checks, and Go's default client (Caddy's and many
 /// home-made checkers').
@@ -675,10 +681,13 @@ fn appended(facts: &Facts<'_>, source: HostSource, allowed: Option<&Host<'_>>) -
 /// pattern and a trailing dot are not near misses here: a pattern with a port is
 /// refused at start, and a trailing dot is normalised away on both sides.
 ///
-/// It scans the list, a string compare or two per pattern and no allocation, on
-/// refusals only: a flood of refusals against ten thousand patterns costs that scan
-/// each, not ten thousand parses.
+/// It scans the list, a few string compares per pattern, on refusals only; past
+/// [`SCAN_LIMIT`] patterns it does not look at all, so a flood of refusals costs a
+/// bounded scan each, whatever the list's length.
 fn near_miss(policy: &HostPolicy, name: &str) -> Option<Hint> {
+    if policy.parsed.len() > SCAN_LIMIT {
+        return None;
+    }
     for (raw, pattern) in policy.patterns.iter().zip(&policy.parsed) {
         let (base, exact) = match pattern {
             Pattern::Exact(base) => (base.as_str(), true),
@@ -757,7 +766,13 @@ fn is_below(name: &str, suffix: &str) -> bool {
 
 /// Whether a name shares its last two labels with a name pattern: `api.example.com`
 /// is related to `.example.com` and to `www.example.com`; `evil.example` to neither.
+///
+/// Past [`SCAN_LIMIT`] patterns every name counts as related: the hint then never
+/// calls a name a scanner's, rather than scan the whole list on every refusal.
 fn related(policy: &HostPolicy, name: &str) -> bool {
+    if policy.parsed.len() > SCAN_LIMIT {
+        return true;
+    }
     let tail = last_labels(name, 2);
     policy.parsed.iter().any(|pattern| match pattern {
         Pattern::Exact(base) | Pattern::DomainAndBelow(base) | Pattern::StrictlyBelow(base) => {
@@ -1133,6 +1148,20 @@ mod tests {
         for (r, p) in cases {
             assert_eq!(hint_of(&r, p).1, None, "{:?}", r.decide_full(p));
         }
+    }
+
+    /// Past SCAN_LIMIT patterns the two scanning rows stay silent, rather than scan.
+    #[test]
+    fn long_lists_skip_the_scanning_rows() {
+        let mut many: Vec<String> = (0..=SCAN_LIMIT).map(|i| format!("h{i}.example")).collect();
+        many.push("www.app.example".into());
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        let p = policy(&many);
+        assert_eq!(hint_of(&host(b"app.example"), &p).1, None);
+        assert_eq!(hint_of(&host(b"evil.invalid"), &p).1, None);
+        // The rows that read only the request still speak.
+        let (_, h) = hint_of(&host(b"10.0.0.5:80"), &p);
+        assert_eq!(h.map(|h| h.cause), Some(Cause::HealthCheck));
     }
 
     #[test]
