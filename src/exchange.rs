@@ -93,8 +93,23 @@ pub fn respond_into(
         };
     }
     let format = echo::accept::negotiate(head.values("accept"));
+    // The answer to a `HEAD` carries the headers a `GET` would have had, and "MUST NOT
+    // send Content-Length … unless its field value equals the decimal number of octets
+    // that would have been sent in the content of a response if the same request had
+    // used the GET method" (RFC 9110 §8.6, §9.3.2). The echo shows the method and the
+    // request line, so a `HEAD` is measured by the echo of the same request as a `GET`.
+    let as_get;
+    let shown = if head.is_head() {
+        as_get = Request {
+            head: head.as_get(),
+            body: request.body.clone(),
+        };
+        &as_get
+    } else {
+        request
+    };
     let echo = Echo {
-        request,
+        request: shown,
         allowed: host,
         peer: at.peer,
         local: at.local,

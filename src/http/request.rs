@@ -269,6 +269,40 @@ impl Head {
         head
     }
 
+    /// This head as a `GET` of the same target with the same fields would have it: the
+    /// method replaced, everything else as received.
+    ///
+    /// The answer to a `HEAD` carries the `Content-Length` a `GET` would have had
+    /// (RFC 9110 §8.6, §9.3.2), and the echo shows the method and the request line: so
+    /// the echo a `HEAD` is measured by is the one rendered from this head.
+    pub fn as_get(&self) -> Head {
+        const GET: &str = "GET";
+        // The method is the request line's first token: it starts at 0.
+        let old = self.method.end;
+        let shift = |r: &Range<usize>| r.start + GET.len() - old..r.end + GET.len() - old;
+        let mut text = String::with_capacity(self.text.len() + GET.len());
+        text.push_str(GET);
+        text.push_str(self.text(old..self.text.len()));
+        Head {
+            text,
+            values: self.values.clone(),
+            line_len: self.line_len + GET.len() - old,
+            method: 0..GET.len(),
+            target_at: shift(&self.target_at),
+            target: self.target.clone(),
+            version: self.version,
+            fields: self
+                .fields
+                .iter()
+                .map(|f| FieldAt {
+                    name: shift(&f.name),
+                    value: f.value.clone(),
+                })
+                .collect(),
+            line_endings: self.line_endings,
+        }
+    }
+
     /// The request line exactly as received, without its line ending, e.g.
     /// `GET /index.html?name=jack HTTP/1.1`.
     pub fn request_line(&self) -> &str {
@@ -503,6 +537,33 @@ mod tests {
                 "{:?}",
                 head.escape_ascii().to_string()
             );
+        }
+    }
+
+    #[test]
+    fn as_get_is_the_head_a_get_of_the_same_request_has() {
+        use crate::http::framing::{Limits, parse_head};
+        let frame = |bytes: &[u8]| match parse_head(bytes, &Limits::default()) {
+            Ok(Some((framed, _))) => framed.head,
+            other => panic!("{other:?}"),
+        };
+        for (other, get) in [
+            (
+                &b"HEAD /x?a=1 HTTP/1.1\r\nHost: localhost\r\nAccept: */*\r\n\r\n"[..],
+                &b"GET /x?a=1 HTTP/1.1\r\nHost: localhost\r\nAccept: */*\r\n\r\n"[..],
+            ),
+            (
+                b"HEAD http://localhost/ HTTP/1.0\nX: y\n\n",
+                b"GET http://localhost/ HTTP/1.0\nX: y\n\n",
+            ),
+            (
+                b"PROPFIND /a%20b HTTP/1.1\r\nHost: a\r\n\r\n",
+                b"GET /a%20b HTTP/1.1\r\nHost: a\r\n\r\n",
+            ),
+        ] {
+            let (other, get) = (frame(other), frame(get));
+            assert_eq!(other.as_get(), get);
+            assert_eq!(get.as_get(), get);
         }
     }
 
