@@ -521,3 +521,52 @@ fn every_header_curl_sends_gets_a_note() {
         );
     }
 }
+
+// ---- what caches are told ------------------------------------------------------------
+
+/// The echo is chosen by `Accept` and shows the client's own fields and address: it
+/// says `Vary: Accept` (RFC 9110 §12.5.5) and `Cache-Control: no-store` (RFC 9111
+/// §5.2.2.5), in every format and to a `HEAD`, so no shared cache hands one client's
+/// echo to another. An error and the favicon's 204 say `no-store` too, and no `Vary`:
+/// neither is chosen by a request field (the reasons are in `src/http/response.rs`).
+#[test]
+fn echoes_vary_on_accept_and_nothing_is_stored() {
+    let server = TestServer::start(&[]);
+    for accept in ["*/*", "application/json", "text/html"] {
+        for method in ["GET", "HEAD"] {
+            let mut stream = server.connect();
+            write!(
+                stream,
+                "{method} / HTTP/1.1\r\nHost: localhost\r\nAccept: {accept}\r\n\r\n"
+            )
+            .unwrap();
+            let r = if method == "HEAD" {
+                support::read_head_response(&mut stream)
+            } else {
+                read_response(&mut stream)
+            };
+            assert_eq!(r.status, 200);
+            assert_eq!(r.header("vary"), Some("Accept"), "{method} {accept}");
+            assert_eq!(r.header("cache-control"), Some("no-store"), "{method}");
+        }
+    }
+    for (request, status) in [
+        (
+            &b"GET /favicon.ico HTTP/1.1\r\nHost: localhost\r\n\r\n"[..],
+            204,
+        ),
+        (b"GET / HTTP/1.1\r\nHost: evil.example\r\n\r\n", 400),
+        (
+            b"GET / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n",
+            501,
+        ),
+    ] {
+        // A 204 has no Content-Length: its head is all there is to read.
+        let mut stream = server.connect();
+        stream.write_all(request).unwrap();
+        let r = support::read_head_response(&mut stream);
+        assert_eq!(r.status, status);
+        assert_eq!(r.header("vary"), None, "{status}");
+        assert_eq!(r.header("cache-control"), Some("no-store"), "{status}");
+    }
+}
