@@ -125,7 +125,7 @@ fn chunked_body_is_decoded_with_extensions_and_trailers_ignored() {
     let server = TestServer::start(&[]);
     let r = server.send(
         b"POST / HTTP/1.1\r\nHost: localhost\r\nAccept: application/json\r\nTransfer-Encoding: chunked\r\n\r\n\
-          5;name=value\r\nhello\r\n6\r\n world\r\n0\r\nTrailer-Field: ignored\r\n\r\n",
+          5;name=value\r\nhello\r\n6 ; q = \"a;\\\"b\" ;flag\r\n world\r\n0\r\nTrailer-Field: ignored\r\n\r\n",
     );
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["body"], "hello world");
@@ -397,6 +397,66 @@ fn a_version_that_is_not_http_digit_dot_digit_is_400_naming_it() {
         let needle = format!("invalid HTTP version \"{version}\"");
         assert_rejected(&server, request.as_bytes(), 400, &needle);
     }
+}
+
+/// RFC 9112 §7.1.1: `chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS
+/// chunk-ext-val ] )`. What the grammar does not allow is refused, naming the line: a
+/// front end and a back end that read an odd extension differently disagree on where
+/// the chunk's data starts.
+#[test]
+fn a_chunk_extension_outside_the_grammar_is_400() {
+    let server = TestServer::start(&[]);
+    for (line, needle) in [
+        (&b"5;"[..], "invalid chunk extension in \"5;\\\\r\\\\n\""),
+        (b"5;bad[=x", "invalid chunk extension in \"5;bad[=x"),
+        (b"5;\x00", "invalid chunk extension in \"5;\\\\x00"),
+        (b"5 ", "invalid chunk size \"5 \\\\r\\\\n\""),
+    ] {
+        let mut request =
+            b"POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+        request.extend_from_slice(line);
+        request.extend_from_slice(b"\r\nhello\r\n0\r\n\r\n");
+        assert_rejected(&server, &request, 400, needle);
+    }
+}
+
+/// RFC 9112 §6.3: when chunked is not the last coding, "the message body length cannot
+/// be determined reliably; the server MUST respond with the 400 (Bad Request) status
+/// code and then close the connection" — not 501, whatever the other coding is.
+#[test]
+fn chunked_not_last_is_400_and_closes() {
+    let server = TestServer::start(&[]);
+    for codings in ["chunked, gzip", "chunked\r\nTransfer-Encoding: identity"] {
+        let request = format!(
+            "POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: {codings}\r\n\r\n\
+             5\r\nhello\r\n0\r\n\r\n"
+        );
+        assert_rejected(
+            &server,
+            request.as_bytes(),
+            400,
+            "does not end with chunked",
+        );
+    }
+}
+
+/// A target is a URI, and a URI is ASCII (RFC 9112 §3.2, RFC 3986 §2.1): raw UTF-8
+/// is refused, naming the target with its bytes escaped; percent-encoded it is echoed.
+#[test]
+fn a_target_with_raw_non_ascii_bytes_is_400() {
+    let server = TestServer::start(&[]);
+    assert_rejected(
+        &server,
+        b"GET /caf\xc3\xa9 HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        400,
+        "request target '/caf\\xc3\\xa9' is not ASCII",
+    );
+    let r = server
+        .send(b"GET /caf%C3%A9 HTTP/1.1\r\nHost: localhost\r\nAccept: application/json\r\n\r\n");
+    assert_eq!(
+        (r.status, r.json()["path"].as_str()),
+        (200, Some("/caf\u{e9}"))
+    );
 }
 
 #[test]
