@@ -145,6 +145,7 @@ mod tests {
     use super::*;
     use crate::error::Malformed;
     use crate::host::{PolicyOptions, RejectionKind};
+    use crate::http::Body;
     use crate::http::framing::{self, Limits};
     use crate::http::{FramedHead, Status};
 
@@ -172,7 +173,7 @@ mod tests {
         let framed = framed(bytes);
         let request = Request {
             head: framed.head,
-            body: Vec::new(),
+            body: Body::default(),
         };
         let policy = default_policy();
         match admit(&request.head, at(), &policy) {
@@ -296,7 +297,7 @@ mod tests {
             let framed = framed(bytes);
             let request = Request {
                 head: framed.head,
-                body: Vec::new(),
+                body: Body::default(),
             };
             let host = admit(&request.head, at(), &policy).unwrap();
             let fresh = respond(&request, &host, framed.persistence, at());
@@ -317,7 +318,7 @@ mod tests {
         );
         let request = Request {
             head: framed.head,
-            body: b"a=1&b=2".to_vec(),
+            body: Body::whole(b"a=1&b=2".to_vec()),
         };
         let policy = default_policy();
         let host = admit(&request.head, at(), &policy).unwrap();

@@ -63,6 +63,9 @@ pub struct Decoded {
 pub struct BodyDecoder {
     kind: BodyKind,
     max: u64,
+    /// How many decoded bytes are appended to the caller's body; the rest are counted
+    /// and dropped ([`BodyDecoder::keeping`]).
+    keep: u64,
     /// Decoded bytes so far, checked against `max`.
     decoded: u64,
     /// Where in the body the next byte belongs.
@@ -97,9 +100,25 @@ impl BodyDecoder {
         BodyDecoder {
             kind,
             max,
+            keep: u64::MAX,
             decoded: 0,
             state,
         }
+    }
+
+    /// The same decoder, appending only the body's first `keep` bytes to the caller's
+    /// body and counting the rest ([`BodyDecoder::decoded`]) without keeping them: the
+    /// echo shows a large body's first bytes, so those are all a connection holds of
+    /// it, however large the body (up to `max`) the client sends.
+    pub fn keeping(mut self, keep: usize) -> BodyDecoder {
+        self.keep = keep as u64;
+        self
+    }
+
+    /// How many bytes of the body have been decoded so far, kept or not: its whole
+    /// length once complete.
+    pub fn decoded(&self) -> u64 {
+        self.decoded
     }
 
     /// The kind of body this decoder was made for.
@@ -107,7 +126,9 @@ impl BodyDecoder {
         self.kind
     }
 
-    /// Uses what it can of `input`, appending decoded bytes to `body`.
+    /// Uses what it can of `input`, appending decoded bytes to `body` (up to the first
+    /// [`keeping`](BodyDecoder::keeping) bytes of the body; the rest are counted, not
+    /// kept).
     ///
     /// Returns how many bytes of `input` it used and whether the body is complete.
     /// `complete: false` means "send more": the unused bytes (a partial chunk-size or
@@ -209,12 +230,13 @@ impl BodyDecoder {
         Ok(())
     }
 
-    /// Appends up to `remaining` bytes of `input` to `body`; returns how many it took and
-    /// how many remain.
+    /// Takes up to `remaining` bytes of `input`, appending those that are still within
+    /// the bytes kept to `body`; returns how many it took and how many remain.
     fn copy(&mut self, input: &[u8], remaining: u64, body: &mut Vec<u8>) -> (usize, u64) {
-        // The count is at most `input.len()`, so it fits in a usize.
+        // The counts are at most `input.len()`, so they fit in a usize.
         let take = remaining.min(input.len() as u64) as usize;
-        body.extend_from_slice(&input[..take]);
+        let kept = self.keep.saturating_sub(self.decoded).min(take as u64) as usize;
+        body.extend_from_slice(&input[..kept]);
         self.decoded += take as u64;
         (take, remaining - take as u64)
     }
@@ -611,5 +633,36 @@ mod tests {
         }
         let exact = b"5\r\n01234\r\n5\r\n56789\r\n0\r\n\r\n";
         assert_eq!(decode_whole(BodyKind::Chunked, 10, exact).0, Ok(true));
+    }
+
+    /// A decoder keeping the first bytes keeps exactly those, however the input is cut
+    /// and whatever the coding, and counts every byte: the body a connection holds is
+    /// the echo's prefix, its length the whole body's.
+    #[test]
+    fn keeps_only_the_first_bytes_and_counts_them_all() {
+        let chunked = b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\nNEXT";
+        let cases: [(BodyKind, &[u8]); 2] = [
+            (BodyKind::Length(11), b"hello worldNEXT"),
+            (BodyKind::Chunked, chunked),
+        ];
+        for (kind, input) in cases {
+            for keep in [0, 1, 5, 7, 11, 100] {
+                for cut in 0..=input.len() {
+                    let mut decoder = BodyDecoder::new(kind, 1000).keeping(keep);
+                    let mut body = Vec::new();
+                    let first = decoder.decode(&input[..cut], &mut body).unwrap();
+                    let rest = &input[first.consumed..];
+                    let second = decoder.decode(rest, &mut body).unwrap();
+                    assert!(second.complete, "{kind:?} keep {keep} cut {cut}");
+                    assert_eq!(
+                        body,
+                        &b"hello world"[..keep.min(11)],
+                        "{kind:?} {keep} {cut}"
+                    );
+                    assert_eq!(decoder.decoded(), 11);
+                    assert_eq!(&rest[second.consumed..], b"NEXT");
+                }
+            }
+        }
     }
 }

@@ -889,6 +889,7 @@ mod tests {
             max_header_bytes: usize::MAX,
             max_headers: usize::MAX,
             max_body_bytes: u64::MAX,
+            echo_body_bytes: usize::MAX,
         };
         let request = with_headers("HTTP/1.1", &["Content-Length: 18446744073709551615"]);
         let got = outcome(&request, &unlimited);
@@ -907,6 +908,7 @@ mod tests {
             max_header_bytes: 0,
             max_headers: 0,
             max_body_bytes: 0,
+            echo_body_bytes: 0,
         };
         assert_eq!(parse_head(b"", &nothing), Ok(None));
         let too_large = RequestError::HeadTooLarge { limit: 0 };
