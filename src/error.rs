@@ -190,7 +190,8 @@ pub enum Malformed {
     /// A chunk-size line that is not hex digits, extensions and CRLF (RFC 9112 §7.1).
     InvalidChunkSize(String),
     /// A chunk-size line whose extensions do not follow RFC 9112 §7.1.1's grammar
-    /// (`5;`, `5;bad[=x`, `5 `): the whole line, escaped.
+    /// (`5;`, `5;bad[=x`, or `5 `, whitespace with no extension after it): the whole
+    /// line, escaped.
     InvalidChunkExtension(String),
     /// A chunk-size line longer than the bound on what is buffered for it.
     ChunkLineTooLong {

@@ -410,7 +410,7 @@ fn a_chunk_extension_outside_the_grammar_is_400() {
         (&b"5;"[..], "invalid chunk extension in \"5;\\\\r\\\\n\""),
         (b"5;bad[=x", "invalid chunk extension in \"5;bad[=x"),
         (b"5;\x00", "invalid chunk extension in \"5;\\\\x00"),
-        (b"5 ", "invalid chunk size \"5 \\\\r\\\\n\""),
+        (b"5 ", "invalid chunk extension in \"5 \\\\r\\\\n\""),
     ] {
         let mut request =
             b"POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();

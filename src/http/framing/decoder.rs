@@ -305,10 +305,11 @@ fn chunk_size_line(input: &[u8]) -> Result<Option<(usize, u64)>, RequestError> {
     }
     let (size, extensions) = content.split_at(digits);
     if !is_chunk_ext(extensions) {
-        // An extension that breaks the grammar (`5;`, `5 ;bad[`), or a size followed by
-        // something that is not an extension at all (`5 5`, `5x`, `5 `).
+        // An extension that breaks the grammar (`5;`, `5 ;bad[`, or `5 `: the
+        // whitespace before an extension that never came), or a size followed by
+        // something that is not an extension at all (`5 5`, `5x`).
         return Err(RequestError::Malformed(
-            if skip_ows(extensions).first() == Some(&b';') {
+            if skip_ows(extensions).first().is_none_or(|&b| b == b';') {
                 Malformed::InvalidChunkExtension(shown())
             } else {
                 Malformed::InvalidChunkSize(shown())
@@ -531,8 +532,8 @@ mod tests {
             (b"5\rx\n", size(b"5\rx\n")),
             (b"5;a\nb\r\n", size(b"5;a\nb\r\n")),
             (b"5 5\r\n", size(b"5 5\r\n")),
-            (b"5 \r\nhello\r\n", size(b"5 \r\n")),
-            (b"5\t\r\nhello\r\n", size(b"5\t\r\n")),
+            (b"5 \r\nhello\r\n", ext(b"5 \r\n")),
+            (b"5\t\r\nhello\r\n", ext(b"5\t\r\n")),
             (b"5x\r\nhello\r\n", size(b"5x\r\n")),
             (b"5;\r\nhello\r\n", ext(b"5;\r\n")),
             (b"5;bad[=x\r\nhello\r\n", ext(b"5;bad[=x\r\n")),
