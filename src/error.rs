@@ -253,12 +253,12 @@ impl fmt::Display for Malformed {
             Malformed::ChunkedTwice => f.write_str("chunked applied more than once"),
             Malformed::ChunkedNotLast(value) => write!(
                 f,
-                "Transfer-Encoding {value:?} does not end with chunked (the body's length cannot be determined)"
+                "Transfer-Encoding \"{value}\" does not end with chunked (the body's length cannot be determined)"
             ),
             Malformed::InvalidChunkSize(line) => write!(f, "invalid chunk size {line:?}"),
             Malformed::InvalidChunkExtension(line) => write!(
                 f,
-                "invalid chunk extension in {line:?} (it must be ;name or ;name=value, \
+                "invalid chunk extension in \"{line}\" (it must be ;name or ;name=value, \
                  the name a token, the value a token or a quoted string)"
             ),
             Malformed::ChunkLineTooLong { limit } => {
