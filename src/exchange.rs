@@ -259,6 +259,21 @@ mod tests {
         );
     }
 
+    /// RFC 9110 §8.6: a `HEAD`'s `Content-Length` is the one its `GET` would carry. The
+    /// echo names the method, so the `HEAD`'s is the `GET`'s echo, byte for byte.
+    #[test]
+    fn a_head_is_measured_by_the_echo_its_get_would_have() {
+        for accept in ["text/plain", "application/json", "text/html"] {
+            let request = |method: &str| {
+                format!("{method} /x?a=1 HTTP/1.1\r\nHost: localhost\r\nAccept: {accept}\r\n\r\n")
+            };
+            let get = exchange(request("GET").as_bytes());
+            let head = exchange(request("HEAD").as_bytes());
+            assert_eq!(head.body, get.body, "{accept}");
+            assert!(head.omit_body && !get.omit_body);
+        }
+    }
+
     #[test]
     fn favicon_gets_a_quiet_204_and_other_paths_the_echo() {
         let icon = exchange(b"GET /favicon.ico HTTP/1.1\r\nHost: localhost\r\n\r\n");
