@@ -27,8 +27,9 @@ use std::net::SocketAddr;
 
 use crate::echo::{self, Echo};
 use crate::error::RequestError;
+use crate::health::HealthPath;
 use crate::host::{Facts, HostPolicy, ValidHost};
-use crate::http::{Head, Persistence, Request, Response};
+use crate::http::{BodyKind, Head, Persistence, Request, Response};
 
 /// The two ends of the connection a request arrived on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +58,21 @@ pub fn admit<'a>(
         local: at.local,
     };
     policy.decide(&facts).map_err(RequestError::Host)
+}
+
+/// The answer to a load balancer's health check, if this head is one: a `GET` or
+/// `HEAD` of exactly `--health-path`, without a body ([`HealthPath::matches`]).
+/// Decided *before* [`admit`], whatever the Host: the answer is a constant, so the
+/// Host cannot be abused through it ([`crate::health`]).
+pub fn health_check(
+    head: &Head,
+    body: BodyKind,
+    persistence: Persistence,
+    health_path: Option<&HealthPath>,
+) -> Option<Response> {
+    health_path
+        .filter(|path| path.matches(head, body))
+        .map(|_| HealthPath::answer(head, persistence))
 }
 
 /// The echo of an admitted request, in the format its `Accept` asks for.

@@ -22,6 +22,7 @@
 //! | [`error`] | the library's error types and the one place that maps them to statuses | no |
 //! | [`http`] | the request model, framing with httparse, the request target, the field grammar, responses | no |
 //! | [`exchange`] | what one request is answered: admit its Host, respond with the echo, or refuse | no |
+//! | [`health`] | `--health-path`: the constant answer a balancer's check gets before the Host check | no |
 //! | [`host`] | the Host policy: syntax, patterns, which header counts, the decision | no |
 //! | [`echo`] | content negotiation and the text, JSON and HTML renderers | no |
 //! | [`decimal`] | numbers and IPv4 addresses as text without `core::fmt`, for the echo and the response head | no |
@@ -43,6 +44,7 @@ pub mod decimal;
 pub mod echo;
 pub mod error;
 pub mod exchange;
+pub mod health;
 pub mod host;
 pub mod http;
 pub mod server;

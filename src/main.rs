@@ -16,6 +16,7 @@ use ipnet::IpNet;
 use hostecho::Server;
 use hostecho::check::{self, CheckError, CheckOptions, Checker, RequestShape};
 use hostecho::config::{Config, DEFAULT_BIND};
+use hostecho::health::HealthPath;
 use hostecho::host::PolicyOptions;
 use hostecho::http::Limits;
 use hostecho::server::log_output::BufferedLogger;
@@ -94,6 +95,13 @@ struct Args {
     /// Default: every peer, when --use-x-forwarded-host is on.
     #[arg(long, value_name = "CIDRS", env = "HOSTECHO_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_cidr)]
     trusted_proxies: Vec<IpNet>,
+
+    /// Answer a GET or HEAD of exactly this path (no query; any Host or none; any HTTP
+    /// version) with 200 "ok", before the Host check: for load balancers' health checks,
+    /// which send no Host or an IP. Only a constant answer may skip the check: it
+    /// reveals nothing and builds no link from the Host. Off by default. E.g. /healthz.
+    #[arg(long, value_name = "PATH", env = "HOSTECHO_HEALTH_PATH", value_parser = parse_health_path)]
+    health_path: Option<HealthPath>,
 
     /// Largest request head (request line and headers) in bytes; larger gets 431 (414 for the line alone).
     #[arg(long, value_name = "BYTES", env = "HOSTECHO_MAX_HEADER_BYTES",
@@ -326,6 +334,10 @@ fn parse_cidr(s: &str) -> Result<IpNet, String> {
         .map_err(|_| format!("{s:?} is not a CIDR range like 10.0.0.0/8 or an IP address"))
 }
 
+fn parse_health_path(s: &str) -> Result<HealthPath, String> {
+    HealthPath::parse(s).map_err(|why| format!("{s:?} {why}"))
+}
+
 impl Args {
     fn into_config(self) -> Config {
         Config {
@@ -341,6 +353,7 @@ impl Args {
                 use_x_forwarded_host: self.use_x_forwarded_host,
                 trusted_proxies: self.trusted_proxies,
             },
+            health_path: self.health_path,
             limits: Limits {
                 // Both were range-checked by clap, so they fit in usize.
                 max_header_bytes: usize::try_from(self.max_header_bytes).unwrap_or(usize::MAX),

@@ -121,6 +121,7 @@ fn allocations_per_request_stay_within_their_bound() {
     // The same requests through a connection, with the loop's scratch.
     let ctx = Context {
         policy: &policy,
+        health_path: None,
         limits: Limits::default(),
         header_timeout: Duration::from_secs(10),
         idle_timeout: Duration::from_secs(60),

@@ -333,6 +333,51 @@ fn haproxy_sets_x_forwarded_host_over_the_visitors_and_hostecho_trusts_it() {
     );
 }
 
+/// hostecho allowing only example.com, with `/healthz` as its health path.
+const HOSTECHO_HEALTH: &str = "-b 127.0.0.1:8091 -a example.com --health-path /healthz";
+
+/// Through the proxy, every path but the health path is still Host-checked by
+/// hostecho, and the allowed host is echoed.
+fn only_the_health_path_skips_the_host_check(stack: &Stack) {
+    for target in ["/", "/healthz/x", "/healthz?x", "/healthzz"] {
+        let answer = stack.ask(
+            8090,
+            &format!("GET {target} HTTP/1.1\r\nHost: evil.example\r\n\r\n"),
+        );
+        assert_eq!(answer.status, 400, "{target}: {answer:?}");
+        assert!(
+            answer
+                .body
+                .starts_with("Invalid HTTP_HOST header: 'evil.example'"),
+            "{target}: {answer:?}"
+        );
+    }
+    let answer = stack.get("/healthz?x", "");
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(answer.json()["host"], "example.com", "{answer:?}");
+}
+
+#[test]
+fn haproxy_checking_the_health_path_marks_hostecho_up_and_the_rest_stays_host_checked() {
+    let Some(stack) = Stack::start(
+        Proxy::Haproxy,
+        "health-path.cfg",
+        &[Upstream::Hostecho(HOSTECHO_HEALTH)],
+    ) else {
+        return;
+    };
+    haproxy_reports(&stack, "UP", "L7OK", "200");
+    // HAProxy's check, as hostecho saw it: HTTP/1.0, no Host, answered at debug.
+    let log = stack.hostecho_log(0);
+    assert!(
+        log.contains("> GET /healthz HTTP/1.0")
+            && log.contains("health check: answered 200 without a Host check")
+            && log.contains("\"GET /healthz HTTP/1.0\" 200 3"),
+        "{log}"
+    );
+    only_the_health_path_skips_the_host_check(&stack);
+}
+
 // ---- Apache -----------------------------------------------------------------------------
 
 /// Waits until Apache's balancer manager shows `status` for the member on 8091.
@@ -437,6 +482,28 @@ fn apache_appends_to_x_forwarded_host_and_hostecho_reads_the_last_value() {
     assert_eq!(answer.json()["host"], "example.com", "{answer:?}");
 }
 
+#[test]
+fn apache_checking_the_health_path_keeps_hostecho_in_and_the_rest_stays_host_checked() {
+    let Some(stack) = Stack::start(
+        Proxy::Apache,
+        "health-path.conf",
+        &[Upstream::Hostecho(HOSTECHO_HEALTH)],
+    ) else {
+        return;
+    };
+    hostecho_logs_check(&stack, "/healthz", 200);
+    assert_eq!(stack.apache_member_status(8091), "Init Ok");
+    // Apache's check carries the member's address, which example.com's policy refuses
+    // on any other path.
+    assert!(
+        stack.hostecho_log(0).contains("> Host: 127.0.0.1:8091"),
+        "{}",
+        stack.hostecho_log(0)
+    );
+    only_the_health_path_skips_the_host_check(&stack);
+    assert_eq!(stack.apache_member_status(8091), "Init Ok");
+}
+
 // ---- Caddy ------------------------------------------------------------------------------
 
 /// Caddy's line for a failed active health check.
@@ -517,4 +584,27 @@ fn caddy_forwarded_host_reaches_hostecho_under_the_upstreams_address() {
     );
     assert_eq!(answer.echoed("X-Forwarded-Host"), ["example.com:8090"]);
     assert_eq!(answer.json()["host"], "example.com", "{answer:?}");
+}
+
+#[test]
+fn caddy_checking_the_health_path_keeps_hostecho_in_and_the_rest_stays_host_checked() {
+    let Some(stack) = Stack::start(
+        Proxy::Caddy,
+        "health-path.Caddyfile",
+        &[Upstream::Hostecho(HOSTECHO_HEALTH)],
+    ) else {
+        return;
+    };
+    stack.wait("a health check answered 200", || {
+        stack
+            .hostecho_log(0)
+            .contains("\"GET /healthz HTTP/1.1\" 200 3")
+            .then_some(())
+    });
+    only_the_health_path_skips_the_host_check(&stack);
+    assert!(
+        !stack.proxy_log().contains("out of tolerances"),
+        "{}",
+        stack.proxy_log()
+    );
 }

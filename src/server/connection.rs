@@ -57,6 +57,7 @@ use mio::net::TcpStream;
 
 use crate::error::RequestError;
 use crate::exchange::{self, Endpoints};
+use crate::health::HealthPath;
 use crate::host::{HostPolicy, ValidHost};
 use crate::http::framing::{self, BodyDecoder, BodyKind, FramedHead, Limits, Preamble};
 use crate::http::response::{self, Persistence, Response};
@@ -155,6 +156,8 @@ pub const LINGER_BYTES: usize = 4 * 1024 * 1024;
 pub struct Context<'a> {
     /// The Host policy, shared by every connection.
     pub policy: &'a HostPolicy,
+    /// `--health-path`, if set: answered before the Host check ([`crate::health`]).
+    pub health_path: Option<&'a HealthPath>,
     /// Framing limits.
     pub limits: Limits,
     /// How long a head may take once its first byte has arrived.
@@ -742,6 +745,24 @@ impl<S: Read + Write> Connection<S> {
             head,
             body: Vec::new(),
         };
+        // A load balancer's health check is answered before the Host is looked at,
+        // with a constant that uses nothing of the request (`crate::health` says why
+        // only such an answer may skip the check).
+        let health = exchange::health_check(
+            &request.head,
+            kind,
+            self.persistence_after(persistence),
+            ctx.health_path,
+        );
+        if let Some(response) = health {
+            debug!(
+                "{} health check: answered 200 without a Host check",
+                self.at.peer
+            );
+            self.answer_constant(ctx, &request.head, &response);
+            spare.head = request.head;
+            return;
+        }
         let host = match exchange::admit(&request.head, self.at, ctx.policy) {
             Ok(host) => host,
             Err(err) => {
@@ -783,18 +804,7 @@ impl<S: Read + Write> Connection<S> {
         persistence: Persistence,
         body: &mut Vec<u8>,
     ) {
-        let last_before_shutdown = self.draining
-            && matches!(
-                framing::skip_empty_lines(&self.read_buf),
-                Ok(Preamble::Empty(_))
-            );
-        // Shutting down, and no further request is buffered: this response is the
-        // connection's last, and says so.
-        let persistence = if last_before_shutdown {
-            Persistence::Close
-        } else {
-            persistence
-        };
+        let persistence = self.persistence_after(persistence);
         let buffer = std::mem::take(body);
         let response = exchange::respond_into(request, host, persistence, self.at, buffer);
         self.queue(ctx, request.head.request_line(), &response, Some(host));
@@ -805,6 +815,34 @@ impl<S: Read + Write> Connection<S> {
         };
         self.enter(next, Clock::Restart, ctx.now);
         give_back(body, response.body);
+    }
+
+    /// The persistence a response gets: the one framing decided, unless the server is
+    /// shutting down and no further request is buffered; then this response is the
+    /// connection's last, and says so.
+    fn persistence_after(&self, framed: Persistence) -> Persistence {
+        let last_before_shutdown = self.draining
+            && matches!(
+                framing::skip_empty_lines(&self.read_buf),
+                Ok(Preamble::Empty(_))
+            );
+        if last_before_shutdown {
+            Persistence::Close
+        } else {
+            framed
+        }
+    }
+
+    /// Queues an answer made without the request's Host (the health path's), then
+    /// waits for the next request or closes, as the response says.
+    fn answer_constant(&mut self, ctx: &Context<'_>, head: &Head, response: &Response) {
+        self.queue(ctx, head.request_line(), response, None);
+        let next = if response.persistence.closes() {
+            State::Closing
+        } else {
+            State::Idle
+        };
+        self.enter(next, Clock::Restart, ctx.now);
     }
 
     /// Queues the error response for a request hostecho will not echo, and closes.
@@ -1025,6 +1063,7 @@ mod tests {
     fn drive_until_waiting(conn: &mut Connection, policy: &HostPolicy) -> Next {
         let ctx = Context {
             policy,
+            health_path: None,
             limits: Limits::default(),
             header_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(30),
@@ -1178,6 +1217,7 @@ mod tests {
     fn test_ctx(policy: &HostPolicy) -> Context<'_> {
         Context {
             policy,
+            health_path: None,
             limits: Limits::default(),
             header_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(30),

@@ -207,6 +207,12 @@ impl Server {
         for (level, note) in startup_notes(&self.addrs, &self.shared.policy) {
             log::log!(level, "{note}");
         }
+        if let Some(path) = &self.shared.config.health_path {
+            log::info!(
+                "health path: GET and HEAD of exactly {} are answered 200 \"ok\" without a Host check",
+                path.as_str()
+            );
+        }
         // Seen now, before `listening on`, not after the loop's first turn.
         log::logger().flush();
     }
@@ -275,6 +281,7 @@ impl Worker {
             let now = Instant::now();
             let ctx = Context {
                 policy: &shared.policy,
+                health_path: config.health_path.as_ref(),
                 limits: config.limits,
                 header_timeout: config.header_timeout,
                 idle_timeout: config.idle_timeout,
