@@ -75,7 +75,8 @@ struct Args {
     bind: Vec<BindAddrs>,
 
     /// Hosts to answer for: example.com, .example.com (and subdomains), *.example.com
-    /// (subdomains only), *, IP literals, CIDR ranges. Repeatable, comma-separated.
+    /// (subdomains only), *, IP literals, CIDR ranges, @self (the addresses listened on;
+    /// for 0.0.0.0 or [::], this machine's). Repeatable, comma-separated.
     /// Default: .localhost, 127.0.0.1, [::1].
     #[arg(
         short,
@@ -217,7 +218,8 @@ struct CheckArgs {
     no_host: bool,
 
     /// The address of the socket that accepted the request: the host of last resort
-    /// for HTTP/1.0 without Host.
+    /// for HTTP/1.0 without Host, and what @self stands for (0.0.0.0 or [::]: this
+    /// machine's interface addresses).
     #[arg(long, value_name = "ADDR", default_value = check::DEFAULT_LOCAL, value_parser = parse_socket_addr)]
     local: SocketAddr,
 
@@ -584,30 +586,41 @@ fn check_values(args: CheckArgs) -> anyhow::Result<u8> {
         .iter()
         .map(|h| check::parse_header(h))
         .collect::<Result<Vec<_>, CheckError>>()?;
-    let checker = Checker::new(CheckOptions {
-        policy: PolicyOptions {
-            allowed_hosts: args
-                .allowed_hosts
-                .iter()
-                .map(|p| p.trim().to_owned())
-                .collect(),
-            use_x_forwarded_host: args.use_x_forwarded_host,
-            trusted_proxies: args.trusted_proxies,
-        },
-        request: RequestShape {
-            version: if args.http10 {
-                hostecho::http::Version::Http10
-            } else {
-                hostecho::http::Version::Http11
+    let policy = PolicyOptions {
+        allowed_hosts: args
+            .allowed_hosts
+            .iter()
+            .map(|p| p.trim().to_owned())
+            .collect(),
+        use_x_forwarded_host: args.use_x_forwarded_host,
+        trusted_proxies: args.trusted_proxies,
+    };
+    // `@self` stands for what the server would listen on: `--local`.
+    let own = if policy.uses_own_addresses() {
+        hostecho::server::own_addresses::resolve(&[args.local])
+            .context("reading this machine's interface addresses for @self")?
+    } else {
+        Vec::new()
+    };
+    let checker = Checker::with_own_addresses(
+        CheckOptions {
+            policy,
+            request: RequestShape {
+                version: if args.http10 {
+                    hostecho::http::Version::Http10
+                } else {
+                    hostecho::http::Version::Http11
+                },
+                target: args.target,
+                headers,
+                peer: args.peer,
+                local: args.local,
             },
-            target: args.target,
-            headers,
-            peer: args.peer,
-            local: args.local,
+            compare: args.compare,
+            django_debug: args.django_debug,
         },
-        compare: args.compare,
-        django_debug: args.django_debug,
-    })?;
+        own,
+    )?;
 
     let mut values: Vec<Option<Vec<u8>>> = Vec::new();
     let mut stdin_read = false;

@@ -440,9 +440,7 @@ fn apache_preserve_host_passes_the_visitors_host_and_its_check_passes() {
     let Some(stack) = Stack::start(
         Proxy::Apache,
         "preserve-host.conf",
-        &[Upstream::Hostecho(
-            "-b 127.0.0.1:8091 -a example.com,127.0.0.1",
-        )],
+        &[Upstream::Hostecho("-b 127.0.0.1:8091 -a example.com,@self")],
     ) else {
         return;
     };
@@ -463,7 +461,7 @@ fn apache_appends_to_x_forwarded_host_and_hostecho_reads_the_last_value() {
         Proxy::Apache,
         "forwarded-host.conf",
         &[Upstream::Hostecho(
-            "-b 127.0.0.1:8091 -a example.com,127.0.0.1 --use-x-forwarded-host --trusted-proxies 127.0.0.1/32",
+            "-b 127.0.0.1:8091 -a example.com,@self --use-x-forwarded-host --trusted-proxies 127.0.0.1/32",
         )],
     ) else {
         return;

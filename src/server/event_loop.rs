@@ -42,6 +42,7 @@ use crate::error::Error;
 use crate::host::HostPolicy;
 use crate::server::connection::{self, Connection, Context, Next};
 use crate::server::listeners::{self, Listener, Refusal};
+use crate::server::own_addresses;
 use crate::server::reserve::{self, Reserve};
 use crate::server::shutdown::{Drain, ShutdownHandle};
 use crate::server::timers::Timers;
@@ -104,7 +105,14 @@ impl Server {
     /// Binding happens here, not in `run`, so that the caller learns the real ports
     /// (port 0 picks a free one) and sees start-up errors before anything is served.
     pub fn bind(config: Config) -> Result<Server, Error> {
-        let policy = HostPolicy::new(config.policy.clone())?;
+        // `@self` stands for the addresses bound, resolved once, now (the port does
+        // not matter, so port 0 need not be resolved first).
+        let own = if config.policy.uses_own_addresses() {
+            own_addresses::resolve(&config.bind)?
+        } else {
+            Vec::new()
+        };
+        let policy = HostPolicy::with_own_addresses(config.policy.clone(), own)?;
         let count = config.workers.max(1);
         let reuse_port = count > 1;
         let mut addrs = config.bind.clone();
@@ -616,6 +624,15 @@ pub fn startup_notes(addrs: &[SocketAddr], policy: &HostPolicy) -> Vec<(log::Lev
         }
     } else {
         notes.push((Info, format!("allowed hosts: {patterns}")));
+    }
+    if !policy.own_addresses().is_empty() {
+        let own: Vec<String> = policy
+            .own_addresses()
+            .iter()
+            // As a Host names it: `[::1]`, not `::1`.
+            .map(|ip| crate::host::syntax::Host::from_ip(*ip).to_string())
+            .collect();
+        notes.push((Info, format!("@self stands for {}", own.join(", "))));
     }
     if policy.allows_any() {
         notes.push((
