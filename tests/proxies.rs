@@ -13,14 +13,19 @@
 //! - **What each proxy sends.** A recorder stands where hostecho would and keeps the
 //!   bytes of every request it gets: a visitor's request as the proxy forwards it, and
 //!   the proxy's own health check. The measurement is the table of the book's chapter
-//!   on health checks, row for row, so the table cannot go stale.
+//!   on health checks (`tutorial/src/ch13b-health-checks.md`), row for row, so the
+//!   table cannot go stale.
 //! - **Each recipe.** hostecho behind the proxy: the headers that arrive, the refusal
 //!   of the failing configuration, the echo of the fix, and the health check's outcome
 //!   as the proxy itself reports it — HAProxy's server state from its stats socket,
 //!   Apache's member status from its balancer manager, Caddy's health checker from its
 //!   log.
+//! - **The chapter's sessions.** The chapter runs hostecho and HAProxy as a reader
+//!   does; `chapter_sessions_match_what_hostecho_and_haproxy_do` (at the end) says how.
 
 use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::process::Command;
 
 #[path = "support/proxy.rs"]
 mod proxy;
@@ -28,7 +33,7 @@ mod support;
 #[path = "support/transcript.rs"]
 mod transcript;
 
-use proxy::{Proxy, Stack, Upstream};
+use proxy::{Proxy, ProxyProcess, Stack, Upstream};
 
 // ---- what each proxy sends ------------------------------------------------------------
 
@@ -159,20 +164,21 @@ impl<'a> Head<'a> {
     }
 }
 
-/// The rows of the table, as measured on Debian 12's packages: nginx 1.22, Apache
-/// 2.4, HAProxy 2.6, Caddy 2.6.
-const TABLE: [&str; 4] = [
-    "| nginx (`proxy-without-host.conf`) | `hostecho` | `evil.example` | `203.0.113.7` | none | `HTTP/1.0` | `close` | none | |",
-    "| apache (`default.conf`) | `127.0.0.1:8091` | `evil.example, example.com:8090` | `203.0.113.7, 127.0.0.1` | none | `HTTP/1.1` | `Keep-Alive` | `GET / HTTP/1.0` | `127.0.0.1:8091` |",
-    "| haproxy (`health-check-fails.cfg`) | `example.com:8090` | `evil.example` | `203.0.113.7` | none | `HTTP/1.1` | none | `OPTIONS / HTTP/1.0` | none |",
-    "| caddy (`health-check-fails.Caddyfile`) | `example.com:8090` | `example.com:8090` | `127.0.0.1` | none | `HTTP/1.1` | none | `GET / HTTP/1.1` | `127.0.0.1:8091` |",
-];
+/// The chapter on health checks, whose table these measurements must match.
+const CHAPTER: &str = "tutorial/src/ch13b-health-checks.md";
 
-fn expected_row(proxy: Proxy) -> &'static str {
-    TABLE[Proxy::ALL
-        .iter()
-        .position(|p| *p == proxy)
-        .expect("one of ALL")]
+fn chapter() -> String {
+    std::fs::read_to_string(proxy::root().join(CHAPTER)).expect("the chapter on health checks")
+}
+
+/// The chapter's table row for `proxy`: the line that starts `| NAME (`.
+fn expected_row(proxy: Proxy) -> String {
+    let start = format!("| {} (", proxy.name());
+    chapter()
+        .lines()
+        .find(|line| line.starts_with(&start))
+        .unwrap_or_else(|| panic!("{CHAPTER} has no table row for {}", proxy.name()))
+        .to_owned()
 }
 
 #[test]
@@ -605,4 +611,189 @@ fn caddy_checking_the_health_path_keeps_hostecho_in_and_the_rest_stays_host_chec
         "{}",
         stack.proxy_log()
     );
+}
+
+// ---- the chapter's sessions -------------------------------------------------------------
+
+/// The directory the chapter keeps HAProxy's pid file and stats socket in; a run uses a
+/// fresh temporary directory in its place, in commands and in what they print.
+const BOOK_DIR: &str = "/tmp/hostecho-course";
+
+/// One thing the chapter shows of a shell, in page order.
+enum PageItem {
+    /// A console block of one `$ ` line that starts a server: hostecho
+    /// (`cargo run --release -- ARGS`) or HAProxy (`haproxy … -f "$PWD/examples/…"`).
+    /// It keeps running, as in the reader's terminal, until the page ends.
+    Start { line: usize, command: String },
+    /// A console block after `<!-- checked -->`: commands and what they print.
+    Checked(Vec<transcript::Step>),
+}
+
+/// The chapter's console blocks this test runs, each a start or a checked session;
+/// `<!-- session… -->` blocks are tests/tutorial.rs's. A block that is none of these is
+/// an error, because a transcript nobody runs drifts.
+fn page_items(text: &str) -> Vec<PageItem> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut items = Vec::new();
+    let mut index = 0;
+    while index < lines.len() {
+        if lines[index].trim_end() != "```console" {
+            index += 1;
+            continue;
+        }
+        let at = format!("{CHAPTER}:{}", index + 1);
+        let (block, after) = transcript::fenced_block(&lines, index)
+            .unwrap_or_else(|| panic!("{at}: a console block that never closes"));
+        let marker = index
+            .checked_sub(1)
+            .and_then(|i| transcript::comment(lines[i]));
+        if marker.is_some_and(|m| m.starts_with("session")) {
+            // `hostecho check` alone, run by tests/tutorial.rs like every chapter's
+            // sessions.
+        } else if marker == Some("checked") {
+            items.push(PageItem::Checked(transcript::steps_of(
+                &block,
+                index + 2,
+                &at,
+            )));
+        } else {
+            let [only] = block.as_slice() else {
+                panic!(
+                    "{at}: a console block is a start (one `$ ` line) or follows <!-- checked -->"
+                )
+            };
+            let command = only
+                .strip_prefix("$ ")
+                .filter(|c| c.starts_with("cargo run --release -- ") || c.starts_with("haproxy "))
+                .unwrap_or_else(|| {
+                    panic!("{at}: a start runs `cargo run --release -- ARGS` or `haproxy …`")
+                });
+            items.push(PageItem::Start {
+                line: index + 2,
+                command: command.to_owned(),
+            });
+        }
+        index = after;
+    }
+    items
+}
+
+/// Runs the chapter as a reader does, page order: each start starts its program (the
+/// binary cargo built for hostecho; HAProxy on the recipe the command names, written
+/// with the run's ports into the run's directory), each `$ ` command of a checked block
+/// runs with `bash -c` in that directory (`cargo run --quiet --` is the built binary,
+/// `/tmp/hostecho-course` the directory), and what it prints must equal the book's lines
+/// after the normalisation of `tests/support/transcript.rs` (book ports, dates, curl's
+/// version). Everything started is stopped at the end, HAProxy first.
+#[test]
+fn chapter_sessions_match_what_hostecho_and_haproxy_do() {
+    if !Proxy::Haproxy.available() {
+        return;
+    }
+    for tool in ["curl", "nc"] {
+        if !support::installed(tool) {
+            support::skip(
+                &format!("{tool} not installed (tests/proxies.rs)"),
+                "install it (.ci/run does)",
+            );
+            return;
+        }
+    }
+    let text = chapter();
+    let items = page_items(&text);
+    let ports = transcript::PortMap::for_text(&text, false);
+    let dir = transcript::TempDir::new("ch13b");
+    let run_dir = dir.path().display().to_string();
+    let to_run = |book: &str| ports.to_run(&book.replace(BOOK_DIR, &run_dir));
+    let bin = env!("CARGO_BIN_EXE_hostecho");
+    // Dropped in reverse order: HAProxy before the hostecho behind it.
+    let mut servers = Vec::new();
+    let mut proxies = Vec::new();
+    let mut failures = Vec::new();
+    for item in &items {
+        match item {
+            PageItem::Start { line, command } => {
+                if let Some(args) = command.strip_prefix("cargo run --release -- ") {
+                    let mut hostecho = Command::new(bin);
+                    hostecho.args(to_run(args).split_whitespace());
+                    servers.push(
+                        transcript::Running::start_server(hostecho, dir.path()).unwrap_or_else(
+                            |printed| panic!("{CHAPTER}:{line}: {}", printed.join("\n")),
+                        ),
+                    );
+                } else {
+                    let name = command
+                        .split("examples/haproxy/")
+                        .nth(1)
+                        .and_then(|rest| rest.split('"').next())
+                        .unwrap_or_else(|| {
+                            panic!("{CHAPTER}:{line}: no examples/haproxy/FILE in {command:?}")
+                        });
+                    let conf = std::fs::read_to_string(Proxy::Haproxy.examples().join(name))
+                        .unwrap_or_else(|e| panic!("{CHAPTER}:{line}: {name}: {e}"));
+                    let copy = dir.path().join(name);
+                    std::fs::write(&copy, ports.to_run(&conf)).expect("write the recipe");
+                    let command = to_run(command).replace(
+                        &format!("\"$PWD/examples/haproxy/{name}\""),
+                        &format!("'{}'", copy.display()),
+                    );
+                    let mut bash = Command::new("bash");
+                    bash.arg("-c").arg(format!("exec {command}"));
+                    let listen = SocketAddr::from(([127, 0, 0, 1], ports.run_port(8090)));
+                    proxies.push(ProxyProcess::start(
+                        Proxy::Haproxy,
+                        bash,
+                        dir.path(),
+                        listen,
+                    ));
+                }
+            }
+            PageItem::Checked(steps) => {
+                for step in steps {
+                    let command = to_run(
+                        &step
+                            .command
+                            .replace("cargo run --quiet -- ", &format!("{bin} ")),
+                    );
+                    let mut bash = Command::new("bash");
+                    bash.arg("-c").arg(&command);
+                    let (printed, status) = transcript::Running::start(bash, dir.path())
+                        .finish(transcript::COMMAND_PATIENCE);
+                    let printed: Vec<String> = printed
+                        .iter()
+                        .map(|l| l.replace(&run_dir, BOOK_DIR))
+                        .collect();
+                    if status.is_none() {
+                        failures.push(format!(
+                            "{CHAPTER}:{}: `$ {}` took longer than {:?}",
+                            step.line,
+                            step.command,
+                            transcript::COMMAND_PATIENCE
+                        ));
+                    } else if let Some(diff) = transcript::compare(&step.expected, &printed, &ports)
+                    {
+                        failures.push(format!(
+                            "{CHAPTER}:{}: the output of `$ {}` is not the one in the book \
+                             (- book, + now):\n{diff}",
+                            step.line, step.command
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    if !failures.is_empty() {
+        let logs: Vec<String> = proxies
+            .iter()
+            .map(|p: &ProxyProcess| p.printed().join("\n"))
+            .chain(servers.iter().map(|s| s.printed().join("\n")))
+            .collect();
+        panic!(
+            "\n{}\n\nwhat they printed:\n{}",
+            failures.join("\n\n"),
+            logs.join("\n---\n")
+        );
+    }
+    drop(proxies);
+    drop(servers);
 }

@@ -213,22 +213,13 @@ impl Stack {
         }
         let conf_path = dir.path().join(conf);
         fs::write(&conf_path, ports.to_run(&text)).expect("write the configuration");
-        let running = Running::start(proxy.command(&conf_path, dir.path()), dir.path());
-        let mut process = ProxyProcess { proxy, running };
         let listen = SocketAddr::from(([127, 0, 0, 1], ports.run_port(8090)));
-        let deadline = Instant::now() + PATIENCE;
-        while TcpStream::connect_timeout(&listen, PATIENCE).is_err() {
-            let exited = process.running.exited();
-            if exited || Instant::now() > deadline {
-                panic!(
-                    "{} with examples/{}/{conf} is not listening on {listen} (exited: {exited}):\n{}",
-                    proxy.program(),
-                    proxy.name(),
-                    process.running.printed().join("\n")
-                );
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
+        let process = ProxyProcess::start(
+            proxy,
+            proxy.command(&conf_path, dir.path()),
+            dir.path(),
+            listen,
+        );
         Some(Stack {
             proxy: process,
             servers,
@@ -372,9 +363,38 @@ impl Stack {
 pub const HEALTH_PATIENCE: Duration = Duration::from_secs(20);
 
 /// A running proxy, stopped the way its documentation says when dropped.
-struct ProxyProcess {
+pub struct ProxyProcess {
     proxy: Proxy,
     running: Running,
+}
+
+impl ProxyProcess {
+    /// Starts `command` (which runs `proxy` in the foreground) in `dir`, and waits until
+    /// it accepts connections on `listen`; panics with what it printed if it does not.
+    pub fn start(proxy: Proxy, command: Command, dir: &Path, listen: SocketAddr) -> ProxyProcess {
+        let mut process = ProxyProcess {
+            proxy,
+            running: Running::start(command, dir),
+        };
+        let deadline = Instant::now() + PATIENCE;
+        while TcpStream::connect_timeout(&listen, PATIENCE).is_err() {
+            let exited = process.running.exited();
+            if exited || Instant::now() > deadline {
+                panic!(
+                    "{} is not listening on {listen} (exited: {exited}):\n{}",
+                    proxy.program(),
+                    process.running.printed().join("\n")
+                );
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        process
+    }
+
+    /// What it has printed so far.
+    pub fn printed(&self) -> Vec<String> {
+        self.running.printed()
+    }
 }
 
 impl Drop for ProxyProcess {
