@@ -270,7 +270,7 @@ impl Stack {
     }
 
     /// Waits until `found` returns something from the heads the recorder on
-    /// `book_port` has received, and returns it; panics after `limit`.
+    /// `book_port` has received, and returns it; panics after [`HEALTH_PATIENCE`].
     pub fn wait_for_recorded<T>(
         &self,
         book_port: u16,
@@ -527,14 +527,19 @@ impl Recorder {
                         break;
                     }
                     let Ok(mut stream) = stream else { continue };
-                    if let Some(head) = read_head(&mut stream) {
-                        heads.lock().expect("heads lock").push(head);
-                        let _ = stream.write_all(
-                            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\
-                              Content-Length: 3\r\nConnection: close\r\n\r\nok\n",
-                        );
-                    }
-                    let _ = stream.shutdown(Shutdown::Both);
+                    // A thread per connection: a proxy may open one and send nothing
+                    // yet (a pooled connection), which must not hold up the next.
+                    let heads = Arc::clone(&heads);
+                    thread::spawn(move || {
+                        if let Some(head) = read_head(&mut stream) {
+                            heads.lock().expect("heads lock").push(head);
+                            let _ = stream.write_all(
+                                b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\
+                                  Content-Length: 3\r\nConnection: close\r\n\r\nok\n",
+                            );
+                        }
+                        let _ = stream.shutdown(Shutdown::Both);
+                    });
                 }
             })
         };
