@@ -339,4 +339,22 @@ mod tests {
             b"malformed request: request target must not contain a fragment ('#')\n"
         );
     }
+
+    #[test]
+    fn a_health_check_is_answered_before_the_host_and_only_with_a_health_path() {
+        let path = HealthPath::parse("/healthz").unwrap();
+        let check = framed(b"GET /healthz HTTP/1.1\r\nHost: evil.example\r\n\r\n");
+        // The Host alone would be refused...
+        assert!(admit(&check.head, at(), &default_policy()).is_err());
+        // ...but the health path answers first, with the constant.
+        let response =
+            health_check(&check.head, check.body, check.persistence, Some(&path)).unwrap();
+        assert_eq!(
+            (response.status, &response.body[..]),
+            (Status::OK, &b"ok\n"[..])
+        );
+        assert!(health_check(&check.head, check.body, check.persistence, None).is_none());
+        let other = framed(b"GET /healthz?x HTTP/1.1\r\nHost: evil.example\r\n\r\n");
+        assert!(health_check(&other.head, other.body, other.persistence, Some(&path)).is_none());
+    }
 }

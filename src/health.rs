@@ -6,7 +6,8 @@
 //! `mod_proxy_hcheck` and Caddy's `health_uri` send the backend's own address as Host;
 //! AWS target groups send the target's private IP, Kubernetes probes the pod's IP. A
 //! Django or Starlette application refuses all of them with a 400, and the balancer
-//! takes it out of service. (The book's chapter on health checks measures each.)
+//! takes it out of service. (The book's chapter on health checks has the measurements
+//! and the sources.)
 //!
 //! With `--health-path /healthz`, a `GET` or `HEAD` of exactly `/healthz` — no query,
 //! any Host or none, any HTTP version — is answered `200` with the constant body
