@@ -60,19 +60,19 @@ pub fn admit<'a>(
     policy.decide(&facts).map_err(RequestError::Host)
 }
 
-/// The answer to a load balancer's health check, if this head is one: a `GET` or
-/// `HEAD` of exactly `--health-path`, without a body ([`HealthPath::matches`]).
-/// Decided *before* [`admit`], whatever the Host: the answer is a constant, so the
+/// Whether this head is a load balancer's health check: a `GET` or `HEAD` of exactly
+/// `--health-path`, without a body ([`HealthPath::matches`]). Decided *before*
+/// [`admit`], whatever the Host: the answer ([`health_answer`]) is a constant, so the
 /// Host cannot be abused through it ([`crate::health`]).
-pub fn health_check(
-    head: &Head,
-    body: BodyKind,
-    persistence: Persistence,
-    health_path: Option<&HealthPath>,
-) -> Option<Response> {
-    health_path
-        .filter(|path| path.matches(head, body))
-        .map(|_| HealthPath::answer(head, persistence))
+pub fn is_health_check(head: &Head, body: BodyKind, health_path: Option<&HealthPath>) -> bool {
+    health_path.is_some_and(|path| path.matches(head, body))
+}
+
+/// The answer to a health check, `200` and `ok`, written into `buffer` as
+/// [`respond_into`] writes the echo, so that answering allocates nothing once the
+/// buffer is lent back and forth.
+pub fn health_answer(head: &Head, persistence: Persistence, buffer: Vec<u8>) -> Response {
+    HealthPath::answer(head, persistence, buffer)
 }
 
 /// The echo of an admitted request, in the format its `Accept` asks for.
@@ -346,15 +346,15 @@ mod tests {
         let check = framed(b"GET /healthz HTTP/1.1\r\nHost: evil.example\r\n\r\n");
         // The Host alone would be refused...
         assert!(admit(&check.head, at(), &default_policy()).is_err());
-        // ...but the health path answers first, with the constant.
-        let response =
-            health_check(&check.head, check.body, check.persistence, Some(&path)).unwrap();
+        // ...but the health path is decided first, and answered with the constant.
+        assert!(is_health_check(&check.head, check.body, Some(&path)));
+        assert!(!is_health_check(&check.head, check.body, None));
+        let response = health_answer(&check.head, check.persistence, b"old echo".to_vec());
         assert_eq!(
             (response.status, &response.body[..]),
             (Status::OK, &b"ok\n"[..])
         );
-        assert!(health_check(&check.head, check.body, check.persistence, None).is_none());
         let other = framed(b"GET /healthz?x HTTP/1.1\r\nHost: evil.example\r\n\r\n");
-        assert!(health_check(&other.head, other.body, other.persistence, Some(&path)).is_none());
+        assert!(!is_health_check(&other.head, other.body, Some(&path)));
     }
 }

@@ -135,13 +135,18 @@ impl HealthPath {
     }
 
     /// The answer to a health check: `200`, [`BODY`], with the persistence framing
-    /// decided; nothing in it comes from the request. Logged at debug
+    /// decided; nothing in it comes from the request (the head only says whether it
+    /// was a `HEAD`, which leaves the body out). The body is written into `buffer`,
+    /// emptied first, so that a caller that lends the same buffer every time (the
+    /// connection's spare, as for the echo) allocates nothing. Logged at debug
     /// ([`Response::quiet`]): a balancer asks every few seconds, and the access log is
     /// for the requests being studied.
-    pub fn answer(head: &Head, persistence: Persistence) -> Response {
+    pub fn answer(head: &Head, persistence: Persistence, mut buffer: Vec<u8>) -> Response {
+        buffer.clear();
+        buffer.extend_from_slice(BODY);
         Response {
             quiet: true,
-            ..Response::ok(TEXT_PLAIN, BODY.to_vec(), persistence)
+            ..Response::ok(TEXT_PLAIN, buffer, persistence)
         }
         .for_head(head.is_head())
     }
@@ -274,11 +279,11 @@ mod tests {
         let (quiet, _) = head(b"GET /healthz HTTP/1.0\r\n\r\n");
         let (loud, _) =
             head(b"GET /healthz HTTP/1.1\r\nHost: evil.example\r\nX-Forwarded-Host: x\r\n\r\n");
-        let a = HealthPath::answer(&quiet, Persistence::Close);
-        let b = HealthPath::answer(&loud, Persistence::Close);
+        let a = HealthPath::answer(&quiet, Persistence::Close, Vec::new());
+        let b = HealthPath::answer(&loud, Persistence::Close, b"left over".to_vec());
         assert_eq!((a.status, &a.body[..]), (b.status, BODY));
         assert!(a.quiet);
         let (head_request, _) = head(b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
-        assert!(HealthPath::answer(&head_request, Persistence::Implied).omit_body);
+        assert!(HealthPath::answer(&head_request, Persistence::Implied, Vec::new()).omit_body);
     }
 }

@@ -748,18 +748,16 @@ impl<S: Read + Write> Connection<S> {
         // A load balancer's health check is answered before the Host is looked at,
         // with a constant that uses nothing of the request (`crate::health` says why
         // only such an answer may skip the check).
-        let health = exchange::health_check(
-            &request.head,
-            kind,
-            self.persistence_after(persistence),
-            ctx.health_path,
-        );
-        if let Some(response) = health {
+        if exchange::is_health_check(&request.head, kind, ctx.health_path) {
             debug!(
                 "{} health check: answered 200 without a Host check",
                 self.at.peer
             );
+            let buffer = std::mem::take(&mut spare.body);
+            let persistence = self.persistence_after(persistence);
+            let response = exchange::health_answer(&request.head, persistence, buffer);
             self.answer_constant(ctx, &request.head, &response);
+            give_back(&mut spare.body, response.body);
             spare.head = request.head;
             return;
         }
