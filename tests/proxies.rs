@@ -510,6 +510,11 @@ fn apache_checking_the_health_path_keeps_hostecho_in_and_the_rest_stays_host_che
 
 // ---- Caddy ------------------------------------------------------------------------------
 
+// Caddy 2.6's admin API reports only what its passive checks count for each upstream
+// (`GET /reverse_proxy/upstreams`: `num_requests`, `fails`), the same whether the active
+// check passes or not; its active health checker reports in the log, at info when a check
+// fails, and says nothing when one passes.
+
 /// Caddy's line for a failed active health check.
 const CADDY_CHECK_FAILED: &str = "\"msg\":\"status code out of tolerances\",\"status_code\":400";
 
