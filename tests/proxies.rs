@@ -331,11 +331,12 @@ fn haproxy_sets_x_forwarded_host_over_the_visitors_and_hostecho_trusts_it() {
     assert_eq!(answer.status, 200, "{answer:?}");
     assert_eq!(answer.echoed("X-Forwarded-Host"), ["example.com:8090"]);
     assert_eq!(answer.echoed("X-Forwarded-For"), ["127.0.0.1"]);
+    assert!(answer.echoed("Via").is_empty(), "{answer:?}");
     let echo = answer.json();
     assert_eq!(echo["host"], "example.com", "{answer:?}");
-    assert!(
-        echo.to_string().contains("X-Forwarded-Host"),
-        "the decision names its source: {echo}"
+    assert_eq!(
+        echo["host_decision"]["source"], "X-Forwarded-Host",
+        "{echo}"
     );
 }
 
@@ -483,7 +484,14 @@ fn apache_appends_to_x_forwarded_host_and_hostecho_reads_the_last_value() {
         answer.echoed("X-Forwarded-Host"),
         ["evil.example, example.com:8090"]
     );
-    assert_eq!(answer.json()["host"], "example.com", "{answer:?}");
+    assert_eq!(answer.echoed("X-Forwarded-Server"), ["localhost"]);
+    assert!(answer.echoed("Via").is_empty(), "{answer:?}");
+    let echo = answer.json();
+    assert_eq!(echo["host"], "example.com", "{answer:?}");
+    assert_eq!(
+        echo["host_decision"]["source"], "X-Forwarded-Host",
+        "{echo}"
+    );
 }
 
 #[test]
@@ -564,8 +572,11 @@ fn caddy_health_check_with_a_host_keeps_hostecho_in() {
     let answer = stack.get("/", "X-Forwarded-Host: evil.example\r\n");
     assert_eq!(answer.status, 200, "{answer:?}");
     assert_eq!(answer.echoed("Host"), ["example.com:8090"]);
-    // Caddy replaces a visitor's X-Forwarded-Host with the visitor's Host.
+    // Caddy replaces a visitor's X-Forwarded-Host with the visitor's Host, and sets
+    // X-Forwarded-For and X-Forwarded-Proto itself.
     assert_eq!(answer.echoed("X-Forwarded-Host"), ["example.com:8090"]);
+    assert_eq!(answer.echoed("X-Forwarded-For"), ["127.0.0.1"]);
+    assert_eq!(answer.echoed("X-Forwarded-Proto"), ["http"]);
     assert!(answer.echoed("Via").is_empty(), "{answer:?}");
     assert!(
         !stack.proxy_log().contains("out of tolerances"),
