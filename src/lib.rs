@@ -10,7 +10,9 @@
 //!   → server::connection reads bytes into the buffer the loop lends it, and asks
 //!   → http::framing      where the request is: a FramedHead (target parsed, persistence
 //!                        decided), then its body — or a RequestError
-//!   → exchange::admit    whether its Host is allowed (host::HostPolicy::decide)
+//!   → exchange::admit    whether its Host is allowed (host::HostPolicy::decide), unless
+//!                        it is a --health-path check, answered first with a constant
+//!                        (exchange::is_health_check, health)
 //!   → exchange::respond  what the answer is: the echo (echo::render), or exchange::refuse
 //!   → http::response     status, headers and body as bytes
 //!   → server::connection writes them back
