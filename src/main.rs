@@ -34,9 +34,9 @@ Examples:
       let other machines connect, by those names
   hostecho --bind 127.0.0.1:8090 --use-x-forwarded-host --trusted-proxies 127.0.0.1/32
       behind a local reverse proxy that sets X-Forwarded-Host
-  hostecho --allowed-hosts app.example,@self --health-path /healthz
-      behind a load balancer: allow its checks by this machine's own addresses, or
-      answer its checks of /healthz before the Host check
+  hostecho --bind 0.0.0.0:8090 --allowed-hosts app.example,@self --health-path /healthz
+      behind a load balancer: allow the Hosts that name this machine's own addresses,
+      and answer checks of /healthz whatever their Host
   hostecho check --allowed-hosts .example.com --compare example.com evil.example
       say whether the server would allow those Hosts, and why, next to Django and Starlette
 
