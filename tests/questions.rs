@@ -23,10 +23,10 @@
 //! output = "server"  # optional: the answer is what the server printed, not the command
 //! ```
 //!
-//! `session` is what follows `session:` in a chapter's `<!-- session: … -->` marker
-//! (`[VAR=value…] PROGRAM ARGS…`, PROGRAM an example, `hostecho` or `-` for none), and
-//! the prompt must show the learner the command that starts that program. The question
-//! then runs exactly as a chapter's session does (`tests/tutorial/session.rs`, whose
+//! `session` is `[VAR=value…] PROGRAM ARGS…`, PROGRAM an example, `hostecho` or `-` for
+//! none, and the prompt must show the learner the command that starts that program
+//! (`cargo run --quiet --example PROGRAM -- ARGS…`), which is what the test starts. The
+//! question then runs exactly as a chapter's session does (`tests/tutorial/session.rs`, whose
 //! format `tests/tutorial.rs` documents): the same program, port mapping, terminal and
 //! normalisation of dates and ports. With `output = "server"` the answer is compared
 //! with everything the program printed, its `listening on` line first.
@@ -263,7 +263,7 @@ fn start_command(env: &[(String, String)], program: &str, args: &[String]) -> St
 
 /// The session a predict-the-output question stands for: the prompt's commands, the
 /// answer as the last command's output (or as the server's).
-fn session_of(question: &Question) -> session::Session {
+fn session_of(question: &Question) -> session::Script {
     let Some(marker) = &question.session else {
         panic!(
             "{}: its prompt shows a console block, so it predicts an output, but it has no \
@@ -286,6 +286,7 @@ fn session_of(question: &Question) -> session::Session {
         .iter()
         .map(ToString::to_string)
         .collect();
+    let mut items = Vec::new();
     if program != "-" {
         let start = start_command(&env, &program, &args);
         assert!(
@@ -293,6 +294,11 @@ fn session_of(question: &Question) -> session::Session {
             "{}: the prompt must show how the server was started, `{start}`",
             question.at
         );
+        // The server is started by that command, as a chapter's are by theirs.
+        items.push(session::Item::Start(
+            session::start_of(&start, &question.at)
+                .unwrap_or_else(|| panic!("{}: `{start}` starts no server", question.at)),
+        ));
     }
     let blocks = fenced(&question.prompt, "console");
     assert_eq!(
@@ -305,7 +311,7 @@ fn session_of(question: &Question) -> session::Session {
     let mut steps: Vec<Step> = steps_of(block, *line, &question.at);
     let predicted = answer_lines(&question.answer);
     let server = if question.server_output {
-        Some((0, predicted))
+        Some((0, None, predicted))
     } else {
         let last = steps.last_mut().expect("steps_of returns at least one");
         assert!(
@@ -316,15 +322,15 @@ fn session_of(question: &Question) -> session::Session {
         last.expected = predicted;
         None
     };
-    session::Session {
+    items.push(session::Item::Session(session::Session {
         at: question.at.clone(),
-        page: question.at.clone(),
-        file: question.at.clone(),
-        env,
-        program,
-        args,
         steps,
         server,
+    }));
+    session::Script {
+        page: question.at.clone(),
+        file: question.at.clone(),
+        items,
     }
 }
 
@@ -491,13 +497,12 @@ fn every_predicted_output_is_what_the_program_prints() {
             .map(|part| {
                 scope.spawn(move || {
                     let mut failures = Vec::new();
-                    for s in part {
-                        match s.run() {
+                    for (at, outcome) in part.iter().flat_map(session::Script::run) {
+                        match outcome {
                             session::Outcome::Passed => {}
                             session::Outcome::Skipped(tool) if in_ci => failures.push(format!(
-                                "{}: {tool} is not installed, and CI=true needs every \
+                                "{at}: {tool} is not installed, and CI=true needs every \
                                  question checked (Debian package {})",
-                                s.at,
                                 session::package_of(&tool)
                             )),
                             session::Outcome::Skipped(tool) => {
@@ -505,8 +510,7 @@ fn every_predicted_output_is_what_the_program_prints() {
                                 // of a passing test, and a skip must show.
                                 let _ = writeln!(
                                     std::io::stderr(),
-                                    "skipped: {tool} not installed ({})",
-                                    s.at
+                                    "skipped: {tool} not installed ({at})"
                                 );
                             }
                             session::Outcome::Failed(messages) => failures.extend(messages),
