@@ -141,8 +141,10 @@ fn answer(request: &httparse::Request) -> Answer {
     // compared with `eq_ignore_ascii_case`), then, in this order:
     // 1. more than one Host line: `refuse(…)`, whatever the version;
     // 2. HTTP/1.1 (`request.version == Some(1)`) without Host: refuse;
-    // 3. an absolute-form target (`request.path` starts with `http://`): its authority,
-    //    up to the next `/`, names the host, and the Host header is ignored;
+    // 3. an absolute-form target (`request.path` starts with `http://` or `https://`,
+    //    in any case: RFC 3986 §3.1 makes schemes case-insensitive, and a check that
+    //    knew only a lowercase `http://` would believe Host for `HTTP://b.localhost/`):
+    //    its authority, up to the next `/`, names the host, and Host is ignored;
     // 4. otherwise the one Host value: empty, refuse (it names no site);
     // 5. HTTP/1.0 without Host: the `DEFAULT_SITE`, answered 200.
     // Hand the named host to `site_for`, which finds the site or answers 421.
