@@ -1474,3 +1474,61 @@ fn ports_named_finds_addresses_and_nc_ports_only() {
         Vec::<u16>::new()
     );
 }
+
+/// Every `fn NAME` in the files a reader may be pointed at: the library, its tests, the
+/// examples and the exercises.
+fn function_names() -> BTreeSet<String> {
+    fn walk(dir: &Path, names: &mut BTreeSet<String>) {
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, names);
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                let text = fs::read_to_string(&path).unwrap_or_default();
+                for (at, _) in text.match_indices("fn ") {
+                    let name: String = text[at + 3..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    names.insert(name);
+                }
+            }
+        }
+    }
+    let mut names = BTreeSet::new();
+    for dir in ["src", "tests", "examples", "exercises"] {
+        walk(&root().join(dir), &mut names);
+    }
+    names
+}
+
+#[test]
+fn every_test_the_book_names_exists() {
+    // A chapter that sends the reader to hostecho's test `a_long_name_like_this` must
+    // name one that exists: a test renamed since teaches the reader to look for nothing.
+    // A name in backticks with three underscores or more, in lower case, is taken for a
+    // function's name (nginx's module names aside).
+    let names = function_names();
+    let mut missing = Vec::new();
+    for page in pages() {
+        for span in page.text.split('`').skip(1).step_by(2) {
+            // nginx's modules (`ngx_http_proxy_module`) are named the same way.
+            let looks_like_fn = span.matches('_').count() >= 3
+                && !span.starts_with("ngx_")
+                && span
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if looks_like_fn && !names.contains(span) {
+                missing.push(format!("tutorial/src/{}: `{span}`", page.name));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "functions the book names that no file in src/, tests/, examples/ or exercises/ defines:\n{}",
+        missing.join("\n")
+    );
+}
