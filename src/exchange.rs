@@ -93,8 +93,23 @@ pub fn respond_into(
         };
     }
     let format = echo::accept::negotiate(head.values("accept"));
+    // The answer to a `HEAD` carries the headers a `GET` would have had, and "MUST NOT
+    // send Content-Length … unless its field value equals the decimal number of octets
+    // that would have been sent in the content of a response if the same request had
+    // used the GET method" (RFC 9110 §8.6, §9.3.2). The echo shows the method and the
+    // request line, so a `HEAD` is measured by the echo of the same request as a `GET`.
+    let as_get;
+    let shown = if head.is_head() {
+        as_get = Request {
+            head: head.as_get(),
+            body: request.body.clone(),
+        };
+        &as_get
+    } else {
+        request
+    };
     let echo = Echo {
-        request,
+        request: shown,
         allowed: host,
         peer: at.peer,
         local: at.local,
@@ -130,6 +145,7 @@ mod tests {
     use super::*;
     use crate::error::Malformed;
     use crate::host::{PolicyOptions, RejectionKind};
+    use crate::http::Body;
     use crate::http::framing::{self, Limits};
     use crate::http::{FramedHead, Status};
 
@@ -157,7 +173,7 @@ mod tests {
         let framed = framed(bytes);
         let request = Request {
             head: framed.head,
-            body: Vec::new(),
+            body: Body::default(),
         };
         let policy = default_policy();
         match admit(&request.head, at(), &policy) {
@@ -243,6 +259,21 @@ mod tests {
         );
     }
 
+    /// RFC 9110 §8.6: a `HEAD`'s `Content-Length` is the one its `GET` would carry. The
+    /// echo names the method, so the `HEAD`'s is the `GET`'s echo, byte for byte.
+    #[test]
+    fn a_head_is_measured_by_the_echo_its_get_would_have() {
+        for accept in ["text/plain", "application/json", "text/html"] {
+            let request = |method: &str| {
+                format!("{method} /x?a=1 HTTP/1.1\r\nHost: localhost\r\nAccept: {accept}\r\n\r\n")
+            };
+            let get = exchange(request("GET").as_bytes());
+            let head = exchange(request("HEAD").as_bytes());
+            assert_eq!(head.body, get.body, "{accept}");
+            assert!(head.omit_body && !get.omit_body);
+        }
+    }
+
     #[test]
     fn favicon_gets_a_quiet_204_and_other_paths_the_echo() {
         let icon = exchange(b"GET /favicon.ico HTTP/1.1\r\nHost: localhost\r\n\r\n");
@@ -281,7 +312,7 @@ mod tests {
             let framed = framed(bytes);
             let request = Request {
                 head: framed.head,
-                body: Vec::new(),
+                body: Body::default(),
             };
             let host = admit(&request.head, at(), &policy).unwrap();
             let fresh = respond(&request, &host, framed.persistence, at());
@@ -302,7 +333,7 @@ mod tests {
         );
         let request = Request {
             head: framed.head,
-            body: b"a=1&b=2".to_vec(),
+            body: Body::whole(b"a=1&b=2".to_vec()),
         };
         let policy = default_policy();
         let host = admit(&request.head, at(), &policy).unwrap();

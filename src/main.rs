@@ -78,6 +78,12 @@ struct Args {
         allow_negative_numbers = true, default_value_t = 1024 * 1024)]
     max_body_bytes: u64,
 
+    /// How many bytes of a request body the echo shows (the rest are counted, not kept:
+    /// the echo gives the whole length and how much is shown).
+    #[arg(long, value_name = "BYTES", env = "HOSTECHO_ECHO_BODY_BYTES",
+        allow_negative_numbers = true, default_value_t = hostecho::echo::ECHO_BODY_BYTES as u64)]
+    echo_body_bytes: u64,
+
     /// Seconds a client may take to send a whole request head once it has started; then 408.
     #[arg(long, value_name = "SECONDS", env = "HOSTECHO_HEADER_TIMEOUT",
         allow_negative_numbers = true, default_value_t = 10,
@@ -136,6 +142,7 @@ impl Args {
                 max_header_bytes: usize::try_from(self.max_header_bytes).unwrap_or(usize::MAX),
                 max_headers: usize::try_from(self.max_headers).unwrap_or(usize::MAX),
                 max_body_bytes: self.max_body_bytes,
+                echo_body_bytes: usize::try_from(self.echo_body_bytes).unwrap_or(usize::MAX),
             },
             header_timeout: Duration::from_secs(self.header_timeout),
             idle_timeout: Duration::from_secs(self.idle_timeout),

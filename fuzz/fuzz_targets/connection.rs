@@ -123,7 +123,12 @@ fn run(policy: &HostPolicy, pieces: VecDeque<Vec<u8>>, eof: bool, capacity: usiz
     let now = Instant::now();
     let ctx = Context {
         policy,
-        limits: Limits::default(),
+        // A body longer than 64 bytes is cut for the echo: small enough that the
+        // fuzzer's inputs reach the cut (a character split by it, a form's pairs).
+        limits: Limits {
+            echo_body_bytes: 64,
+            ..Limits::default()
+        },
         header_timeout: Duration::from_secs(10),
         idle_timeout: Duration::from_secs(30),
         body_timeout: Duration::from_secs(30),

@@ -64,7 +64,7 @@ use crate::exchange::{self, Endpoints};
 use crate::host::{HostPolicy, ValidHost};
 use crate::http::framing::{self, BodyDecoder, BodyKind, FramedHead, Limits, Preamble};
 use crate::http::response::{self, Persistence, Response};
-use crate::http::{Head, Request};
+use crate::http::{Body, Head, Request};
 
 mod linger;
 
@@ -421,9 +421,10 @@ impl<S: Stream> Connection<S> {
                     let Upload {
                         decoder, request, ..
                     } = &mut *upload;
-                    match decoder.decode(&self.read_buf, &mut request.body) {
+                    match decoder.decode(&self.read_buf, &mut request.body.kept) {
                         Ok(progress) if progress.complete => {
                             self.read_buf.drain(..progress.consumed);
+                            request.body.length = decoder.decoded();
                             let Upload {
                                 request,
                                 host,
@@ -471,7 +472,7 @@ impl<S: Stream> Connection<S> {
         // the head): no copy of either.
         let request = Request {
             head,
-            body: Vec::new(),
+            body: Body::default(),
         };
         let host = match exchange::admit(&request.head, self.at, ctx.policy) {
             Ok(host) => host,
@@ -497,7 +498,10 @@ impl<S: Stream> Connection<S> {
         // for three small copies.
         let host = host.into_owned();
         let upload = Upload {
-            decoder: BodyDecoder::new(kind, ctx.limits.max_body_bytes),
+            // Only the bytes the echo shows are kept; the rest are counted as they go
+            // by, so a 1 MiB body costs the connection `--echo-body-bytes`.
+            decoder: BodyDecoder::new(kind, ctx.limits.max_body_bytes)
+                .keeping(ctx.limits.echo_body_bytes),
             request,
             persistence,
             host,

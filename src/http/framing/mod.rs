@@ -63,6 +63,9 @@ pub struct Limits {
     pub max_headers: usize,
     /// Largest decoded body in bytes: over it → 413.
     pub max_body_bytes: u64,
+    /// How many of a body's first bytes are kept, for the echo to show; the rest are
+    /// counted as they are decoded and dropped ([`BodyDecoder::keeping`]).
+    pub echo_body_bytes: usize,
 }
 
 impl Default for Limits {
@@ -71,6 +74,7 @@ impl Default for Limits {
             max_header_bytes: 8192,
             max_headers: 100,
             max_body_bytes: 1024 * 1024,
+            echo_body_bytes: crate::echo::ECHO_BODY_BYTES,
         }
     }
 }
@@ -340,6 +344,7 @@ mod tests {
                     max_header_bytes,
                     max_headers,
                     max_body_bytes,
+                    echo_body_bytes: crate::echo::ECHO_BODY_BYTES,
                 },
             )
         }
