@@ -27,8 +27,9 @@ use std::net::SocketAddr;
 
 use crate::echo::{self, Echo};
 use crate::error::RequestError;
+use crate::health::HealthPath;
 use crate::host::{Facts, HostPolicy, ValidHost};
-use crate::http::{Head, Persistence, Request, Response};
+use crate::http::{BodyKind, Head, Persistence, Request, Response};
 
 /// The two ends of the connection a request arrived on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +58,21 @@ pub fn admit<'a>(
         local: at.local,
     };
     policy.decide(&facts).map_err(RequestError::Host)
+}
+
+/// Whether this head is a load balancer's health check: a `GET` or `HEAD` of exactly
+/// `--health-path`, without a body ([`HealthPath::matches`]). Decided *before*
+/// [`admit`], whatever the Host: the answer ([`health_answer`]) is a constant, so the
+/// Host cannot be abused through it ([`crate::health`]).
+pub fn is_health_check(head: &Head, body: BodyKind, health_path: Option<&HealthPath>) -> bool {
+    health_path.is_some_and(|path| path.matches(head, body))
+}
+
+/// The answer to a health check, `200` and `ok`, written into `buffer` as
+/// [`respond_into`] writes the echo, so that answering allocates nothing once the
+/// buffer is lent back and forth.
+pub fn health_answer(head: &Head, persistence: Persistence, buffer: Vec<u8>) -> Response {
+    HealthPath::answer(head, persistence, buffer)
 }
 
 /// The echo of an admitted request, in the format its `Accept` asks for.
@@ -353,5 +369,23 @@ mod tests {
             response.body,
             b"malformed request: request target must not contain a fragment ('#')\n"
         );
+    }
+
+    #[test]
+    fn a_health_check_is_answered_before_the_host_and_only_with_a_health_path() {
+        let path = HealthPath::parse("/healthz").unwrap();
+        let check = framed(b"GET /healthz HTTP/1.1\r\nHost: evil.example\r\n\r\n");
+        // The Host alone would be refused...
+        assert!(admit(&check.head, at(), &default_policy()).is_err());
+        // ...but the health path is decided first, and answered with the constant.
+        assert!(is_health_check(&check.head, check.body, Some(&path)));
+        assert!(!is_health_check(&check.head, check.body, None));
+        let response = health_answer(&check.head, check.persistence, b"old echo".to_vec());
+        assert_eq!(
+            (response.status, &response.body[..]),
+            (Status::OK, &b"ok\n"[..])
+        );
+        let other = framed(b"GET /healthz?x HTTP/1.1\r\nHost: evil.example\r\n\r\n");
+        assert!(!is_health_check(&other.head, other.body, Some(&path)));
     }
 }

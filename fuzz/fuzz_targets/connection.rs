@@ -26,6 +26,7 @@ use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use hostecho::health::HealthPath;
 use hostecho::host::{HostPolicy, PolicyOptions};
 use hostecho::http::framing::Limits;
 use hostecho::server::connection::{Connection, Context, Next};
@@ -121,8 +122,11 @@ fn run(policy: &HostPolicy, pieces: VecDeque<Vec<u8>>, eof: bool, capacity: usiz
     let peer: SocketAddr = "127.0.0.1:40000".parse().expect("a literal address");
     let local: SocketAddr = "127.0.0.1:8000".parse().expect("a literal address");
     let now = Instant::now();
+    // A health path, so that the answer given before the Host check is fuzzed too.
+    let health = HealthPath::parse("/healthz").expect("a valid health path");
     let ctx = Context {
         policy,
+        health_path: Some(&health),
         // A body longer than 64 bytes is cut for the echo: small enough that the
         // fuzzer's inputs reach the cut (a character split by it, a form's pairs).
         limits: Limits {

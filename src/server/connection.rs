@@ -61,6 +61,7 @@ use super::scratch::{self, Scratch, Spare};
 use super::stream::{self, Flushed, Received, ShortRead, Stream};
 use crate::error::RequestError;
 use crate::exchange::{self, Endpoints};
+use crate::health::HealthPath;
 use crate::host::{HostPolicy, ValidHost};
 use crate::http::framing::{self, BodyDecoder, BodyKind, FramedHead, Limits, Preamble};
 use crate::http::response::{self, Persistence, Response};
@@ -77,6 +78,8 @@ const OUTPUT_HIGH_WATER: usize = 64 * 1024;
 pub struct Context<'a> {
     /// The Host policy, shared by every connection.
     pub policy: &'a HostPolicy,
+    /// `--health-path`, if set: answered before the Host check ([`crate::health`]).
+    pub health_path: Option<&'a HealthPath>,
     /// Framing limits.
     pub limits: Limits,
     /// How long a head may take once its first byte has arrived.
@@ -474,6 +477,22 @@ impl<S: Stream> Connection<S> {
             head,
             body: Body::default(),
         };
+        // A load balancer's health check is answered before the Host is looked at,
+        // with a constant that uses nothing of the request (`crate::health` says why
+        // only such an answer may skip the check).
+        if exchange::is_health_check(&request.head, kind, ctx.health_path) {
+            debug!(
+                "{} health check: answered 200 without a Host check",
+                self.at.peer
+            );
+            let buffer = std::mem::take(&mut spare.body);
+            let persistence = self.persistence_after(persistence);
+            let response = exchange::health_answer(&request.head, persistence, buffer);
+            self.answer_constant(ctx, &request.head, &response);
+            scratch::give_back(&mut spare.body, response.body);
+            spare.head = request.head;
+            return;
+        }
         let host = match exchange::admit(&request.head, self.at, ctx.policy) {
             Ok(host) => host,
             Err(err) => {
@@ -519,21 +538,7 @@ impl<S: Stream> Connection<S> {
         persistence: Persistence,
         body: &mut Vec<u8>,
     ) {
-        // Framing decided whether the request lets the connection persist. A shutdown
-        // can only shorten that: when no further request is buffered (framing's rule
-        // for what precedes one says only blank lines are left), this response is the
-        // connection's last, and says so.
-        let persistence = match self.service {
-            Service::Draining { .. }
-                if matches!(
-                    framing::skip_empty_lines(&self.read_buf),
-                    Ok(Preamble::Empty(_))
-                ) =>
-            {
-                Persistence::Close
-            }
-            _ => persistence,
-        };
+        let persistence = self.persistence_after(persistence);
         let buffer = std::mem::take(body);
         let response = exchange::respond_into(request, host, persistence, self.at, buffer);
         self.queue(ctx, request.head.request_line(), &response, Some(host));
@@ -544,6 +549,36 @@ impl<S: Stream> Connection<S> {
         };
         self.enter(next, Clock::Restart, ctx.now);
         scratch::give_back(body, response.body);
+    }
+
+    /// The persistence a response gets. Framing decided whether the request lets the
+    /// connection persist. A shutdown can only shorten that: when no further request is
+    /// buffered (framing's rule for what precedes one says only blank lines are left),
+    /// this response is the connection's last, and says so.
+    fn persistence_after(&self, framed: Persistence) -> Persistence {
+        match self.service {
+            Service::Draining { .. }
+                if matches!(
+                    framing::skip_empty_lines(&self.read_buf),
+                    Ok(Preamble::Empty(_))
+                ) =>
+            {
+                Persistence::Close
+            }
+            _ => framed,
+        }
+    }
+
+    /// Queues an answer made without the request's Host (the health path's), then
+    /// waits for the next request or closes, as the response says.
+    fn answer_constant(&mut self, ctx: &Context<'_>, head: &Head, response: &Response) {
+        self.queue(ctx, head.request_line(), response, None);
+        let next = if response.persistence.closes() {
+            State::Closing
+        } else {
+            State::Idle
+        };
+        self.enter(next, Clock::Restart, ctx.now);
     }
 
     /// Queues the error response for a request hostecho will not echo, and closes.
@@ -719,6 +754,7 @@ mod tests {
     fn drive_until_waiting(conn: &mut Connection, policy: &HostPolicy) -> Next {
         let ctx = Context {
             policy,
+            health_path: None,
             limits: Limits::default(),
             header_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(30),
@@ -882,6 +918,7 @@ mod tests {
     fn test_ctx(policy: &HostPolicy) -> Context<'_> {
         Context {
             policy,
+            health_path: None,
             limits: Limits::default(),
             header_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(30),
