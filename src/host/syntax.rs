@@ -551,6 +551,49 @@ mod tests {
         }
     }
 
+    /// The explanation is what an operator reads when a pattern is refused at start-up
+    /// (and a client in a 400): each class of byte gets its own, at both ends of each
+    /// range, and a byte of no class the catch-all.
+    #[test]
+    fn a_forbidden_byte_is_explained_by_its_class() {
+        let classes: &[(&[u8], &str)] = &[
+            (
+                b"@",
+                "userinfo ('user@') smuggles a second host past naive parsers",
+            ),
+            (b"/\\?#", "a host has no path, query or fragment"),
+            (b" \t", "a host has no whitespace"),
+            (b"%", "percent-encoding is not allowed in a host name"),
+            (
+                b"_",
+                "'_' is not allowed in host names (RFC 1123 section 2.1)",
+            ),
+            (b"[]", "brackets belong around a whole IPv6 address"),
+            (
+                b"\x00\x01\x0a\x0d\x1f\x7f",
+                "control bytes are never part of a host",
+            ),
+            (
+                b"\x80\xc3\xff",
+                "non-ASCII bytes must arrive as punycode (xn--)",
+            ),
+            (
+                b"!*,;=~\"'<>^{|}`",
+                "host names hold only letters, digits, '-' and '.'",
+            ),
+        ];
+        for (bytes, why) in classes {
+            for &byte in *bytes {
+                let shown = std::ascii::escape_default(byte);
+                assert_eq!(
+                    SyntaxError::ForbiddenByte(byte).to_string(),
+                    format!("byte '{shown}' is not allowed: {why}"),
+                    "byte {byte:#04x}"
+                );
+            }
+        }
+    }
+
     /// Django, `tests/requests_tests/tests.py`, `test_split_domain_port`.
     /// Django returns ("", "") for an invalid value; we return an error.
     #[test]
