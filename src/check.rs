@@ -19,9 +19,10 @@
 //! With `--compare`, the same request goes through the models of Django's and
 //! Starlette's checks in [`crate::compat`], given the same pattern list.
 //!
-//! This module is pure: it decides and renders lines. Reading arguments and stdin,
-//! printing and the exit status live in `main.rs`.
+//! This module is pure: it decides, renders lines and picks the exit status
+//! ([`exit_status`]). Reading arguments and stdin, and printing, live in `main.rs`.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -279,11 +280,6 @@ pub fn exit_status(outcomes: &[Outcome]) -> u8 {
     }
 }
 
-/// The name of a source, as `check` prints it: [`HostSource::name`].
-pub fn source_name(source: HostSource) -> &'static str {
-    source.name()
-}
-
 /// A value as printed: printable ASCII as it is, every other byte escaped as Rust
 /// writes it (`\r`, `\x00`, `\xc3`), so a terminal shows exactly what was checked.
 /// The empty value shows as `''`, and a missing one (`--no-host`) as `(no Host)`.
@@ -323,15 +319,10 @@ pub fn render_text(outcomes: &[Outcome]) -> String {
         };
         let mut line = format!("{value:<width$}  {verdict}  ");
         if let (Some(d), Some(s)) = (&outcome.django, &outcome.starlette) {
-            let word = |v: &Verdict| match (v.allowed, &v.message) {
-                (true, _) => "allowed",
-                (false, Some(m)) if m.starts_with("307") => "redirect",
-                (false, _) => "refused",
-            };
             line.push_str(&format!(
                 "django={:<7}  starlette={:<8}  ",
-                word(d),
-                word(s)
+                d.word(),
+                s.word()
             ));
         }
         match &outcome.decision {
@@ -340,7 +331,7 @@ pub fn render_text(outcomes: &[Outcome]) -> String {
                 line.push_str(&format!(
                     "host={} port={port} source={} matched={}",
                     valid.host,
-                    source_name(valid.source),
+                    valid.source.name(),
                     valid.matched,
                 ));
             }
@@ -370,18 +361,19 @@ struct JsonLine<'a> {
     starlette: Option<JsonVerdict<'a>>,
 }
 
-/// A framework's answer in `--json`.
+/// A framework's answer in `--json`: a redirect is not allowed, and its message says
+/// where it goes.
 #[derive(Serialize)]
 struct JsonVerdict<'a> {
     allowed: bool,
-    message: Option<&'a str>,
+    message: Option<Cow<'a, str>>,
 }
 
 impl<'a> From<&'a Verdict> for JsonVerdict<'a> {
     fn from(v: &'a Verdict) -> Self {
         JsonVerdict {
-            allowed: v.allowed,
-            message: v.message.as_deref(),
+            allowed: v.is_allowed(),
+            message: v.message(),
         }
     }
 }
@@ -405,8 +397,8 @@ pub fn render_json(outcome: &Outcome) -> String {
         host: valid.map(|v| v.host.to_string()),
         port: valid.and_then(|v| v.port),
         source: match &outcome.decision {
-            Ok(valid) => Some(source_name(valid.source)),
-            Err(rejection) => rejection.source.map(source_name),
+            Ok(valid) => Some(valid.source.name()),
+            Err(rejection) => rejection.source.map(HostSource::name),
         },
         matched: valid.map(|v| v.matched.as_ref()),
         message: outcome.decision.as_ref().err().map(|r| r.message.as_str()),
@@ -568,7 +560,7 @@ example.net       refused  django=refused  starlette=redirect  Invalid HTTP_HOST
         let source = |c: &Checker, value: Option<&[u8]>| -> Result<(String, &str), Rejection> {
             c.check(value)
                 .decision
-                .map(|v| (v.host.to_string(), source_name(v.source)))
+                .map(|v| (v.host.to_string(), v.source.name()))
         };
         let header = |line: &str| parse_header(line).unwrap();
         let from_proxy = RequestShape {
@@ -628,8 +620,8 @@ example.net       refused  django=refused  starlette=redirect  Invalid HTTP_HOST
         let c = checker(&[], true);
         let o = c.check(Some(b"localhost"));
         assert!(o.decision.is_ok());
-        assert_eq!(o.django.map(|v| v.allowed), Some(false));
-        assert_eq!(o.starlette.map(|v| v.allowed), Some(true));
+        assert_eq!(o.django.map(|v| v.is_allowed()), Some(false));
+        assert_eq!(o.starlette.map(|v| v.is_allowed()), Some(true));
         let debug = Checker::new(CheckOptions {
             compare: true,
             django_debug: true,
@@ -637,7 +629,10 @@ example.net       refused  django=refused  starlette=redirect  Invalid HTTP_HOST
         })
         .unwrap();
         assert_eq!(
-            debug.check(Some(b"localhost")).django.map(|v| v.allowed),
+            debug
+                .check(Some(b"localhost"))
+                .django
+                .map(|v| v.is_allowed()),
             Some(true)
         );
         // Without --compare there are no columns.
@@ -662,8 +657,8 @@ example.net       refused  django=refused  starlette=redirect  Invalid HTTP_HOST
         .unwrap();
         // Django reads X-Forwarded-Host from anyone; Starlette never reads it.
         let o = c.check(Some(b"b.example"));
-        assert_eq!(o.django.map(|v| v.allowed), Some(true));
-        assert_eq!(o.starlette.map(|v| v.allowed), Some(false));
+        assert_eq!(o.django.map(|v| v.is_allowed()), Some(true));
+        assert_eq!(o.starlette.map(|v| v.is_allowed()), Some(false));
     }
 
     #[test]
