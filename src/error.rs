@@ -14,6 +14,7 @@ use std::io;
 use std::net::SocketAddr;
 
 use crate::host::Rejection;
+use crate::host::patterns::PatternError;
 use crate::http::Status;
 
 /// A request hostecho will not answer with an echo, and the reason why.
@@ -267,7 +268,7 @@ pub enum Error {
         /// The pattern as given.
         pattern: String,
         /// Why it is refused.
-        reason: String,
+        reason: PatternError,
     },
     /// Any other I/O error while setting up or running the event loop.
     Io(io::Error),
@@ -300,8 +301,8 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            // The bind message already says what the OS said, in words a user can act
-            // on; chaining the raw OS error as well would only repeat it.
+            // The message already says what the OS said, or why the pattern is refused,
+            // in words a user can act on; chaining the cause as well would only repeat it.
             Error::Bind { .. } | Error::Pattern { .. } => None,
             Error::Io(e) => Some(e),
         }
