@@ -58,8 +58,10 @@ use mio::net::TcpStream;
 use crate::error::RequestError;
 use crate::exchange::{self, Endpoints};
 use crate::host::{HostPolicy, ValidHost};
-use crate::http::framing::{self, BodyDecoder, BodyKind, FramedHead, Limits, Preamble};
-use crate::http::response::{self, Persistence, Response};
+use crate::http::framing::{
+    self, BodyDecoder, BodyKind, FramedHead, Limits, Persistence, Preamble,
+};
+use crate::http::response::{self, Response};
 use crate::http::{Head, Request};
 
 /// How much one `read` call asks for. Reads land in the loop's scratch buffer first, so
