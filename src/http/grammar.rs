@@ -12,8 +12,15 @@
 //! #element = [ element ] *( OWS "," OWS [ element ] )         ; §5.6.1
 //! ```
 //!
-//! Everything works on bytes: field values may hold any byte but CR, LF and NUL, and
-//! a reader must not turn them into text before it has checked them.
+//! Everything works on bytes: a field value may hold any byte from 0x80 up, which need
+//! not be UTF-8, and a reader must not turn it into text before it has checked it.
+//!
+//! `Accept` also has quoted strings inside its elements (`text/html;x="a,b"`), so a
+//! comma between quotes separates nothing: [`parts_outside_quotes`] splits past them.
+//! (`Forwarded` has quoted strings too, but its reader in `host::forwarded` walks each
+//! line with a grammar of its own, since it must refuse what it cannot parse.)
+
+use std::ops::Range;
 
 /// Whether `b` is a `tchar`, one of the characters a token (a method, a field name, a
 /// coding, a parameter name) is made of.
@@ -49,7 +56,7 @@ pub fn trim_ows(bytes: &[u8]) -> &[u8] {
 /// RFC 9110 §5.6.1 asks a recipient to ignore empty elements in most lists, but not
 /// every reader may: `Content-Length: 5,,5` is not a length. So the caller decides.
 /// Commas inside quoted strings are not special here; a list whose elements may hold
-/// quoted strings (`Accept`, `Forwarded`) needs [`split_outside_quotes`].
+/// quoted strings (`Accept`) is split with [`parts_outside_quotes`].
 pub fn list_elements(value: &[u8]) -> impl Iterator<Item = &[u8]> {
     value.split(|&b| b == b',').map(trim_ows)
 }
@@ -63,26 +70,24 @@ pub fn has_token<'a>(lines: impl IntoIterator<Item = &'a [u8]>, token: &[u8]) ->
         .any(|element| element.eq_ignore_ascii_case(token))
 }
 
-/// Splits `bytes` at every `separator` that is not inside a quoted-string
-/// (RFC 9110 §5.6.4), so that `a;x="1,2", b` splits at the second comma only. A
-/// backslash inside a quoted-string escapes the byte after it.
-pub fn split_outside_quotes(bytes: &[u8], separator: u8) -> Vec<&[u8]> {
-    parts_outside_quotes(bytes, separator).collect()
-}
-
-/// The parts [`split_outside_quotes`] would return, one at a time, without collecting
-/// them: for a caller on every request's path (`Accept`), which would otherwise
-/// allocate a `Vec` per field value and per element only to walk it once.
+/// Where the parts of `bytes` are, split at every `separator` that is not inside a
+/// quoted-string (RFC 9110 §5.6.4), so that `a;x="1,2", b` splits at the second comma
+/// only. A backslash inside a quoted-string escapes the byte after it.
 ///
-/// Always yields at least one part, the empty slice for empty `bytes`. Each part is
+/// The parts come as ranges into `bytes`, one at a time: a caller on every request's
+/// path (`Accept`) walks them once without collecting them, and slices whichever it
+/// holds, the bytes or (the separator being ASCII, so every range starts and ends on a
+/// character boundary) the text they were decoded to.
+///
+/// Always yields at least one part, the empty range for empty `bytes`. Each part is
 /// scanned from a separator outside quotes, where nothing is quoted or escaped, so
 /// the scan can start afresh there.
-pub fn parts_outside_quotes(bytes: &[u8], separator: u8) -> impl Iterator<Item = &[u8]> {
-    let mut rest = Some(bytes);
+pub fn parts_outside_quotes(bytes: &[u8], separator: u8) -> impl Iterator<Item = Range<usize>> {
+    let mut next = Some(0);
     std::iter::from_fn(move || {
-        let text = rest?;
+        let start = next?;
         let (mut quoted, mut escaped) = (false, false);
-        for (i, &b) in text.iter().enumerate() {
+        for (i, &b) in bytes.iter().enumerate().skip(start) {
             if escaped {
                 escaped = false;
             } else if quoted && b == b'\\' {
@@ -90,12 +95,12 @@ pub fn parts_outside_quotes(bytes: &[u8], separator: u8) -> impl Iterator<Item =
             } else if b == b'"' {
                 quoted = !quoted;
             } else if b == separator && !quoted {
-                rest = Some(&text[i + 1..]);
-                return Some(&text[..i]);
+                next = Some(i + 1);
+                return Some(start..i);
             }
         }
-        rest = None;
-        Some(text)
+        next = None;
+        Some(start..bytes.len())
     })
 }
 
@@ -135,6 +140,13 @@ mod tests {
         assert!(!has_token(lines, b"close"));
         // A token inside another is not the token.
         assert!(!has_token([&b"closed"[..]], b"close"));
+    }
+
+    /// Every part [`parts_outside_quotes`] yields, sliced out of `bytes`.
+    fn split_outside_quotes(bytes: &[u8], separator: u8) -> Vec<&[u8]> {
+        parts_outside_quotes(bytes, separator)
+            .map(|part| &bytes[part])
+            .collect()
     }
 
     #[test]
