@@ -412,6 +412,7 @@ pub fn render_json(outcome: &Outcome) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::host::RejectionKind;
 
     fn checker(allowed: &[&str], compare: bool) -> Checker {
         Checker::new(CheckOptions {
@@ -611,8 +612,19 @@ example.net       refused  django=refused  starlette=redirect  Invalid HTTP_HOST
             source(&shaped(http10.clone(), false), None),
             Ok(("127.0.0.1".into(), "local-address"))
         );
-        // HTTP/1.1 without Host is refused.
-        assert!(source(&shaped(RequestShape::default(), false), None).is_err());
+        // HTTP/1.1 without Host is refused, and there is no value, so no source.
+        let refused = shaped(RequestShape::default(), false).check(None);
+        assert_eq!(refused.value, None);
+        let rejection = refused.decision.unwrap_err();
+        assert_eq!(
+            (rejection.kind, rejection.source),
+            (RejectionKind::Missing, None)
+        );
+        assert_eq!(
+            rejection.message,
+            "missing Host header: HTTP/1.1 requests must carry exactly one Host header \
+             (RFC 9112, section 3.2)."
+        );
     }
 
     #[test]
