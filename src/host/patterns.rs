@@ -418,6 +418,16 @@ mod tests {
                 "xn--bcher-kva.example",
                 Exact("xn--bcher-kva.example".into()),
             ),
+            // UTS #46 as browsers apply it (nontransitional: ß stays ß), its mapping
+            // (Ⅸ is ix), and names in other scripts: whichever Unicode back end idna
+            // is built with (Cargo.toml) must give these.
+            ("straße.example", Exact("xn--strae-oqa.example".into())),
+            ("Ⅸ.example", Exact("ix.example".into())),
+            ("例え.テスト", Exact("xn--r8jz45g.xn--zckzah".into())),
+            (
+                ".пример.рф",
+                DomainAndBelow("xn--e1afmkfd.xn--p1ai".into()),
+            ),
         ];
         for (raw, want) in table {
             assert_eq!(Pattern::parse(raw).as_ref(), Ok(want), "{raw:?}");
@@ -462,6 +472,11 @@ mod tests {
             ("-bad.example", Syntax(SyntaxError::HyphenAtLabelEdge)),
             ("[::1%25eth0]", Syntax(SyntaxError::ZoneId)),
             ("example.com@evil", Syntax(SyntaxError::ForbiddenByte(b'@'))),
+            // What UTS #46 refuses: a right-to-left label ending in a left-to-right
+            // letter (the Bidi rule, RFC 5893), and a zero-width joiner that does not
+            // follow a virama (CONTEXTJ, RFC 5892 Appendix A.2).
+            ("\u{5d0}a.example", Idna),
+            ("a\u{200d}b.example", Idna),
         ];
         for (raw, want) in table {
             assert_eq!(Pattern::parse(raw).as_ref(), Err(want), "{raw:?}");
