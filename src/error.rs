@@ -42,7 +42,9 @@ pub enum RequestError {
         /// The configured limit in bytes.
         limit: u64,
     },
-    /// A protocol version other than HTTP/1.0 and HTTP/1.1.
+    /// A well-formed version of another major than HTTP/1 (`HTTP/2.0`, `HTTP/0.9`).
+    /// A later minor version of HTTP/1 is answered as HTTP/1.1 instead (RFC 9110 §2.5),
+    /// and anything that is not `HTTP/` DIGIT `.` DIGIT is [`Malformed::Version`].
     VersionNotSupported(String),
     /// A transfer coding other than `chunked` (RFC 9112 §6.1: 501).
     TransferCodingNotImplemented(String),

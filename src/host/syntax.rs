@@ -18,7 +18,8 @@
 //! Everything else is refused, and each refusal has a reason ([`SyntaxError`]) that
 //! names the attack or the confusion it stops. The decisions worth knowing:
 //!
-//! * **Bytes, not text.** A header value may hold any byte but CR, LF and NUL. The
+//! * **Bytes, not text.** A framed header value may hold any byte from 0x80 up, which
+//!   need not be UTF-8, and one built by hand (`Fields::List`) any byte at all. The
 //!   parser walks bytes and only builds a `str` from bytes it has already checked are
 //!   ASCII, so nothing here assumes UTF-8 and nothing can panic on a client's bytes.
 //! * **Numbers that are not dotted quads are refused.** `127.1`, `0x7f.0.0.1`,
