@@ -38,7 +38,7 @@ const STACK_HEADER_SLOTS: usize = 128;
 ///
 /// Leading empty lines are skipped, as httparse does, but they count towards the
 /// head's size. The server never hands any here: it drops them first, with
-/// [`skip_empty_lines`](super::skip_empty_lines), while the connection is idle.
+/// [`skip_empty_lines`], while the connection is idle.
 pub fn parse_head(
     buf: &[u8],
     limits: &Limits,
