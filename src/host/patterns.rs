@@ -424,10 +424,7 @@ mod tests {
             ("straße.example", Exact("xn--strae-oqa.example".into())),
             ("Ⅸ.example", Exact("ix.example".into())),
             ("例え.テスト", Exact("xn--r8jz45g.xn--zckzah".into())),
-            (
-                ".пример.рф",
-                DomainAndBelow("xn--e1afmkfd.xn--p1ai".into()),
-            ),
+            (".пример.рф", DomainAndBelow("xn--e1afmkfd.xn--p1ai".into())),
         ];
         for (raw, want) in table {
             assert_eq!(Pattern::parse(raw).as_ref(), Ok(want), "{raw:?}");

@@ -460,6 +460,28 @@ mod tests {
         );
     }
 
+    /// `parse_host` is also called on its own (a pattern's host, with no port to split
+    /// off first), so it tells a bracket left open from junk after a closed one itself.
+    #[test]
+    fn parse_host_alone_tells_an_open_bracket_from_junk_after_it() {
+        let cases: &[(&[u8], SyntaxError)] = &[
+            (b"[::1", SyntaxError::UnclosedBracket),
+            (b"[", SyntaxError::UnclosedBracket),
+            (b"[::1]evil", SyntaxError::JunkAfterBracket),
+            (b"[::1]:80", SyntaxError::JunkAfterBracket),
+            (b"[]]", SyntaxError::ForbiddenByte(b']')),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(
+                parse_host(raw),
+                Err(want.clone()),
+                "{:?}",
+                raw.escape_ascii().to_string()
+            );
+        }
+        assert_eq!(parse_host(b"[::1]"), Ok(Host::Ipv6(Ipv6Addr::LOCALHOST)));
+    }
+
     #[test]
     fn empty_port_is_refused() {
         // Decision: a `:` must be followed by a port, as Django's host_validation_re
