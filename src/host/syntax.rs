@@ -257,8 +257,9 @@ pub fn parse_host_port(raw: &[u8]) -> Result<HostPort<'_>, SyntaxError> {
 }
 
 /// Parses a host without a port: a hostname, a dotted quad, or a bracketed IPv6
-/// address. Used for `host[:port]` values once the port is split off, and for the
-/// host part of `--allowed-hosts` patterns.
+/// address. [`parse_host_port`] calls it once the port is split off; patterns go
+/// through `parse_host_port` too, to refuse a port by name. Called on its own, it
+/// still tells a `[` left open from junk after the `]`.
 pub fn parse_host(raw: &[u8]) -> Result<Host<'_>, SyntaxError> {
     match raw.first() {
         None => Err(SyntaxError::EmptyHost),
@@ -460,8 +461,8 @@ mod tests {
         );
     }
 
-    /// `parse_host` is also called on its own (a pattern's host, with no port to split
-    /// off first), so it tells a bracket left open from junk after a closed one itself.
+    /// Through `parse_host_port`, `split_port` tells these apart before `parse_host`
+    /// runs; `parse_host` is public, and called on its own it must tell them apart too.
     #[test]
     fn parse_host_alone_tells_an_open_bracket_from_junk_after_it() {
         let cases: &[(&[u8], SyntaxError)] = &[
