@@ -1,7 +1,8 @@
 //! Configuration: everything the server needs to know before it binds its first socket.
 //!
 //! [`Config`] is plain data. `main.rs` fills it from the command line and the
-//! environment (with clap); tests and examples build it directly.
+//! environment (with clap; `--bind` names are resolved there, so it holds addresses
+//! only); tests and examples build it directly.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -23,7 +24,10 @@ pub struct Config {
     pub limits: Limits,
     /// How long a client may take to send a complete head once it has started (408).
     pub header_timeout: Duration,
-    /// How long a connection may sit with no request in progress before it is closed.
+    /// How long a connection may sit with no request in progress before it is closed:
+    /// idle between requests, or stalled with a response the client does not read
+    /// (while keeping alive or while closing). A client that reads, however slowly,
+    /// restarts it with every byte it takes.
     pub idle_timeout: Duration,
     /// How long a whole request body may take to arrive, from the end of its head (408).
     /// A deadline for the whole body, not for each read: a client that trickles one byte

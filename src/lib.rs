@@ -2,8 +2,10 @@
 //!
 //! It is a teaching server: every request is answered with the request itself, as
 //! hostecho understood it, after the `Host` header has been checked against an
-//! allow-list. The code is laid out so that one request can be followed from the
-//! socket to the response without jumping back:
+//! allow-list. The code is laid out so that one request can be followed in the order
+//! it is handled, one module per step. The connection is where it starts and ends: it
+//! does the I/O, and calls each of the pure steps in turn, so a reader who follows a
+//! request goes out from `server::connection` and back to it, once per step:
 //!
 //! ```text
 //! server::event_loop     wakes the connection whose socket is ready, or whose deadline passed
@@ -25,7 +27,7 @@
 //! | [`host`] | the Host policy: syntax, patterns, which header counts, the decision | no |
 //! | [`echo`] | content negotiation and the text, JSON and HTML renderers | no |
 //! | [`decimal`] | numbers and IPv4 addresses as text without `core::fmt`, for the echo and the response head | no |
-//! | [`server`] | listeners, the mio event loop, per-connection state machines, timers | yes |
+//! | [`server`] | listeners, the mio event loop, per-connection state machines, timers, start-up advice | yes |
 //! | [`check`] | `hostecho check`: the Host policy on values, without a socket | no |
 //! | [`compat`] | models of Django's and Starlette's Host checks, for `check --compare` | no |
 //!

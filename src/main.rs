@@ -1,24 +1,23 @@
-//! The `hostecho` command: parse the command line, set up logging, bind, serve.
+//! The `hostecho` command: parse the command line, and run what it asks for.
 //!
-//! Everything interesting lives in the library; this file only turns flags and
-//! environment variables into a [`Config`], and turns start-up errors into one line on
-//! stderr and a non-zero exit.
+//! This file declares the flags (clap) and dispatches: the server (flags into a
+//! [`Config`], then bind and serve), or `hostecho check`. What each needs beyond
+//! clap is in `src/cli/`: resolving `--bind` names, setting up the log, the Host
+//! policy's flags shared by both, serving, and the `check` driver. Every start-up error becomes
+//! one line on stderr and a non-zero exit.
 
-use std::io::{IsTerminal, Write};
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+mod cli;
+
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use ipnet::IpNet;
 
-use hostecho::Server;
-use hostecho::check::{self, CheckError, CheckOptions, Checker, RequestShape};
+use cli::bind::{BindAddrs, bind_addresses, parse_bind};
+use cli::check::{CheckArgs, run_check};
+use cli::policy::PolicyArgs;
 use hostecho::config::{Config, DEFAULT_BIND};
-use hostecho::host::PolicyOptions;
 use hostecho::http::Limits;
-use hostecho::server::log_output::BufferedLogger;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -43,20 +42,6 @@ Exit status: 1 when the server cannot start (an address in use, a port that need
 privileges), 2 for bad arguments (a flag, an environment variable, an --allowed-hosts
 pattern); every start-up error is one line on stderr that starts with 'error:'.";
 
-const CHECK_EXAMPLES: &str = "\
-Examples:
-  hostecho check --allowed-hosts '.example.com,*.example.org' example.com EVIL.example.com:8080 example.com:evil
-      one line per value: allowed (host, port, source, matching pattern) or refused (the message)
-  hostecho check --allowed-hosts example.com --compare --json example.com Example.com:80
-      one JSON object per value, with what Django and Starlette would answer
-  hostecho check --use-x-forwarded-host --trusted-proxies 10.0.0.0/8 --peer 10.0.0.2 \\
-      --header 'X-Forwarded-Host: evil.example' localhost
-      which header counts for a request from a trusted proxy
-  printf 'example.com\\nexample.org\\n' | hostecho check --allowed-hosts example.com -
-      values from stdin, one per line
-
-Exit status: 0 when every value is allowed, 1 when any is refused, 2 for bad arguments.";
-
 /// hostecho: an HTTP server that echoes back the request it parsed, after checking
 /// its Host header.
 #[derive(Debug, Parser)]
@@ -73,27 +58,8 @@ struct Args {
           default_value = DEFAULT_BIND, value_parser = parse_bind)]
     bind: Vec<BindAddrs>,
 
-    /// Hosts to answer for: example.com, .example.com (and subdomains), *.example.com
-    /// (subdomains only), *, IP literals, CIDR ranges. Repeatable, comma-separated.
-    /// Default: .localhost, 127.0.0.1, [::1].
-    #[arg(
-        short,
-        long,
-        value_name = "PATTERNS",
-        env = "HOSTECHO_ALLOWED_HOSTS",
-        value_delimiter = ','
-    )]
-    allowed_hosts: Vec<String>,
-
-    /// Let X-Forwarded-Host (or Forwarded: host=) replace Host, as behind a reverse proxy.
-    #[arg(long, env = "HOSTECHO_USE_X_FORWARDED_HOST",
-          value_parser = clap::builder::BoolishValueParser::new())]
-    use_x_forwarded_host: bool,
-
-    /// Honour forwarding headers only from peers in these CIDR ranges (e.g. 10.0.0.0/8).
-    /// Default: every peer, when --use-x-forwarded-host is on.
-    #[arg(long, value_name = "CIDRS", env = "HOSTECHO_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_cidr)]
-    trusted_proxies: Vec<IpNet>,
+    #[command(flatten)]
+    policy: PolicyArgs,
 
     /// Largest request head (request line and headers) in bytes; larger gets 431 (414 for the line alone).
     #[arg(long, value_name = "BYTES", env = "HOSTECHO_MAX_HEADER_BYTES",
@@ -155,192 +121,14 @@ struct Args {
 enum Command {
     /// Check Host values against the Host policy, as the server would decide them, and
     /// say why each is allowed or refused.
-    #[command(after_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
-}
-
-/// `hostecho check`: each VALUE is the Host header of an HTTP/1.1 request from
-/// 127.0.0.1, unless the options below shape the request otherwise.
-#[derive(Debug, clap::Args)]
-struct CheckArgs {
-    /// Host values to check; '-' reads more from stdin, one per line.
-    #[arg(value_name = "VALUE", value_parser = clap::builder::OsStringValueParser::new(),
-          conflicts_with = "no_host")]
-    values: Vec<std::ffi::OsString>,
-
-    /// Hosts the server answers for, as for the server itself. Default: .localhost,
-    /// 127.0.0.1, [::1] (and, with --compare, each framework's own default).
-    #[arg(
-        short,
-        long,
-        value_name = "PATTERNS",
-        env = "HOSTECHO_ALLOWED_HOSTS",
-        value_delimiter = ','
-    )]
-    allowed_hosts: Vec<String>,
-
-    /// Let X-Forwarded-Host (or Forwarded: host=) replace Host, as for the server itself.
-    #[arg(long, env = "HOSTECHO_USE_X_FORWARDED_HOST",
-          value_parser = clap::builder::BoolishValueParser::new())]
-    use_x_forwarded_host: bool,
-
-    /// Honour forwarding headers only from peers in these CIDR ranges, as for the server.
-    #[arg(long, value_name = "CIDRS", env = "HOSTECHO_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_cidr)]
-    trusted_proxies: Vec<IpNet>,
-
-    /// The address the request comes from.
-    #[arg(long, value_name = "IP", default_value = "127.0.0.1", value_parser = parse_ip)]
-    peer: std::net::IpAddr,
-
-    /// Another header of the request, e.g. 'X-Forwarded-Host: a.example'. Repeatable.
-    #[arg(short = 'H', long = "header", value_name = "'NAME: VALUE'")]
-    headers: Vec<String>,
-
-    /// The request target; an absolute-form one (http://a.example/) names the host.
-    #[arg(long, value_name = "TARGET", default_value = "/")]
-    target: String,
-
-    /// Make it an HTTP/1.0 request (which may leave out Host).
-    #[arg(long)]
-    http10: bool,
-
-    /// Check one request without a Host header instead of values.
-    #[arg(long)]
-    no_host: bool,
-
-    /// The address of the socket that accepted the request: the host of last resort
-    /// for HTTP/1.0 without Host.
-    #[arg(long, value_name = "ADDR", default_value = check::DEFAULT_LOCAL, value_parser = parse_socket_addr)]
-    local: SocketAddr,
-
-    /// One JSON object per line and value: value, allowed, host, port, source,
-    /// matched, message (and django, starlette with --compare).
-    #[arg(long)]
-    json: bool,
-
-    /// Also say what Django's ALLOWED_HOSTS (5.2, DEBUG off) and Starlette's
-    /// TrustedHostMiddleware (1.7 and later) would answer, given the same patterns.
-    #[arg(long)]
-    compare: bool,
-
-    /// With --compare: Django with DEBUG on (an empty ALLOWED_HOSTS then means
-    /// .localhost, 127.0.0.1, [::1]).
-    #[arg(long, requires = "compare")]
-    django_debug: bool,
-}
-
-/// Parses an IP address, allowing spaces around it.
-fn parse_ip(s: &str) -> Result<std::net::IpAddr, String> {
-    let s = s.trim();
-    s.parse()
-        .map_err(|_| format!("{s:?} is not an IP address like 127.0.0.1 or ::1"))
-}
-
-/// Parses one socket address literal, allowing spaces around it.
-fn parse_socket_addr(s: &str) -> Result<SocketAddr, String> {
-    let s = s.trim();
-    s.parse().map_err(|_| {
-        format!("{s:?} is not an address with a port, like 127.0.0.1:8090 or [::1]:8090")
-    })
-}
-
-/// The addresses one `--bind` value stands for: one for an IP literal, every address
-/// a name resolves to (`localhost` is often both 127.0.0.1 and ::1).
-#[derive(Clone, Debug)]
-struct BindAddrs(Vec<SocketAddr>);
-
-/// Parses one listening address, allowing spaces around it (`a, b` in an env var): an
-/// IP literal with a port, or a host name with a port, resolved here with the system's
-/// resolver (`/etc/hosts` first), as `std::net::ToSocketAddrs` does.
-fn parse_bind(s: &str) -> Result<BindAddrs, String> {
-    let s = s.trim();
-    if let Ok(addr) = s.parse::<SocketAddr>() {
-        return Ok(BindAddrs(vec![addr]));
-    }
-    let shape = || {
-        format!(
-            "{s:?} is not an address with a port, like 127.0.0.1:8090, [::1]:8090 or localhost:8090"
-        )
-    };
-    let (host, port) = s.rsplit_once(':').ok_or_else(shape)?;
-    let port: u16 = port.parse().map_err(|_| shape())?;
-    // Only a plain host name goes to the resolver. Anything else (`1.2.3.999`,
-    // `localhost:80` before a second port, `[::1` …) is a typo, and handing it to
-    // getaddrinfo would send it to the DNS server, which can take seconds to fail.
-    let is_name = !host.is_empty()
-        && host.len() <= 253
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
-        && host.chars().any(|c| c.is_ascii_alphabetic())
-        && !host.starts_with(['-', '.']);
-    if !is_name {
-        return Err(shape());
-    }
-    let resolved: Vec<SocketAddr> = (host, port)
-        .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve {host:?}: {e}"))?
-        .collect();
-    // A name may list ::1 on a machine whose kernel has IPv6 turned off; binding it
-    // would then fail with "Cannot assign requested address" although the IPv4
-    // address would do. Keep only the families this machine can bind.
-    let ipv6 = ipv6_available();
-    let mut addrs: Vec<SocketAddr> = Vec::new();
-    for addr in resolved {
-        if (addr.is_ipv4() || ipv6) && !addrs.contains(&addr) {
-            addrs.push(addr);
-        }
-    }
-    if addrs.is_empty() {
-        return Err(format!(
-            "{host:?} resolves to no address this machine can bind"
-        ));
-    }
-    Ok(BindAddrs(addrs))
-}
-
-/// Whether this machine has IPv6: its loopback address can be bound (port 0, loopback,
-/// closed at once, so nothing can connect to it).
-fn ipv6_available() -> bool {
-    std::net::TcpListener::bind((std::net::Ipv6Addr::LOCALHOST, 0)).is_ok()
-}
-
-/// Every address to listen on, in the order given, each once: `-b localhost:8090
-/// -b 127.0.0.1:8090` binds 127.0.0.1:8090 once. Port 0 asks for a new port each time,
-/// so `127.0.0.1:0,127.0.0.1:0` stays two sockets.
-fn bind_addresses(values: Vec<BindAddrs>) -> Vec<SocketAddr> {
-    let mut addrs: Vec<SocketAddr> = Vec::new();
-    for addr in values.into_iter().flat_map(|v| v.0) {
-        if addr.port() == 0 || !addrs.contains(&addr) {
-            addrs.push(addr);
-        }
-    }
-    addrs
-}
-
-/// Parses one CIDR range; a bare address means just that address (/32 or /128).
-fn parse_cidr(s: &str) -> Result<IpNet, String> {
-    let s = s.trim();
-    s.parse::<IpNet>()
-        .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
-        .map_err(|_| format!("{s:?} is not a CIDR range like 10.0.0.0/8 or an IP address"))
 }
 
 impl Args {
     fn into_config(self) -> Config {
         Config {
             bind: bind_addresses(self.bind),
-            policy: PolicyOptions {
-                // Trimmed here as well as by the policy, so the start-up log shows
-                // `a.example, b.example` the way it was meant.
-                allowed_hosts: self
-                    .allowed_hosts
-                    .iter()
-                    .map(|p| p.trim().to_owned())
-                    .collect(),
-                use_x_forwarded_host: self.use_x_forwarded_host,
-                trusted_proxies: self.trusted_proxies,
-            },
+            policy: self.policy.into_options(),
             limits: Limits {
                 // Both were range-checked by clap, so they fit in usize.
                 max_header_bytes: usize::try_from(self.max_header_bytes).unwrap_or(usize::MAX),
@@ -408,68 +196,6 @@ fn one_line(rendered: &str) -> String {
     }
 }
 
-/// The log filter, from `RUST_LOG` (if set and not empty) in env_logger's syntax.
-///
-/// hostecho's own log is the lesson; its dependencies' is noise to a learner: at trace,
-/// mio logs every registration with its poller. So other crates stay at `warn`, and a
-/// bare level (`RUST_LOG=trace`, or `debug` in `debug,mio=trace`) applies to hostecho
-/// alone. A directive that names a crate or module (`mio=trace`, `hostecho::server`)
-/// is kept as written, so anything can still be turned on by name.
-fn log_filter(rust_log: Option<&str>) -> String {
-    let Some(spec) = rust_log.map(str::trim).filter(|s| !s.is_empty()) else {
-        return "warn,hostecho=info".to_owned();
-    };
-    // `directives/regex`: the regex filters messages and is kept as it is.
-    let (directives, regex) = match spec.split_once('/') {
-        Some((d, r)) => (d, Some(r)),
-        None => (spec, None),
-    };
-    let mut filter = vec!["warn".to_owned()];
-    for directive in directives
-        .split(',')
-        .map(str::trim)
-        .filter(|d| !d.is_empty())
-    {
-        if directive.parse::<log::LevelFilter>().is_ok() {
-            filter.push(format!("hostecho={directive}"));
-        } else {
-            filter.push(directive.to_owned());
-        }
-    }
-    let mut filter = filter.join(",");
-    if let Some(regex) = regex {
-        filter.push('/');
-        filter.push_str(regex);
-    }
-    filter
-}
-
-/// Sets up env_logger with [`log_filter`], its output gathered and written once per
-/// turn of the event loop (see `hostecho::server::log_output`).
-///
-/// `RUST_LOG_STYLE` still chooses colours (`auto`, `always`, `never`). env_logger
-/// cannot see a terminal behind the buffer, so `auto` (the default) is decided here:
-/// colours for a terminal, none for a file or a pipe.
-fn init_logging() {
-    let rust_log = std::env::var("RUST_LOG").ok();
-    let mut builder = env_logger::Builder::new();
-    builder.parse_filters(&log_filter(rust_log.as_deref()));
-    let style = std::env::var("RUST_LOG_STYLE").ok();
-    let colours = match style.as_deref().map(str::trim) {
-        Some("always") => true,
-        Some("never") => false,
-        _ => std::io::stderr().is_terminal(),
-    };
-    builder.write_style(if colours {
-        env_logger::WriteStyle::Always
-    } else {
-        env_logger::WriteStyle::Never
-    });
-    BufferedLogger::new(&mut builder, !colours)
-        .install()
-        .expect("the logger is installed once, here, before anything logs");
-}
-
 fn main() -> ExitCode {
     if std::env::args_os().nth(1).is_some_and(|a| a == "check") {
         return match CheckCli::try_parse() {
@@ -488,9 +214,9 @@ fn main() -> ExitCode {
         // `hostecho --help`, running the same code however clap reached it.
         return run_check(check_args);
     }
-    init_logging();
+    cli::logging::init_logging();
 
-    let served = serve(args.into_config());
+    let served = cli::serve::serve(args.into_config());
     // Whatever the server logged last (its drain, a failure) goes out before the
     // error line, and before the process ends.
     log::logger().flush();
@@ -512,147 +238,9 @@ fn exit_status_of(e: &anyhow::Error) -> ExitCode {
     }
 }
 
-fn serve(config: Config) -> anyhow::Result<()> {
-    let server = Server::bind(config)?;
-    // Before the `listening on` lines: a signal sent as soon as they appear must drain.
-    hostecho::server::shutdown::drain_on_signals(server.shutdown_handle())
-        .context("setting up SIGINT and SIGTERM")?;
-    // Scripts and tests wait for these lines, so they go to stdout, flushed, before
-    // anything is served: first one `listening on` line per socket, then a line for
-    // each wildcard that says what to connect to instead.
-    let mut stdout = std::io::stdout().lock();
-    let addrs = server.local_addrs();
-    for addr in &addrs {
-        writeln!(stdout, "listening on http://{addr}").context("writing to stdout")?;
-    }
-    for addr in &addrs {
-        if let Some(hint) = connect_hint(*addr) {
-            writeln!(stdout, "{hint}").context("writing to stdout")?;
-        }
-    }
-    stdout.flush().context("writing to stdout")?;
-    drop(stdout);
-    server.run()?;
-    Ok(())
-}
-
-/// For a wildcard bind, the URL to use from this machine. `0.0.0.0` and `[::]` mean
-/// "every address" to `bind`; as a URL, `http://0.0.0.0:8090/` is a Host the default
-/// policy refuses (and on some systems, an address that does not connect at all).
-/// `localhost` is allowed by default; for `[::]`, bound IPv6-only, it is `[::1]`.
-fn connect_hint(addr: SocketAddr) -> Option<String> {
-    let (wildcard, url) = match addr.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => {
-            ("0.0.0.0", format!("http://localhost:{}/", addr.port()))
-        }
-        IpAddr::V6(ip) if ip.is_unspecified() => ("[::]", format!("http://[::1]:{}/", addr.port())),
-        _ => return None,
-    };
-    Some(format!(
-        "connect to {url} from this machine ({wildcard} means every address; it is not one to connect to)"
-    ))
-}
-
-/// `hostecho check`: gather the values (from arguments and stdin), decide each, print
-/// one line per value, and exit 0 (all allowed), 1 (any refused) or 2 (bad arguments).
-fn run_check(args: CheckArgs) -> ExitCode {
-    match check_values(args) {
-        Ok(status) => ExitCode::from(status),
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(check::EXIT_BAD_ARGUMENTS)
-        }
-    }
-}
-
-fn check_values(args: CheckArgs) -> anyhow::Result<u8> {
-    let headers = args
-        .headers
-        .iter()
-        .map(|h| check::parse_header(h))
-        .collect::<Result<Vec<_>, CheckError>>()?;
-    let checker = Checker::new(CheckOptions {
-        policy: PolicyOptions {
-            allowed_hosts: args
-                .allowed_hosts
-                .iter()
-                .map(|p| p.trim().to_owned())
-                .collect(),
-            use_x_forwarded_host: args.use_x_forwarded_host,
-            trusted_proxies: args.trusted_proxies,
-        },
-        request: RequestShape {
-            version: if args.http10 {
-                hostecho::http::Version::Http10
-            } else {
-                hostecho::http::Version::Http11
-            },
-            target: args.target,
-            headers,
-            peer: args.peer,
-            local: args.local,
-        },
-        compare: args.compare,
-        django_debug: args.django_debug,
-    })?;
-
-    let mut values: Vec<Option<Vec<u8>>> = Vec::new();
-    let mut stdin_read = false;
-    for value in args.values {
-        if value == "-" {
-            if !stdin_read {
-                let mut input = Vec::new();
-                std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut input)
-                    .context("reading values from stdin")?;
-                values.extend(check::split_lines(&input).into_iter().map(Some));
-                stdin_read = true;
-            }
-        } else {
-            values.push(Some(value.into_encoded_bytes()));
-        }
-    }
-    if args.no_host {
-        values.push(None);
-    }
-    if values.is_empty() && !stdin_read {
-        return Err(CheckError::NoValues.into());
-    }
-
-    let outcomes: Vec<check::Outcome> =
-        values.iter().map(|v| checker.check(v.as_deref())).collect();
-    let mut stdout = std::io::stdout().lock();
-    if args.json {
-        for outcome in &outcomes {
-            writeln!(stdout, "{}", check::render_json(outcome)).context("writing to stdout")?;
-        }
-    } else {
-        stdout
-            .write_all(check::render_text(&outcomes).as_bytes())
-            .context("writing to stdout")?;
-    }
-    stdout.flush().context("writing to stdout")?;
-    Ok(check::exit_status(&outcomes))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_bare_level_is_hostechos_and_other_crates_stay_at_warn() {
-        assert_eq!(log_filter(None), "warn,hostecho=info");
-        assert_eq!(log_filter(Some("")), "warn,hostecho=info");
-        assert_eq!(log_filter(Some("trace")), "warn,hostecho=trace");
-        assert_eq!(log_filter(Some("DEBUG")), "warn,hostecho=DEBUG");
-        assert_eq!(
-            log_filter(Some("debug,mio=trace")),
-            "warn,hostecho=debug,mio=trace"
-        );
-        assert_eq!(
-            log_filter(Some("hostecho::server=trace/read")),
-            "warn,hostecho::server=trace/read"
-        );
-    }
 
     #[test]
     fn clap_errors_keep_their_first_line_and_tip() {
@@ -667,57 +255,27 @@ mod tests {
     }
 
     #[test]
-    fn wildcards_get_a_url_to_connect_to_and_others_none() {
-        let hint = |s: &str| connect_hint(s.parse().expect("an address"));
-        assert!(
-            hint("0.0.0.0:8092")
-                .expect("a hint")
-                .starts_with("connect to http://localhost:8092/ ")
-        );
-        assert!(
-            hint("[::]:8092")
-                .expect("a hint")
-                .starts_with("connect to http://[::1]:8092/ ")
-        );
-        assert_eq!(hint("127.0.0.1:8092"), None);
+    fn the_command_lines_are_well_formed() {
+        use clap::CommandFactory;
+        Args::command().debug_assert();
+        CheckCli::command().debug_assert();
     }
 
     #[test]
-    fn bind_values_resolve_names_and_refuse_typos_without_a_lookup() {
-        let one = |s: &str| parse_bind(s).map(|b| b.0);
-        assert_eq!(
-            one(" 127.0.0.1:8090 "),
-            Ok(vec!["127.0.0.1:8090".parse().expect("an address")])
-        );
-        let localhost = one("localhost:8090").expect("localhost resolves");
-        assert!(!localhost.is_empty());
-        assert!(
-            localhost
-                .iter()
-                .all(|a| a.ip().is_loopback() && a.port() == 8090)
-        );
-        for typo in [
-            "localhost:80:80",
-            "1.2.3.999:80",
-            "localhost",
-            "localhost:http",
-            ":80",
-        ] {
-            assert!(one(typo).is_err(), "{typo}");
+    fn the_policy_flags_are_declared_once_and_worded_for_each_command() {
+        use clap::CommandFactory;
+        let help = |command: &clap::Command, flag: &str| {
+            let arg = command.get_arguments().find(|a| a.get_id() == flag);
+            arg.and_then(|a| a.get_help().map(|h| h.to_string()))
+                .unwrap_or_else(|| panic!("{flag} has no help"))
+        };
+        let server = Args::command();
+        let cli = CheckCli::command();
+        let check = cli.find_subcommand("check").expect("check");
+        for flag in ["allowed_hosts", "use_x_forwarded_host", "trusted_proxies"] {
+            let (server, checking) = (help(&server, flag), help(check, flag));
+            assert!(!server.contains("as for the server"), "{flag}: {server}");
+            assert!(checking.contains("as for the server"), "{flag}: {checking}");
         }
-        let twice = bind_addresses(vec![
-            BindAddrs(vec!["127.0.0.1:8090".parse().expect("an address")]),
-            BindAddrs(localhost),
-            BindAddrs(vec!["127.0.0.1:0".parse().expect("an address")]),
-            BindAddrs(vec!["127.0.0.1:0".parse().expect("an address")]),
-        ]);
-        assert_eq!(
-            twice
-                .iter()
-                .filter(|a| a.to_string() == "127.0.0.1:8090")
-                .count(),
-            1
-        );
-        assert_eq!(twice.iter().filter(|a| a.port() == 0).count(), 2);
     }
 }

@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 use hostecho::exchange::Endpoints;
 use hostecho::host::{HostPolicy, PolicyOptions};
 use hostecho::http::framing::Limits;
-use hostecho::server::connection::{Connection, Context, Next, Scratch};
+use hostecho::server::connection::{Connection, Context, Next};
+use hostecho::server::scratch::Scratch;
+use hostecho::server::stream::Stream;
 
 #[path = "../benches/common/mod.rs"]
 mod common;
@@ -63,6 +65,12 @@ impl Read for Loopback {
         buf[..n].copy_from_slice(&rest[..n]);
         self.at += n;
         Ok(n)
+    }
+}
+
+impl Stream for Loopback {
+    fn shutdown_write(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 

@@ -54,7 +54,7 @@ Accept-Language: en-GB,en;q=0.9\r\n\
 \r\n";
 
 /// The buffers one request borrows on the whole path, reused from one request to the
-/// next as the server reuses its own (`server::connection::Scratch`): the response's
+/// next as the server reuses its own (`server::scratch::Scratch`): the response's
 /// bytes, the echo's body, and the head the request is framed into.
 #[derive(Debug, Default)]
 pub struct Buffers {

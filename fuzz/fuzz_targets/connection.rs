@@ -28,7 +28,9 @@ use std::time::{Duration, Instant};
 
 use hostecho::host::{HostPolicy, PolicyOptions};
 use hostecho::http::framing::Limits;
-use hostecho::server::connection::{Connection, Context, Next, Scratch};
+use hostecho::server::connection::{Connection, Context, Next};
+use hostecho::server::scratch::Scratch;
+use hostecho::server::stream::Stream;
 use libfuzzer_sys::fuzz_target;
 
 /// A non-blocking socket in memory: hands out the client's bytes one piece per `read`,
@@ -87,6 +89,14 @@ impl Read for MemStream {
             self.blocked = true;
         }
         Ok(n)
+    }
+}
+
+/// Shutting down the write side changes nothing here: the connection reads on
+/// (lingering), and what it wrote is already in `output`.
+impl Stream for MemStream {
+    fn shutdown_write(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 

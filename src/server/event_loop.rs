@@ -1,21 +1,27 @@
 //! The event loop: one `mio::Poll`, its listeners, its connections and its timers.
 //!
 //! One thread runs one loop, and the loop owns everything it touches — sockets,
-//! buffers, deadlines — so nothing is shared or locked. The only thing the loop borrows
-//! from outside is the [`HostPolicy`], which is read-only.
+//! buffers, deadlines — so nothing is locked. What it borrows from outside is what
+//! every loop of the server shares (`Shared`): the read-only configuration and
+//! [`HostPolicy`], and the atomic count of open connections that `--max-connections`
+//! limits; and the [`ShutdownHandle`], whose flag it checks each turn.
 //!
 //! Each turn of the loop:
 //!
 //! 1. asks the timers how long it may sleep, and sleeps in `poll` at most that long;
 //! 2. for each event: accepts on a listener until `WouldBlock`, or drives a connection
-//!    (which reads and writes until `WouldBlock`, or a short read: mio is edge-triggered);
+//!    (which reads and writes until `WouldBlock`, or, for reads, a short read: mio is
+//!    edge-triggered);
 //! 3. handles every connection whose deadline has passed;
-//! 4. when a shutdown was asked for, drains (see [`shutdown`](super::shutdown));
-//! 5. writes out the turn's log lines, in one `write` (see [`log_output`](super::log_output)).
+//! 4. when a shutdown was asked for, drains: stops accepting, closes idle connections
+//!    and lets the others finish (see [`shutdown`](super::shutdown));
+//! 5. before sleeping again, writes out the turn's log lines in one `write` (see
+//!    [`log_output`](super::log_output)).
 //!
 //! `--workers N` runs N such loops, one per thread, each with its own listeners bound
-//! to the same addresses (`SO_REUSEPORT`, see [`super::listeners`]); they
-//! share the read-only settings and one count of open connections, nothing else.
+//! to the same addresses (`SO_REUSEPORT`, see [`super::listeners`]); they share the
+//! read-only settings, one count of open connections and the shutdown flag, nothing
+//! else.
 //!
 //! A connection asks for WRITABLE only while it has bytes it could not write. mio is
 //! edge-triggered (epoll with `EPOLLET`), so asking for it all the time would *not*
@@ -40,10 +46,13 @@ use slab::Slab;
 use crate::config::Config;
 use crate::error::Error;
 use crate::host::HostPolicy;
-use crate::server::connection::{self, Connection, Context, Next};
+use crate::server::connection::{Connection, Context, Next};
 use crate::server::listeners::{self, Listener, Refusal};
 use crate::server::reserve::{self, Reserve};
+use crate::server::scratch::Scratch;
 use crate::server::shutdown::{Drain, ShutdownHandle};
+use crate::server::startup;
+use crate::server::stream::{interrupted, would_block};
 use crate::server::timers::Timers;
 
 /// The token of the waker that interrupts `poll` for shutdown.
@@ -204,7 +213,7 @@ impl Server {
 
     /// Logs, at start, what the bind and the Host policy mean for who can connect.
     fn explain(&self) {
-        for (level, note) in startup_notes(&self.addrs, &self.shared.policy) {
+        for (level, note) in startup::startup_notes(&self.addrs, &self.shared.policy) {
             log::log!(level, "{note}");
         }
         // Seen now, before `listening on`, not after the loop's first turn.
@@ -243,8 +252,8 @@ impl Worker {
             turned_away: 0,
         };
         // Where reads land, and the spare buffers each connection borrows while it
-        // works: see `connection::Scratch`.
-        let mut scratch = connection::Scratch::new();
+        // works: see `scratch`.
+        let mut scratch = Scratch::new();
         let mut date = DateCache::default();
         // Set while out of descriptors with no reserve: when to try `accept` again.
         let mut accept_retry: Option<Instant> = None;
@@ -267,7 +276,7 @@ impl Worker {
             log::logger().flush();
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 // A signal interrupted the wait: nothing happened, wait again.
-                if e.kind() == io::ErrorKind::Interrupted {
+                if interrupted(&e) {
                     continue;
                 }
                 return Err(e.into());
@@ -350,7 +359,11 @@ impl Worker {
                         .iter()
                         .map(|(_, c)| format!("{} {}", c.peer(), c.doing()))
                         .collect();
-                    let answered = conns.slab.iter().map(|(_, c)| c.drained_requests()).sum();
+                    let answered = conns
+                        .slab
+                        .iter()
+                        .map(|(_, c)| c.answered_while_draining())
+                        .sum();
                     drain.log_cut_off(name, &open, answered);
                     let left = conns.slab.len();
                     shared.open.fetch_sub(left, Ordering::SeqCst);
@@ -369,7 +382,7 @@ fn begin_drain(
     registry: &Registry,
     now: Instant,
 ) {
-    for mut listener in listeners.drain(..) {
+    for mut listener in std::mem::take(listeners) {
         if let Err(e) = registry.deregister(&mut listener.socket) {
             debug!("deregister listener {}: {e}", listener.addr);
         }
@@ -402,13 +415,6 @@ impl Connections<'_> {
         let Some(conn) = self.slab.get_mut(key) else {
             return;
         };
-        if conn.take_half_close() {
-            // The last response is flushed: a FIN tells the client it has it all, while
-            // the connection goes on reading what the client still sends (lingering).
-            if let Err(e) = conn.stream_mut().shutdown(std::net::Shutdown::Write) {
-                debug!("{} shutdown(write): {e}", conn.peer());
-            }
-        }
         let wants_write = match next {
             Next::Read => false,
             Next::Write => true,
@@ -443,7 +449,7 @@ impl Connections<'_> {
         self.shared.open.fetch_sub(1, Ordering::SeqCst);
         if let Some(drain) = &mut self.drain {
             drain.finished += 1;
-            drain.answered += conn.drained_requests();
+            drain.answered += conn.answered_while_draining();
         }
         // Deregistering is tidy but not required: closing the socket removes it from
         // the epoll set. An error here changes nothing, so it is only logged.
@@ -485,7 +491,7 @@ impl Connections<'_> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Accepted {
     /// The backlog is empty (`WouldBlock`): the next arrival brings a new event.
-    Drained,
+    Emptied,
     /// Out of descriptors, without a reserve: connections may still be queued, and
     /// no event will come for them. Try again later.
     Starved,
@@ -503,8 +509,8 @@ fn accept_all(
     loop {
         let (mut stream, peer) = match listener.socket.accept() {
             Ok(accepted) => accepted,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Accepted::Drained,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if would_block(&e) => return Accepted::Emptied,
+            Err(e) if interrupted(&e) => continue,
             // The client gave up between SYN and accept: not our problem, keep going.
             Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => continue,
             Err(e) if reserve::out_of_descriptors(&e) => {
@@ -527,8 +533,8 @@ fn accept_all(
                     // Linux takes a descriptor before it looks at the queue, so an
                     // empty backlog says EMFILE, not WouldBlock, until one is free:
                     // only this accept, with the spare freed, can tell them apart.
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => Some(Accepted::Drained),
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => None,
+                    Err(e) if would_block(&e) => Some(Accepted::Emptied),
+                    Err(e) if interrupted(&e) => None,
                     Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => None,
                     // Another thread took the freed slot first (workers share the
                     // process's descriptor table), or something else failed.
@@ -570,93 +576,6 @@ fn accept_all(
     }
 }
 
-/// What the bind addresses and the Host policy mean for who can connect, as log lines.
-/// Kept apart from the logging so it can be tested without binding 0.0.0.0.
-pub fn startup_notes(addrs: &[SocketAddr], policy: &HostPolicy) -> Vec<(log::Level, String)> {
-    use log::Level::{Info, Warn};
-    let mut notes = Vec::new();
-    for addr in addrs {
-        let ip = addr.ip();
-        let note = if ip.is_loopback() {
-            format!("{addr} is loopback only: only this machine can connect")
-        } else if ip.is_unspecified() {
-            format!(
-                "{addr} listens on all interfaces: other machines can connect, and their Host must be allowed"
-            )
-        } else {
-            format!(
-                "{addr} listens on one interface: machines that reach it can connect, and their Host must be allowed"
-            )
-        };
-        notes.push((Info, note));
-    }
-    let patterns = policy.patterns().join(", ");
-    if policy.uses_defaults() {
-        notes.push((
-            Info,
-            format!("no --allowed-hosts given: allowing the defaults {patterns}"),
-        ));
-        if addrs.iter().any(|a| !a.ip().is_loopback()) {
-            // Django users meet this as "Invalid HTTP_HOST header: 'XXX.XXX.XXX.XXX:8000'"
-            // right after deploying: the server is reachable, the name is not allowed.
-            notes.push((
-                Warn,
-                "listening beyond loopback with the default allowed hosts: clients that reach this machine \
-                 by its address or name will get 400 \"Invalid HTTP_HOST header\" until it is allowed; \
-                 add it with --allowed-hosts, e.g. --allowed-hosts 192.0.2.10,myhost.example"
-                    .to_owned(),
-            ));
-        }
-    } else {
-        notes.push((Info, format!("allowed hosts: {patterns}")));
-    }
-    if policy.allows_any() {
-        notes.push((
-            Warn,
-            "--allowed-hosts contains '*': any syntactically valid Host is accepted, so Host validation is off"
-                .to_owned(),
-        ));
-    }
-    let options = policy.options();
-    if options.use_x_forwarded_host && options.trusted_proxies.is_empty() {
-        notes.push((
-            Info,
-            "--use-x-forwarded-host without --trusted-proxies: X-Forwarded-Host is honoured from \
-             every client, so only use it where the proxy is the only way in"
-                .to_owned(),
-        ));
-    }
-    if !options.use_x_forwarded_host && !options.trusted_proxies.is_empty() {
-        notes.push((
-            Warn,
-            "--trusted-proxies has no effect without --use-x-forwarded-host: forwarding headers \
-             are ignored from every peer"
-                .to_owned(),
-        ));
-    }
-    if let Some(&first) = addrs.first() {
-        notes.push((
-            Info,
-            format!(
-                "try: curl -v '{}/index.html?name=jack&age=18'",
-                try_url(first)
-            ),
-        ));
-    }
-    notes
-}
-
-/// The URL a learner can paste: `localhost` for loopback and wildcard IPv4 binds (the
-/// name the default policy allows), the literal address otherwise.
-fn try_url(addr: SocketAddr) -> String {
-    let ip = addr.ip();
-    if ip.is_unspecified() || ip == std::net::Ipv4Addr::LOCALHOST {
-        format!("http://localhost:{}", addr.port())
-    } else {
-        format!("http://{addr}")
-    }
-}
-
 /// The `Date` header value, formatted once per second rather than once per response.
 #[derive(Debug, Default)]
 struct DateCache {
@@ -682,7 +601,6 @@ impl DateCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::host::PolicyOptions;
 
     #[test]
     fn listener_and_connection_tokens_do_not_overlap() {
@@ -691,99 +609,5 @@ mod tests {
         assert_eq!(listener_index(listener_token(2), 2), None);
         assert_eq!(listener_index(Token(0), 2), None);
         assert_eq!(listener_index(WAKER, 2), None);
-    }
-
-    fn notes_with(addrs: &[&str], options: PolicyOptions) -> Vec<(log::Level, String)> {
-        let addrs: Vec<SocketAddr> = addrs.iter().map(|a| a.parse().unwrap()).collect();
-        startup_notes(&addrs, &HostPolicy::new(options).unwrap())
-    }
-
-    fn notes_for(addrs: &[&str], patterns: &[&str]) -> Vec<(log::Level, String)> {
-        let options = PolicyOptions {
-            allowed_hosts: patterns.iter().map(|p| p.to_string()).collect(),
-            ..Default::default()
-        };
-        notes_with(addrs, options)
-    }
-
-    /// Whether some note at `level` contains `text`.
-    fn has_note(notes: &[(log::Level, String)], level: log::Level, text: &str) -> bool {
-        notes.iter().any(|(l, n)| *l == level && n.contains(text))
-    }
-
-    #[test]
-    fn loopback_bind_says_only_this_machine_can_connect() {
-        let notes = notes_for(&["127.0.0.1:8090"], &[]);
-        assert!(
-            notes
-                .iter()
-                .any(|(_, n)| n.contains("only this machine can connect"))
-        );
-        assert!(
-            notes
-                .iter()
-                .any(|(_, n)| n.contains("allowing the defaults .localhost, 127.0.0.1, [::1]"))
-        );
-        assert!(notes.iter().all(|(level, _)| *level == log::Level::Info));
-    }
-
-    #[test]
-    fn wildcard_bind_with_default_hosts_warns_how_to_fix_it() {
-        let notes = notes_for(&["0.0.0.0:8090"], &[]);
-        assert!(
-            notes
-                .iter()
-                .any(|(_, n)| n.contains("other machines can connect"))
-        );
-        let warning = notes
-            .iter()
-            .find(|(level, _)| *level == log::Level::Warn)
-            .expect("a warning");
-        assert!(
-            warning.1.contains("Invalid HTTP_HOST header"),
-            "{}",
-            warning.1
-        );
-        assert!(warning.1.contains("--allowed-hosts"), "{}", warning.1);
-    }
-
-    #[test]
-    fn wildcard_bind_with_explicit_hosts_does_not_warn() {
-        let notes = notes_for(&["[::]:8090"], &["myhost.example"]);
-        assert!(notes.iter().all(|(level, _)| *level == log::Level::Info));
-        assert!(
-            notes
-                .iter()
-                .any(|(_, n)| n == "allowed hosts: myhost.example")
-        );
-    }
-
-    #[test]
-    fn star_pattern_warns_that_validation_is_off() {
-        let notes = notes_for(&["127.0.0.1:8090"], &["*"]);
-        assert!(has_note(&notes, log::Level::Warn, "Host validation is off"));
-    }
-
-    #[test]
-    fn trusted_proxies_without_forwarding_warns_that_it_does_nothing() {
-        let options = PolicyOptions {
-            trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()],
-            ..Default::default()
-        };
-        let notes = notes_with(&["127.0.0.1:8090"], options);
-        assert!(has_note(&notes, log::Level::Warn, "no effect without"));
-    }
-
-    #[test]
-    fn try_url_uses_localhost_for_loopback_and_wildcard() {
-        assert_eq!(
-            try_url("127.0.0.1:8090".parse().unwrap()),
-            "http://localhost:8090"
-        );
-        assert_eq!(
-            try_url("0.0.0.0:80".parse().unwrap()),
-            "http://localhost:80"
-        );
-        assert_eq!(try_url("[::1]:8090".parse().unwrap()), "http://[::1]:8090");
     }
 }

@@ -51,7 +51,7 @@ pub fn parse_head(
 /// When a head is complete, it is framed into `spare`'s buffers, which keep their
 /// capacity, and `spare` is left empty: the [`FramedHead`] owns them now. A caller that
 /// hands the head back into `spare` once it has answered the request (the event loop
-/// does, through [`Scratch`](crate::server::connection::Scratch)) frames every later
+/// does, through [`Scratch`](crate::server::scratch::Scratch)) frames every later
 /// head without allocating. While the head is not complete `spare` is left as it was;
 /// a head refused once copied (a bad target, say) takes the buffers with it, which
 /// costs nothing that matters: a refusal closes the connection.
