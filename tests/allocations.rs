@@ -10,11 +10,11 @@
 //! running in parallel threads.
 
 use std::io::{self, Read, Write};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use hostecho::Config;
 use hostecho::exchange::Endpoints;
 use hostecho::host::{HostPolicy, PolicyOptions};
-use hostecho::http::framing::Limits;
 use hostecho::server::connection::{Connection, Context, Next};
 use hostecho::server::scratch::Scratch;
 use hostecho::server::stream::Stream;
@@ -127,16 +127,8 @@ fn allocations_per_request_stay_within_their_bound() {
     }
 
     // The same requests through a connection, with the loop's scratch.
-    let ctx = Context {
-        policy: &policy,
-        limits: Limits::default(),
-        header_timeout: Duration::from_secs(10),
-        idle_timeout: Duration::from_secs(60),
-        body_timeout: Duration::from_secs(30),
-        worker: None,
-        now: Instant::now(),
-        date: "Thu, 26 Nov 2026 12:00:00 GMT",
-    };
+    let date = "Thu, 26 Nov 2026 12:00:00 GMT";
+    let ctx = Context::new(&Config::default(), &policy, Instant::now(), date);
     let mut scratch = Scratch::new();
     for ((name, bound), bytes) in MAX_ALLOCATIONS_ON_A_CONNECTION
         .into_iter()

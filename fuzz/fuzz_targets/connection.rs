@@ -24,10 +24,10 @@
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use hostecho::host::{HostPolicy, PolicyOptions};
-use hostecho::http::framing::Limits;
+use hostecho::Config;
 use hostecho::server::connection::{Connection, Context, Next};
 use hostecho::server::scratch::Scratch;
 use hostecho::server::stream::Stream;
@@ -121,16 +121,8 @@ fn run(policy: &HostPolicy, pieces: VecDeque<Vec<u8>>, eof: bool, capacity: usiz
     let peer: SocketAddr = "127.0.0.1:40000".parse().expect("a literal address");
     let local: SocketAddr = "127.0.0.1:8000".parse().expect("a literal address");
     let now = Instant::now();
-    let ctx = Context {
-        policy,
-        limits: Limits::default(),
-        header_timeout: Duration::from_secs(10),
-        idle_timeout: Duration::from_secs(30),
-        body_timeout: Duration::from_secs(30),
-        now,
-        date: "Sat, 21 Nov 2026 16:00:00 GMT",
-        worker: None,
-    };
+    let date = "Sat, 21 Nov 2026 16:00:00 GMT";
+    let ctx = Context::new(&Config::default(), policy, now, date);
     let total: usize = pieces.iter().map(Vec::len).sum();
     let mut conn = Connection::new(MemStream::new(pieces, eof, capacity), peer, local, now);
     let mut scratch = Scratch::new();

@@ -59,6 +59,7 @@ use mio::net::TcpStream;
 use super::access_log;
 use super::scratch::{self, Scratch, Spare};
 use super::stream::{self, Flushed, Received, ShortRead, Stream};
+use crate::config::Config;
 use crate::error::RequestError;
 use crate::exchange::{self, Endpoints};
 use crate::host::{HostPolicy, ValidHost};
@@ -94,6 +95,25 @@ pub struct Context<'a> {
     pub now: Instant,
     /// The current `Date` header value (IMF-fixdate), cached per second by the loop.
     pub date: &'a str,
+}
+
+impl<'a> Context<'a> {
+    /// The context `config` gives a loop's connections at `now`, with `date` as the
+    /// `Date` value: its limits and time-outs, the policy built from it, and no worker
+    /// named (a loop of several sets [`worker`](Self::worker)). The one place a
+    /// `Context` is put together from a configuration, for the loop and its tests alike.
+    pub fn new(config: &Config, policy: &'a HostPolicy, now: Instant, date: &'a str) -> Self {
+        Context {
+            policy,
+            limits: config.limits,
+            header_timeout: config.header_timeout,
+            idle_timeout: config.idle_timeout,
+            body_timeout: config.body_timeout,
+            worker: None,
+            now,
+            date,
+        }
+    }
 }
 
 /// What the connection waits for after a drive.
@@ -715,16 +735,7 @@ mod tests {
     /// Drives until the connection waits for the client to send more (as the event
     /// loop would, given readiness), and returns what it waits for.
     fn drive_until_waiting(conn: &mut Connection, policy: &HostPolicy) -> Next {
-        let ctx = Context {
-            policy,
-            limits: Limits::default(),
-            header_timeout: Duration::from_secs(10),
-            idle_timeout: Duration::from_secs(30),
-            body_timeout: Duration::from_secs(30),
-            worker: None,
-            now: Instant::now(),
-            date: "Sat, 21 Nov 2026 16:00:00 GMT",
-        };
+        let ctx = test_ctx(policy);
         let mut scratch = Scratch::new();
         conn.drive(&ctx, &mut scratch)
     }
@@ -877,17 +888,10 @@ mod tests {
         Connection::new(stream, addr, addr, Instant::now())
     }
 
+    /// The default configuration's context, now.
     fn test_ctx(policy: &HostPolicy) -> Context<'_> {
-        Context {
-            policy,
-            limits: Limits::default(),
-            header_timeout: Duration::from_secs(10),
-            idle_timeout: Duration::from_secs(30),
-            body_timeout: Duration::from_secs(30),
-            worker: None,
-            now: Instant::now(),
-            date: "Sat, 21 Nov 2026 16:00:00 GMT",
-        }
+        let date = "Sat, 21 Nov 2026 16:00:00 GMT";
+        Context::new(&Config::default(), policy, Instant::now(), date)
     }
 
     const GET_LOCALHOST: &[u8] = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";

@@ -283,14 +283,8 @@ impl Worker {
             }
             let now = Instant::now();
             let ctx = Context {
-                policy: &shared.policy,
-                limits: config.limits,
-                header_timeout: config.header_timeout,
-                idle_timeout: config.idle_timeout,
-                body_timeout: config.body_timeout,
                 worker: name,
-                now,
-                date: date.get(),
+                ..Context::new(config, &shared.policy, now, date.get())
             };
             let registry = self.poll.registry();
 
