@@ -865,6 +865,36 @@ mod tests {
         assert!(matches!(parse_head(CURL, &huge), Ok(Some(_))));
     }
 
+    /// Past [`STACK_HEADER_SLOTS`] the slots come from the heap: a configured
+    /// `--max-headers` above it counts the same, on either side of the boundary.
+    #[test]
+    fn counts_header_lines_past_the_slots_kept_on_the_stack() {
+        let request = |n: usize| {
+            let lines: Vec<String> = (0..n).map(|i| format!("X-{i}: v")).collect();
+            let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+            with_headers("HTTP/1.1", &lines) // plus Host: one more line
+        };
+        let limits = |max_headers| Limits {
+            max_headers,
+            max_header_bytes: 64 * 1024,
+            ..Limits::default()
+        };
+        for max in [
+            STACK_HEADER_SLOTS,
+            STACK_HEADER_SLOTS + 1,
+            3 * STACK_HEADER_SLOTS,
+        ] {
+            let framed = parse_head(&request(max - 1), &limits(max));
+            let fields = framed.map(|f| f.map(|(f, _)| f.head.fields().iter().count()));
+            assert_eq!(fields, Ok(Some(max)), "max_headers {max}");
+            assert_eq!(
+                error(&request(max), &limits(max)),
+                RequestError::TooManyHeaders { limit: max },
+                "max_headers {max}"
+            );
+        }
+    }
+
     #[test]
     fn survives_extreme_limits() {
         let unlimited = Limits {
