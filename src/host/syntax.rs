@@ -475,7 +475,7 @@ mod tests {
         for (raw, want) in cases {
             assert_eq!(
                 parse_host(raw),
-                Err(want.clone()),
+                Err(*want),
                 "{:?}",
                 raw.escape_ascii().to_string()
             );
