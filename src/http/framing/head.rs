@@ -820,6 +820,19 @@ mod tests {
         // Under the limit, an unfinished head is just partial, however it looks.
         assert_eq!(parse_head(&line(200).as_bytes()[..64], &limits), Ok(None));
         assert_eq!(parse_head(&[b'A'; 64], &limits), Ok(None));
+        // So is a request line whose version httparse refused while its end is awaited
+        // to name it: partial up to the limit, 414 one byte past it.
+        let unfinished = |len: usize| {
+            let mut bytes = b"GET /".to_vec();
+            bytes.resize(len - " HTTP/2.0".len(), b'a');
+            bytes.extend_from_slice(b" HTTP/2.0");
+            bytes
+        };
+        assert_eq!(parse_head(&unfinished(64), &limits), Ok(None));
+        assert_eq!(
+            parse_head(&unfinished(65), &limits),
+            Err(RequestError::UriTooLong { limit: 64 })
+        );
     }
 
     #[test]
