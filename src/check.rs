@@ -529,13 +529,32 @@ example.net       refused  django=refused  starlette=redirect  Invalid HTTP_HOST
             },
             ..CheckOptions::default()
         });
-        assert!(matches!(bad, Err(CheckError::Policy(_))));
-        for header in ["no colon", ": empty name", "sp ace: x", "Host\t: x"] {
-            assert!(
-                matches!(parse_header(header), Err(CheckError::Header(_))),
-                "{header}"
-            );
+        // The one line printed before exit status 2 names the problem.
+        match bad {
+            Err(error @ CheckError::Policy(crate::Error::Pattern { .. })) => assert_eq!(
+                error.to_string(),
+                "invalid --allowed-hosts pattern \"*example.com\": '*' is only allowed alone \
+                 ('*') or as a whole leading label ('*.example.com')"
+            ),
+            other => panic!("{other:?}"),
         }
+        for header in ["no colon", ": empty name", "sp ace: x", "Host\t: x"] {
+            match parse_header(header) {
+                Err(error @ CheckError::Header(_)) => assert_eq!(
+                    error.to_string(),
+                    format!(
+                        "invalid --header {header:?}: expected 'Name: value', with a name of \
+                         letters, digits and '-'"
+                    )
+                ),
+                other => panic!("{header}: {other:?}"),
+            }
+        }
+        assert_eq!(
+            CheckError::NoValues.to_string(),
+            "no values to check: give Host values as arguments, '-' to read them from stdin, \
+             or --no-host"
+        );
         let h = parse_header("X-Forwarded-Host:  a.example \t").unwrap();
         assert_eq!(
             (h.name.as_str(), h.value.as_slice()),
