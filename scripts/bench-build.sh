@@ -30,6 +30,12 @@ case "$rounds" in
 esac
 
 repo=$(git -C "$(dirname "$0")/.." rev-parse --show-toplevel)
+for rev in "$old_rev" "$new_rev"; do
+    if ! git -C "$repo" rev-parse --verify --quiet "$rev^{commit}" >/dev/null; then
+        echo "error: '$rev' is not a commit in $repo" >&2
+        exit 2
+    fi
+done
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
