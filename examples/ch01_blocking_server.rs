@@ -3,17 +3,17 @@
 //! Run it:
 //!
 //! ```text
-//! cargo run --example ch01_blocking_server              # listens on 127.0.0.1:8080
+//! cargo run --example ch01_blocking_server              # listens on 127.0.0.1:8090
 //! cargo run --example ch01_blocking_server 127.0.0.1:0  # or on any address; port 0 = "any free port"
 //! ```
 //!
 //! Then try, from another terminal:
 //!
 //! ```text
-//! curl -v http://localhost:8080/
+//! curl -v http://localhost:8090/
 //! ```
 //!
-//! and open <http://localhost:8080/> in a browser. The server prints every byte the
+//! and open <http://localhost:8090/> in a browser. The server prints every byte the
 //! client sent, exactly as it arrived, and answers each connection with a fixed
 //! `200 OK`.
 //!
@@ -39,11 +39,11 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     // The address comes from the command line so a test can ask for port 0 and let the
-    // OS pick a free one. 8080 is the traditional "development" port; hostecho itself
-    // uses 8090, so both can run side by side.
+    // OS pick a free one. 8090 is the first of the ports the course uses (8090–8099),
+    // as hostecho does: stop one program (Ctrl-C) before starting the next on it.
     let addr = std::env::args()
         .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:8080".to_string());
+        .unwrap_or_else(|| "127.0.0.1:8090".to_string());
 
     // `bind` does three system calls: socket(), bind() and listen(). From here on the OS
     // accepts connections for us and queues them (the "backlog") until we call accept().

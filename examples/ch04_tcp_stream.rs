@@ -7,10 +7,15 @@
 //! cargo run --example ch04_tcp_stream                  # 127.0.0.1:8090
 //! ```
 //!
-//! Then try, from another terminal, a request in two pieces a second apart:
+//! Then try, from another terminal, a request in two pieces a second apart. Each piece
+//! goes through a file, because bash's `printf` may write one string in several pieces
+//! and the split would be up to chance (chapter 4 explains); `cat` writes a small file
+//! in one go:
 //!
 //! ```text
-//! (printf 'GET / HTTP/1.1\r\n'; sleep 1; printf 'Host: 127.0.0.1\r\n\r\n') | nc -N 127.0.0.1 8090
+//! mkdir -p /tmp/hostecho-ch04 && cd /tmp/hostecho-ch04
+//! printf 'GET / HTTP/1.1\r\n' > start; printf 'Host: 127.0.0.1\r\n\r\n' > rest
+//! (cat start; sleep 1; cat rest) | nc -N 127.0.0.1 8090
 //! ```
 //!
 //! The server prints every read, and answers only once the empty line that ends the

@@ -46,7 +46,7 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 fn main() -> ExitCode {
     let addr = std::env::args()
         .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:8080".to_string());
+        .unwrap_or_else(|| "127.0.0.1:8090".to_string());
 
     // `RUST_LOG` picks what is logged: `debug`, `info`, or per module, `ch06_echo_logs=trace`
     // (a crate's name is its target). Without it, `info`: one line per response.

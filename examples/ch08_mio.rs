@@ -72,7 +72,7 @@ struct Connection {
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
-    let addr = args.next().unwrap_or_else(|| "127.0.0.1:8080".to_string());
+    let addr = args.next().unwrap_or_else(|| "127.0.0.1:8090".to_string());
     let mode = match args.next().as_deref() {
         None => Mode::WhenNeeded,
         Some("always-writable") => Mode::Always,

@@ -115,7 +115,7 @@ fn seconds_from_env(name: &str, default: f64) -> anyhow::Result<Duration> {
 fn main() -> ExitCode {
     let addr = std::env::args()
         .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:8080".to_string());
+        .unwrap_or_else(|| "127.0.0.1:8090".to_string());
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
         .format_timestamp(None)
         .init();

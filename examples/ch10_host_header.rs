@@ -169,7 +169,10 @@ fn answer(request: &httparse::Request) -> Answer {
     // An absolute-form target (`GET http://b.localhost/ HTTP/1.1`) is what a client
     // sends to a proxy, and names the host itself. Then "the server MUST ignore the
     // received Host header field" (section 3.2.2) and use the target's authority.
-    let named: &[u8] = if let Some(rest) = target.strip_prefix("http://") {
+    // A scheme is case-insensitive (RFC 3986, section 3.1): `HTTP://b.localhost/` is
+    // the same target, and a server that only knew `http://` would take Host's word
+    // for it, the very bypass a Host check must not allow.
+    let named: &[u8] = if let Some(rest) = strip_scheme(target) {
         let authority = rest.split('/').next().unwrap_or("");
         authority.as_bytes()
     } else {
@@ -190,6 +193,15 @@ fn answer(request: &httparse::Request) -> Answer {
     site_for(named)
 }
 // ANCHOR_END: which_host
+
+/// The rest of an absolute-form target after its `http://` or `https://`, in any case.
+fn strip_scheme(target: &str) -> Option<&str> {
+    ["http://", "https://"].iter().find_map(|scheme| {
+        let head = target.get(..scheme.len())?;
+        head.eq_ignore_ascii_case(scheme)
+            .then(|| &target[scheme.len()..])
+    })
+}
 
 /// A 400 answer, with the reason in the body and in the log.
 fn refuse(why: &str) -> Answer {

@@ -30,6 +30,7 @@
 //! | [`server`] | listeners, the mio event loop, per-connection state machines, timers, start-up advice | yes |
 //! | [`check`] | `hostecho check`: the Host policy on values, without a socket | no |
 //! | [`compat`] | models of Django's and Starlette's Host checks, for `check --compare` | no |
+//! | [`grade`] | `hostecho grade`: a chapter's checks, run against any server over raw TCP | yes (a client) |
 //!
 //! What is deliberately left out: TLS, HTTP/2, compression, serving files, and any
 //! upstream proxying. hostecho is for learning how HTTP/1.1 and Host validation work,
@@ -45,6 +46,7 @@ pub mod decimal;
 pub mod echo;
 pub mod error;
 pub mod exchange;
+pub mod grade;
 pub mod host;
 pub mod http;
 pub mod server;

@@ -122,6 +122,8 @@ enum Command {
     /// Check Host values against the Host policy, as the server would decide them, and
     /// say why each is allowed or refused.
     Check(CheckArgs),
+    /// Check a running server against what a chapter of the course teaches.
+    Grade(hostecho::grade::GradeArgs),
 }
 
 impl Args {
@@ -146,9 +148,9 @@ impl Args {
     }
 }
 
-/// `hostecho check` alone: parsed apart from the server's flags, so that the
-/// server's environment variables (`HOSTECHO_BIND`, `HOSTECHO_MAX_HEADERS` …), which
-/// `check` does not use, cannot make it fail.
+/// `hostecho check` and `hostecho grade` alone: parsed apart from the server's flags,
+/// so that the server's environment variables (`HOSTECHO_BIND`, `HOSTECHO_MAX_HEADERS`
+/// …), which they do not use, cannot make them fail.
 #[derive(Debug, Parser)]
 #[command(name = "hostecho", version)]
 struct CheckCli {
@@ -197,11 +199,17 @@ fn one_line(rendered: &str) -> String {
 }
 
 fn main() -> ExitCode {
-    if std::env::args_os().nth(1).is_some_and(|a| a == "check") {
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == "check" || a == "grade")
+    {
         return match CheckCli::try_parse() {
             Ok(CheckCli {
                 command: Command::Check(check_args),
             }) => run_check(check_args),
+            Ok(CheckCli {
+                command: Command::Grade(grade_args),
+            }) => hostecho::grade::run(grade_args),
             Err(e) => clap_exit(e),
         };
     }
@@ -213,6 +221,9 @@ fn main() -> ExitCode {
         // `hostecho check` is handled above; this keeps the subcommand, listed in
         // `hostecho --help`, running the same code however clap reached it.
         return run_check(check_args);
+    }
+    if let Some(Command::Grade(grade_args)) = args.command {
+        return hostecho::grade::run(grade_args);
     }
     cli::logging::init_logging();
 

@@ -28,11 +28,26 @@
 //!   program printed with the server transcript. Port numbers are the only thing allowed to
 //!   differ; curl's `*` lines are curl talking about itself and are not checked.
 //!
-//! - **Sessions are true.** Everything else a chapter shows of a shell is a *session*:
-//!   what the learner types after `$ `, and what comes back.
+//! - **Sessions are true, and start only what the page shows.** Everything else a
+//!   chapter shows of a shell is run as the reader runs it, page by page, in order. A
+//!   server is started by a console block the reader sees, of one `$ ` line:
 //!
 //!   ````text
-//!   <!-- session: [VAR=value…] PROGRAM ARGS… -->
+//!   ```console
+//!   $ RUST_LOG=debug cargo run --example ch08_mio 127.0.0.1:8090 always-writable
+//!   ```
+//!   ````
+//!
+//!   (or `cargo run --release -- ARGS`, or `hostecho ARGS`, for hostecho). The test
+//!   starts exactly that program, with that environment and those arguments, and keeps
+//!   it running, as the reader's terminal does, until a later start on the same address
+//!   replaces it (the reader stopped it with Ctrl-C first) or the page ends. A program
+//!   started without an address gets its default, 127.0.0.1:8090 (checked by
+//!   `every_example_listens_on_the_books_first_port_by_default`). Then a *session* is
+//!   what the reader types in a second terminal while those servers run:
+//!
+//!   ````text
+//!   <!-- session -->
 //!   ```console
 //!   $ curl -s -i http://127.0.0.1:8090/
 //!   HTTP/1.1 200 OK
@@ -41,24 +56,25 @@
 //!   ```
 //!   <!-- session-server -->
 //!   ```text
-//!   listening on http://127.0.0.1:8090
+//!   [INFO  ch08_mio] 127.0.0.1:52190 "GET / HTTP/1.1" 200
 //!   ...
 //!   ```
 //!   ````
 //!
-//!   PROGRAM is an example (`chNN_name`), `hostecho` (this crate's binary) or `-` (no
-//!   server); ARGS are its arguments and `VAR=value` words before it its environment.
-//!   The test builds and starts PROGRAM in a fresh temporary directory and waits for
-//!   its `listening on http://` line (stdout or stderr). Then it runs each `$ ` command
-//!   (a line ending in ` \` continues on the next) with `bash -c` in that directory,
-//!   stdin empty, in a terminal that script(1) provides (so curl prints what it prints
-//!   to a learner's terminal, not what it prints into a pipe), stderr and stdout merged
-//!   in the order written, and kills it and
-//!   anything it left running after `COMMAND_PATIENCE` (30 s, in
-//!   `tests/support/transcript.rs`, which this test shares with `tests/nginx.rs`). Its output
-//!   must equal the lines that follow, up to the next `$ `. The optional
-//!   `<!-- session-server -->` block (blank lines may come before it) is what PROGRAM
-//!   printed, stdout and stderr together, from its start until the session ended.
+//!   The marker is only a label: it starts nothing and takes no arguments (one that does
+//!   is refused, as a hidden start command). `every_start_and_command_is_visible_in_the_built_book`
+//!   builds the book with mdBook and checks that each start and each `$ ` command is on
+//!   the rendered page. Each `$ ` command (a line ending in ` \` continues on the next)
+//!   runs with `bash -c` in a fresh temporary directory, stdin empty, in a terminal
+//!   that script(1) provides (so curl prints what it prints to a learner's terminal, not
+//!   what it prints into a pipe), stderr and stdout merged in the order written, and is
+//!   killed with anything it left running after `COMMAND_PATIENCE` (30 s, in
+//!   `tests/support/transcript.rs`, which this test shares with `tests/nginx.rs`). Its
+//!   output must equal the lines that follow, up to the next `$ `. The optional
+//!   `<!-- session-server -->` block (blank lines may come before it) is what the server
+//!   started last printed since the previous session ended (its `listening on` line, for
+//!   the first session after its start); `<!-- session-server: ADDR -->` names another
+//!   running server by the address it was started on.
 //!
 //!   The book always uses ports 8090–8099. For a run each is mapped to a free
 //!   four-digit port (the same width, so `ss` lines up the same), in ARGS, the
@@ -89,9 +105,9 @@
 //!   written to the stderr handle, which libtest does not capture, so a plain
 //!   `cargo test` shows it.
 //!
-//!   A session whose ARGS, environment or commands name a wildcard address (`0.0.0.0`,
-//!   `[::]`, or Python's `""` host) runs, server and commands, in a private network
-//!   namespace that has only loopback: `unshare -n` holds it, `nsenter --net` enters it.
+//!   A page whose starts or commands name a wildcard address (`0.0.0.0`, `[::]`, or
+//!   Python's `""` host) runs, servers and commands, in a private network namespace that
+//!   has only loopback: `unshare -n` holds it, `nsenter --net` enters it.
 //!   A wildcard bind there reaches nobody beyond the machine, and `ss` sees only the
 //!   session's sockets. Without `unshare -n` such a session is skipped, visibly, and
 //!   fails under `CI=true`. Outside a namespace the ports are probed on loopback only.
@@ -99,6 +115,12 @@
 //!   The README's sessions (`README.md`) are run the same way, by
 //!   `readme_sessions_match_what_hostecho_does`; every README `console` block that shows
 //!   output must be a session or a `hostecho check` transcript.
+//! - **The course reads as a reader meets it.** Every example listens on 127.0.0.1:8090
+//!   when given no address (run in a private network namespace); every crate of
+//!   `course/Cargo.toml` is named by the chapter whose program first uses it; every
+//!   chapter opens with what the reader will be able to do by its end; a page that
+//!   writes files moves to a scratch directory in `/tmp` first; and chapter 13's nginx
+//!   markers (run by `tests/nginx.rs`) start what the page shows.
 //! - **Links hold.** Every relative link in the book names a file in `tutorial/src`
 //!   (what mdBook publishes), and every `#anchor` a heading of the page it points to.
 //!
@@ -807,8 +829,9 @@ fn lines_of(stream: impl Read + Send + 'static) -> mpsc::Receiver<String> {
 #[test]
 fn every_session_marker_is_well_formed() {
     let examples = chapter_examples();
-    let problems: Vec<String> = session::sessions()
+    let problems: Vec<String> = session::scripts()
         .iter()
+        .chain([&session::readme_script()])
         .filter_map(|s| s.validate(&examples).err())
         .collect();
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
@@ -835,7 +858,7 @@ fn every_chapter_has_a_checked_transcript() {
         .collect();
     assert!(
         unchecked.is_empty(),
-        "chapters with no `<!-- session: … -->` or `<!-- transcript: … -->` block: {unchecked:?}"
+        "chapters with no `<!-- session -->` or `<!-- transcript: … -->` block: {unchecked:?}"
     );
 }
 
@@ -844,24 +867,24 @@ fn sessions_match_what_the_programs_do() {
     let only: Option<Vec<String>> = std::env::var("TUTORIAL_PAGES")
         .ok()
         .map(|v| v.split(',').map(|s| s.trim().to_owned()).collect());
-    let sessions: Vec<session::Session> = session::sessions()
+    let scripts: Vec<session::Script> = session::scripts()
         .into_iter()
         .filter(|s| {
             only.as_ref()
                 .is_none_or(|only| only.iter().any(|o| s.page.contains(o.as_str())))
         })
         .collect();
-    run_sessions(&sessions);
+    run_scripts(&scripts);
 }
 
 #[test]
 fn readme_sessions_match_what_hostecho_does() {
-    let sessions = session::readme_sessions();
+    let readme = session::readme_script();
     assert!(
-        sessions.len() >= 2,
+        readme.sessions().count() >= 2,
         "README.md: its curl transcripts are sessions"
     );
-    run_sessions(&sessions);
+    run_scripts(&[readme]);
 }
 
 #[test]
@@ -884,8 +907,7 @@ fn every_readme_transcript_is_checked() {
                 .checked_sub(1)
                 .map(|i| lines[i].trim())
                 .unwrap_or_default();
-            let checked =
-                marker.starts_with("<!-- session:") || marker == "<!-- check-transcript -->";
+            let checked = marker == "<!-- session -->" || marker == "<!-- check-transcript -->";
             if shows_output && !checked {
                 unchecked.push(format!("README.md:{}", index + 1));
             }
@@ -895,36 +917,36 @@ fn every_readme_transcript_is_checked() {
     }
     assert!(
         unchecked.is_empty(),
-        "console blocks with output but no `<!-- session: … -->` marker: {unchecked:?}"
+        "console blocks with output but no `<!-- session -->` marker: {unchecked:?}"
     );
 }
 
-/// Runs sessions one after another, and fails with every difference found.
-fn run_sessions(sessions: &[session::Session]) {
+/// Runs pages one after another, each page's sessions in order, and fails with every
+/// difference found.
+fn run_scripts(scripts: &[session::Script]) {
     let in_ci = std::env::var("CI").as_deref() == Ok("true");
     let mut failures = Vec::new();
-    for s in sessions {
-        match s.run() {
-            session::Outcome::Passed => {}
-            session::Outcome::Skipped(tool) if in_ci => failures.push(format!(
-                "{}: {tool} is not installed, and CI=true needs every session checked \
-                 (Debian package {}; .ci/run installs it)",
-                s.at,
-                session::package_of(&tool)
-            )),
-            session::Outcome::Skipped(tool) => {
-                // To the stderr handle: libtest hides what `eprintln!` prints in a
-                // passing test, and a skip must show in a plain `cargo test`.
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "skipped: {tool} not installed ({})",
-                    s.at
-                );
+    let mut count = 0;
+    for script in scripts {
+        for (at, outcome) in script.run() {
+            count += 1;
+            match outcome {
+                session::Outcome::Passed => {}
+                session::Outcome::Skipped(tool) if in_ci => failures.push(format!(
+                    "{at}: {tool} is not installed, and CI=true needs every session checked \
+                     (Debian package {}; .ci/run installs it)",
+                    session::package_of(&tool)
+                )),
+                session::Outcome::Skipped(tool) => {
+                    // To the stderr handle: libtest hides what `eprintln!` prints in a
+                    // passing test, and a skip must show in a plain `cargo test`.
+                    let _ = writeln!(std::io::stderr(), "skipped: {tool} not installed ({at})");
+                }
+                session::Outcome::Failed(messages) => failures.extend(messages),
             }
-            session::Outcome::Failed(messages) => failures.extend(messages),
         }
     }
-    eprintln!("{} sessions run", sessions.len());
+    eprintln!("{count} sessions run");
     assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
 }
 
@@ -969,6 +991,343 @@ fn every_example_names_the_address_it_cannot_bind_in_one_line() {
                 "{name}: exit {:?}, stderr {stderr:?} (expected {expected:?})",
                 output.status.code()
             ));
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+#[test]
+fn every_start_and_command_is_visible_in_the_built_book() {
+    // What the reader sees is the rendered page, not the Markdown: a start command in an
+    // HTML comment, or in a block mdBook does not render, would be one the test runs and
+    // the reader never meets. So build the book, and find every start and every `$ `
+    // command of every session on its page, as text.
+    let in_ci = std::env::var("CI").as_deref() == Ok("true");
+    if !support::installed("mdbook") {
+        assert!(!in_ci, "CI=true needs mdbook (.ci/run installs it)");
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: mdbook not installed (every_start_and_command_is_visible_in_the_built_book)"
+        );
+        return;
+    }
+    let out = transcript::TempDir::new("book");
+    let mut command = Command::new("mdbook");
+    command
+        .arg("build")
+        .arg(root().join("tutorial"))
+        .arg("--dest-dir")
+        .arg(out.path());
+    let output = run_within(command, std::time::Duration::from_secs(300));
+    assert!(
+        output.status.success(),
+        "mdbook build tutorial failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut missing = Vec::new();
+    let scripts = session::scripts();
+    assert!(!scripts.is_empty(), "the book has no sessions");
+    for script in &scripts {
+        let html_path = out.path().join(script.page.replace(".md", ".html"));
+        let html = fs::read_to_string(&html_path)
+            .unwrap_or_else(|e| panic!("{}: {e}", html_path.display()));
+        let text = visible_text(&html);
+        let commands = script
+            .starts()
+            .map(|s| (s.at.clone(), s.command.clone()))
+            .chain(script.sessions().flat_map(|s| {
+                s.steps.iter().map(|step| {
+                    (
+                        format!("{}:{}", script.file, step.line),
+                        step.command.clone(),
+                    )
+                })
+            }));
+        for (at, command) in commands {
+            if !command.lines().all(|line| text.contains(line)) {
+                missing.push(format!("{at}: `$ {command}` is not on the rendered page"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "\n{}", missing.join("\n"));
+}
+
+/// The text a browser shows of an HTML page: comments dropped, tags removed, the
+/// entities mdBook writes decoded.
+fn visible_text(html: &str) -> String {
+    let mut without_comments = String::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<!--") {
+        without_comments.push_str(&rest[..start]);
+        rest = rest[start..]
+            .find("-->")
+            .map_or("", |end| &rest[start + end + 3..]);
+    }
+    without_comments.push_str(rest);
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in without_comments.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&amp;", "&")
+}
+
+#[test]
+fn a_comment_hides_what_it_holds_from_the_reader() {
+    let html = "<p>shown</p><!--\n<pre><code>$ cargo run --example hidden</code></pre>\n--><code>a &amp;&amp; b &lt;x&gt;</code>";
+    let text = visible_text(html);
+    assert!(text.contains("shown") && text.contains("a && b <x>"));
+    assert!(!text.contains("hidden"));
+}
+
+#[test]
+fn every_example_listens_on_the_books_first_port_by_default() {
+    // `cargo run --example NAME` with no address must reach the port its chapter curls:
+    // the book's first, 8090. Each example runs in a private network namespace, where
+    // 8090 is free whatever else this machine runs.
+    let in_ci = std::env::var("CI").as_deref() == Ok("true");
+    if !session::private_network_available() {
+        assert!(!in_ci, "CI=true needs unshare -n (util-linux, as root)");
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: unshare not available (every_example_listens_on_the_books_first_port_by_default)"
+        );
+        return;
+    }
+    let dir = transcript::TempDir::new("defaults");
+    let mut wrong = Vec::new();
+    for name in chapter_examples() {
+        let mut command = Command::new("unshare");
+        command
+            .args(["-n", "sh", "-c", "ip link set lo up && exec \"$0\""])
+            .arg(build_example(&name));
+        let mut running = transcript::Running::start(command, dir.path());
+        running.wait_for_line("listening on http://");
+        let printed = running.stop();
+        let expected = format!("listening on http://{}", session::DEFAULT_ADDR);
+        if printed.iter().find(|l| l.starts_with("listening on")) != Some(&expected) {
+            wrong.push(format!("{name}: {printed:?}"));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "examples that do not listen on {} when given no address:\n{}",
+        session::DEFAULT_ADDR,
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn every_crate_of_the_course_is_named_where_it_is_first_used() {
+    // A reader meets `socket2::Socket` in chapter 2's code: the chapter must say what
+    // socket2 is. For each dependency of course/Cargo.toml, the chapter that includes the
+    // first example (in chapter order) using it names it.
+    let manifest =
+        fs::read_to_string(root().join("course/Cargo.toml")).expect("read course/Cargo.toml");
+    let crates: Vec<String> = manifest
+        .lines()
+        .skip_while(|line| line.trim() != "[dependencies]")
+        .skip(1)
+        .take_while(|line| !line.starts_with('['))
+        .filter_map(|line| line.split_once('=').map(|(name, _)| name.trim().to_owned()))
+        .filter(|name| !name.is_empty() && !name.starts_with('#'))
+        .collect();
+    assert!(crates.len() >= 5, "course/Cargo.toml lists {crates:?}");
+    let pages = pages();
+    let mut unnamed = Vec::new();
+    for name in &crates {
+        let path = format!("{}::", name.replace('-', "_"));
+        let first = chapter_examples().into_iter().find(|example| {
+            fs::read_to_string(root().join("examples").join(format!("{example}.rs")))
+                .is_ok_and(|source| source.contains(&path))
+        });
+        let Some(example) = first else {
+            unnamed.push(format!(
+                "{name}: no example uses it; drop it from course/Cargo.toml"
+            ));
+            continue;
+        };
+        let include = format!("../../examples/{example}.rs");
+        let page = pages
+            .iter()
+            .find(|page| page.name.starts_with("ch") && page.text.contains(&include))
+            .unwrap_or_else(|| panic!("no chapter includes examples/{example}.rs"));
+        if !page.text.contains(name.as_str()) {
+            unnamed.push(format!(
+                "{name}: first used by examples/{example}.rs, but tutorial/src/{} never names it",
+                page.name
+            ));
+        }
+    }
+    assert!(unnamed.is_empty(), "\n{}", unnamed.join("\n"));
+}
+
+#[test]
+fn every_chapter_opens_with_what_the_reader_will_be_able_to_do() {
+    let missing: Vec<String> = pages()
+        .into_iter()
+        .filter(|page| page.name.starts_with("ch"))
+        .filter(|page| {
+            let opening: String = page.text.lines().take(20).collect::<Vec<_>>().join(" ");
+            !(opening.contains("By the end of this chapter")
+                || opening.contains("At the end of this chapter"))
+        })
+        .map(|page| page.name)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "chapters that do not open with \"By the end of this chapter you will be able to …\": {missing:?}"
+    );
+}
+
+#[test]
+fn nginx_markers_run_what_chapter_13_shows() {
+    // tests/nginx.rs runs chapter 13's nginx sessions from their markers,
+    // `<!-- nginx: CONF | hostecho ARGS | … -->`, which the reader never sees. What the
+    // reader sees must start the same things: above each marker, the last nginx command
+    // the page shows uses examples/nginx/CONF, and each hostecho of the marker is the
+    // one the page last started on its address, with the same arguments.
+    let page = pages()
+        .into_iter()
+        .find(|page| page.name == "ch13-proxies.md")
+        .expect("chapter 13 exists");
+    let lines: Vec<&str> = page.text.lines().collect();
+    let visible = session::visible_lines(&lines);
+    let mut problems = Vec::new();
+    let mut markers = 0;
+    for (index, line) in lines.iter().enumerate() {
+        let Some(spec) = transcript::comment(line).and_then(|c| c.strip_prefix("nginx:")) else {
+            continue;
+        };
+        markers += 1;
+        let at = format!("tutorial/src/ch13-proxies.md:{}", index + 1);
+        let mut parts = spec.split('|').map(str::trim);
+        let conf = parts.next().unwrap_or_default();
+        // The commands the page shows above the marker, each with its line, continued
+        // lines joined.
+        let mut shown: Vec<String> = Vec::new();
+        let mut continued = false;
+        for (i, l) in lines[..index].iter().enumerate() {
+            if !visible[i] {
+                continue;
+            }
+            if continued {
+                let last = shown.last_mut().expect("a command to continue");
+                last.push('\n');
+                last.push_str(l);
+            } else if let Some(command) = l.strip_prefix("$ ") {
+                shown.push(command.to_owned());
+            } else {
+                continue;
+            }
+            continued = l.ends_with(" \\");
+        }
+        let nginx = shown.iter().rev().find(|c| {
+            session::shell_words(c)
+                .first()
+                .is_some_and(|w| w == "nginx")
+        });
+        if !nginx.is_some_and(|c| c.contains(&format!("examples/nginx/{conf}"))) {
+            problems.push(format!(
+                "{at}: runs nginx with {conf}, but the last nginx command the page shows above it is {nginx:?}"
+            ));
+        }
+        for server in parts {
+            let args = server.strip_prefix("hostecho ").unwrap_or(server);
+            let wanted = session::start_of(&format!("hostecho {args}"), &at)
+                .expect("`hostecho ARGS` is a start");
+            let started = shown
+                .iter()
+                .rev()
+                .filter_map(|c| session::start_of(c, &at))
+                .find(|s| s.program == "hostecho" && s.addr == wanted.addr);
+            let same = started
+                .as_ref()
+                .is_some_and(|s| hostecho_args(&s.args) == hostecho_args(&wanted.args));
+            if !same {
+                problems.push(format!(
+                    "{at}: runs `hostecho {args}`, but the page last started hostecho on {} with {:?}",
+                    wanted.addr,
+                    started.map(|s| s.command)
+                ));
+            }
+        }
+    }
+    assert!(markers >= 4, "chapter 13 lost its nginx markers");
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+/// hostecho's arguments in one spelling, order aside: `--bind` as `-b`,
+/// `--allowed-hosts` as `-a`, `--flag=value` as two words.
+fn hostecho_args(args: &[String]) -> Vec<String> {
+    let mut words: Vec<String> = args
+        .iter()
+        .flat_map(|a| match a.split_once('=') {
+            Some((flag, value)) if a.starts_with("--") => vec![flag.to_owned(), value.to_owned()],
+            _ => vec![a.clone()],
+        })
+        .map(|w| match w.as_str() {
+            "--bind" => "-b".to_owned(),
+            "--allowed-hosts" => "-a".to_owned(),
+            _ => w,
+        })
+        .collect();
+    // Pair each flag with its value, so that sorting keeps them together.
+    let mut pairs = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let takes_value = words[i].starts_with('-')
+            && words.get(i + 1).is_some_and(|next| !next.starts_with('-'));
+        if takes_value {
+            pairs.push(format!("{} {}", words[i], words[i + 1]));
+            i += 2;
+        } else {
+            pairs.push(std::mem::take(&mut words[i]));
+            i += 1;
+        }
+    }
+    pairs.sort();
+    pairs
+}
+
+#[test]
+fn files_the_book_writes_go_to_a_scratch_directory() {
+    // The reader types these commands in a terminal opened in the repository, and the
+    // files a command writes (`printf … > start`) would land there. So a page that writes
+    // a file moves to a scratch directory first: `mkdir -p /tmp/… && cd /tmp/…`.
+    let mut problems = Vec::new();
+    for script in session::scripts().iter().chain([&session::readme_script()]) {
+        let mut in_scratch = false;
+        for step in script.sessions().flat_map(|s| &s.steps) {
+            if step.command.starts_with("mkdir -p /tmp/") && step.command.contains("&& cd /tmp/") {
+                in_scratch = true;
+            }
+            let words = session::shell_words(&step.command);
+            let writes = words.windows(2).any(|pair| {
+                (pair[0] == ">" || pair[0] == ">>")
+                    && !pair[1].starts_with('/')
+                    && !pair[1].starts_with('&')
+            }) || words.iter().any(|w| {
+                w.strip_prefix('>')
+                    .is_some_and(|file| !file.is_empty() && !file.starts_with(['/', '&', '>']))
+            });
+            if writes && !in_scratch {
+                problems.push(format!(
+                    "{}:{}: `$ {}` writes a file where the reader stands (the repository): \
+                     `mkdir -p /tmp/hostecho-chNN && cd /tmp/hostecho-chNN` first",
+                    script.file, step.line, step.command
+                ));
+            }
         }
     }
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));

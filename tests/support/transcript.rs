@@ -655,6 +655,54 @@ impl Running {
         }
     }
 
+    /// Waits until the lines it printed from `from` on satisfy `done`, or until `patience`
+    /// has passed, and returns those lines either way.
+    pub fn printed_until(
+        &self,
+        from: usize,
+        patience: Duration,
+        done: impl Fn(&[String]) -> bool,
+    ) -> Vec<String> {
+        let (lock, ready) = &*self.output;
+        let deadline = Instant::now() + patience;
+        let mut output = lock.lock().expect("output lock");
+        loop {
+            let lines = output.lines.get(from..).unwrap_or_default();
+            let now = Instant::now();
+            if done(lines) || output.closed || now >= deadline {
+                return lines.to_vec();
+            }
+            output = ready
+                .wait_timeout(output, deadline - now)
+                .expect("output lock")
+                .0;
+        }
+    }
+
+    /// How many lines it has printed once it has printed nothing for `quiet` (waiting at
+    /// most `patience`): what a command made it print has then arrived.
+    pub fn settled(&self, quiet: Duration, patience: Duration) -> usize {
+        let (lock, ready) = &*self.output;
+        let deadline = Instant::now() + patience;
+        let mut output = lock.lock().expect("output lock");
+        loop {
+            let seen = output.lines.len();
+            let now = Instant::now();
+            if output.closed || now >= deadline {
+                return seen;
+            }
+            let (next, timeout) = ready
+                .wait_timeout_while(output, quiet.min(deadline - now), |o| {
+                    o.lines.len() == seen && !o.closed
+                })
+                .expect("output lock");
+            output = next;
+            if timeout.timed_out() {
+                return output.lines.len();
+            }
+        }
+    }
+
     /// Everything it printed so far.
     pub fn printed(&self) -> Vec<String> {
         let (lock, _) = &*self.output;
