@@ -4,9 +4,9 @@
 //! §10.2.4), and says what happens to the connection as [`Persistence`] decided. Every
 //! one with content carries `Content-Type` and `Content-Length` too (§8.3, §8.6); the
 //! favicon's `204 No Content` carries neither, and the interim [`CONTINUE`] is a bare
-//! status line. Error responses always carry
-//! `Connection: close`: after a framing error the server can no longer tell where the
-//! next request would start, so the only safe thing is to close (RFC 9112 §9.6).
+//! status line. Error responses always carry `Connection: close`: after a framing
+//! error the server can no longer tell where the next request would start, so the only
+//! safe thing is to close (RFC 9112 §9.6).
 
 use crate::decimal::{push_u64, push_usize};
 use crate::error::RequestError;
