@@ -320,6 +320,13 @@ mod tests {
         }
     }
 
+    #[test]
+    fn only_close_closes() {
+        assert!(Persistence::Close.closes());
+        assert!(!Persistence::KeepAlive.closes());
+        assert!(!Persistence::Implied.closes());
+    }
+
     mod properties {
         use super::*;
         use crate::http::framing::test_support::*;
