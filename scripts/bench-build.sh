@@ -8,8 +8,8 @@
 # timed. Then the builds alternate, old, new, old, new… for ROUNDS rounds (default 2),
 # each into a fresh, empty CARGO_TARGET_DIR: every timed build compiles every crate,
 # as a learner's first `cargo build --release` does. Alternating spreads whatever else
-# the machine is doing over both sides. It prints each time, the median of each side,
-# and new/old.
+# the machine is doing over both sides. It prints each build's wall and CPU time, the
+# median of each side, and new/old.
 #
 # It takes a few minutes and both cores: run it on a quiet machine, and record the
 # figures (with the machine's core count) in BENCHMARKS.md.
@@ -52,27 +52,39 @@ prepare old "$old_rev"
 prepare new "$new_rev"
 
 # One clean release build of $work/$name, in a target directory of its own; prints
-# the wall time in seconds.
+# its wall time and its CPU time (user + system, of cargo and every rustc it ran) in
+# seconds. CPU time barely moves with what else the machine is doing; wall time does.
 build() {
-    local name=$1 target
+    local name=$1 target log timing
     target=$(mktemp -d "$work/target-$name.XXXXXX")
-    local start end
-    start=$(date +%s.%N)
-    (cd "$work/$name" && CARGO_TARGET_DIR="$target" cargo build --release --locked --offline --quiet)
-    end=$(date +%s.%N)
+    log="$work/build-$name.log"
+    local TIMEFORMAT='%R %U %S'
+    if ! timing=$( { time (cd "$work/$name" &&
+        CARGO_TARGET_DIR="$target" cargo build --release --locked --offline >"$log" 2>&1); } 2>&1); then
+        echo "error: the build of $name failed:" >&2
+        cat "$log" >&2
+        exit 1
+    fi
     rm -rf "$target"
-    echo "$end - $start" | bc
+    read -r wall user sys <<<"$timing"
+    echo "$wall $(echo "$user + $sys" | bc)"
 }
 
-old_times=()
-new_times=()
+old_wall=()
+new_wall=()
+old_cpu=()
+new_cpu=()
 for round in $(seq 1 "$rounds"); do
-    t=$(build old)
-    old_times+=("$t")
-    printf 'round %d  old %7.1f s\n' "$round" "$t"
-    t=$(build new)
-    new_times+=("$t")
-    printf 'round %d  new %7.1f s\n' "$round" "$t"
+    t=$(build old) || exit 1
+    read -r wall cpu <<<"$t"
+    old_wall+=("$wall")
+    old_cpu+=("$cpu")
+    printf 'round %d  old  wall %7.1f s  cpu %7.1f s\n' "$round" "$wall" "$cpu"
+    t=$(build new) || exit 1
+    read -r wall cpu <<<"$t"
+    new_wall+=("$wall")
+    new_cpu+=("$cpu")
+    printf 'round %d  new  wall %7.1f s  cpu %7.1f s\n' "$round" "$wall" "$cpu"
 done
 
 # The median of the arguments (the mean of the middle two for an even count).
@@ -80,7 +92,14 @@ median() {
     printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
         if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
-old_median=$(median "${old_times[@]}")
-new_median=$(median "${new_times[@]}")
-printf 'median   old %7.1f s   new %7.1f s   new/old %.2f   (%d rounds, %s cores)\n' \
-    "$old_median" "$new_median" "$(echo "$new_median / $old_median" | bc -l)" "$rounds" "$(nproc)"
+# One line of medians and their ratio, for wall or CPU time.
+summary() {
+    local what=$1 old new
+    old=$(median $2)
+    new=$(median $3)
+    printf 'median %-4s  old %7.1f s  new %7.1f s  new/old %.2f\n' \
+        "$what" "$old" "$new" "$(echo "$new / $old" | bc -l)"
+}
+summary wall "${old_wall[*]}" "${new_wall[*]}"
+summary cpu "${old_cpu[*]}" "${new_cpu[*]}"
+echo "($rounds rounds, $(nproc) cores)"
