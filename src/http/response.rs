@@ -297,4 +297,40 @@ mod tests {
         assert!(text.contains("Connection: close\r\n"));
         assert!(text.ends_with("request line is longer than 8192 bytes\n"));
     }
+
+    /// Each status hostecho sends has its reason phrase from RFC 9110 §15 (and RFC 6585
+    /// §5 for 431); any other number says `Unknown`.
+    #[test]
+    fn every_named_status_has_its_reason_phrase() {
+        let table = [
+            (Status::CONTINUE, "Continue"),
+            (Status::OK, "OK"),
+            (Status::NO_CONTENT, "No Content"),
+            (Status::BAD_REQUEST, "Bad Request"),
+            (Status::REQUEST_TIMEOUT, "Request Timeout"),
+            (Status::PAYLOAD_TOO_LARGE, "Content Too Large"),
+            (Status::URI_TOO_LONG, "URI Too Long"),
+            (
+                Status::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "Request Header Fields Too Large",
+            ),
+            (Status::NOT_IMPLEMENTED, "Not Implemented"),
+            (Status::SERVICE_UNAVAILABLE, "Service Unavailable"),
+            (
+                Status::HTTP_VERSION_NOT_SUPPORTED,
+                "HTTP Version Not Supported",
+            ),
+            (Status(599), "Unknown"),
+        ];
+        for (status, reason) in table {
+            assert_eq!(status.reason(), reason, "{}", status.0);
+        }
+    }
+
+    #[test]
+    fn sends_the_whole_body_unless_the_request_was_head() {
+        let response = Response::ok(TEXT_PLAIN, b"hello".to_vec(), Persistence::Implied);
+        assert_eq!(response.clone().for_head(false).body_bytes_sent(), 5);
+        assert_eq!(response.for_head(true).body_bytes_sent(), 0);
+    }
 }
