@@ -31,7 +31,7 @@ fn curl_request() -> Request {
                 header("Content-Type", "application/x-www-form-urlencoded"),
             ],
         ),
-        body: b"hello=world".to_vec(),
+        body: hostecho::http::Body::whole(b"hello=world".to_vec()),
     }
 }
 

@@ -174,9 +174,20 @@ pub struct Outcome {
 }
 
 impl Checker {
-    /// Compiles the policy exactly as the server does at start.
+    /// Compiles the policy exactly as the server does at start. Patterns with `@self`
+    /// need [`Checker::with_own_addresses`].
     pub fn new(options: CheckOptions) -> Result<Checker, CheckError> {
-        let policy = HostPolicy::new(options.policy).map_err(CheckError::Policy)?;
+        Checker::with_own_addresses(options, Vec::new())
+    }
+
+    /// [`Checker::new`], with `@self` standing for `own`: what the server would
+    /// resolve at start if it listened on `--local` (`server::own_addresses`).
+    pub fn with_own_addresses(
+        options: CheckOptions,
+        own: Vec<std::net::IpAddr>,
+    ) -> Result<Checker, CheckError> {
+        let policy =
+            HostPolicy::with_own_addresses(options.policy, own).map_err(CheckError::Policy)?;
         Ok(Checker {
             policy,
             request: options.request,

@@ -7,6 +7,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::health::HealthPath;
 use crate::host::PolicyOptions;
 use crate::http::framing::Limits;
 
@@ -20,6 +21,9 @@ pub struct Config {
     pub bind: Vec<SocketAddr>,
     /// The Host policy: allowed patterns and forwarding options.
     pub policy: PolicyOptions,
+    /// `--health-path`: the one path answered `200` with a constant body before the
+    /// Host check, for load balancers' health checks. Off (`None`) by default.
+    pub health_path: Option<HealthPath>,
     /// Framing limits: head size, header count, body size.
     pub limits: Limits,
     /// How long a client may take to send a complete head once it has started (408).
@@ -50,6 +54,7 @@ impl Default for Config {
             // The literal is a valid socket address, so parsing it cannot fail.
             bind: vec![DEFAULT_BIND.parse().expect("default bind address parses")],
             policy: PolicyOptions::default(),
+            health_path: None,
             limits: Limits::default(),
             header_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(30),

@@ -171,6 +171,10 @@ pub enum Malformed {
     AsteriskWithoutOptions(String),
     /// A `#fragment` in the target: clients strip it (RFC 3986 §3.5).
     Fragment,
+    /// A byte that is not ASCII in the target (`/caf\xc3\xa9`): a target is a URI,
+    /// which is ASCII, with anything else percent-encoded (RFC 9112 §3.2, RFC 3986
+    /// §2.1). The target, escaped.
+    NonAsciiTarget(String),
     /// `Content-Length` and `Transfer-Encoding` together (RFC 9112 §6.1).
     LengthAndCoding,
     /// `Content-Length` that is not plain decimal digits (RFC 9110 §8.6).
@@ -183,8 +187,15 @@ pub enum Malformed {
     EmptyTransferEncoding,
     /// `chunked` applied more than once (RFC 9112 §7).
     ChunkedTwice,
+    /// `chunked` present but not the last coding (`chunked, gzip`): the body's length
+    /// cannot be determined (RFC 9112 §6.3: 400, and close). The field value, escaped.
+    ChunkedNotLast(String),
     /// A chunk-size line that is not hex digits, extensions and CRLF (RFC 9112 §7.1).
     InvalidChunkSize(String),
+    /// A chunk-size line whose extensions do not follow RFC 9112 §7.1.1's grammar
+    /// (`5;`, `5;bad[=x`, or `5 `, whitespace with no extension after it): the whole
+    /// line, escaped.
+    InvalidChunkExtension(String),
     /// A chunk-size line longer than the bound on what is buffered for it.
     ChunkLineTooLong {
         /// The bound, in bytes.
@@ -228,6 +239,10 @@ impl fmt::Display for Malformed {
                 write!(f, "request target '*' is only for OPTIONS, not {method}")
             }
             Malformed::Fragment => f.write_str("request target must not contain a fragment ('#')"),
+            Malformed::NonAsciiTarget(target) => write!(
+                f,
+                "request target '{target}' is not ASCII (percent-encode other bytes, e.g. %C3%A9)"
+            ),
             Malformed::LengthAndCoding => f.write_str(
                 "both Content-Length and Transfer-Encoding (the body's length is ambiguous)",
             ),
@@ -239,7 +254,16 @@ impl fmt::Display for Malformed {
             Malformed::CodingInHttp10 => f.write_str("Transfer-Encoding in an HTTP/1.0 request"),
             Malformed::EmptyTransferEncoding => f.write_str("empty Transfer-Encoding"),
             Malformed::ChunkedTwice => f.write_str("chunked applied more than once"),
+            Malformed::ChunkedNotLast(value) => write!(
+                f,
+                "Transfer-Encoding \"{value}\" does not end with chunked (the body's length cannot be determined)"
+            ),
             Malformed::InvalidChunkSize(line) => write!(f, "invalid chunk size {line:?}"),
+            Malformed::InvalidChunkExtension(line) => write!(
+                f,
+                "invalid chunk extension in \"{line}\" (it must be ;name or ;name=value, \
+                 the name a token, the value a token or a quoted string)"
+            ),
             Malformed::ChunkLineTooLong { limit } => {
                 write!(f, "chunk-size line longer than {limit} bytes")
             }

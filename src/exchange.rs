@@ -27,8 +27,9 @@ use std::net::SocketAddr;
 
 use crate::echo::{self, Echo};
 use crate::error::RequestError;
+use crate::health::HealthPath;
 use crate::host::{Facts, HostPolicy, ValidHost};
-use crate::http::{Head, Persistence, Request, Response};
+use crate::http::{BodyKind, Head, Persistence, Request, Response};
 
 /// The two ends of the connection a request arrived on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +58,21 @@ pub fn admit<'a>(
         local: at.local,
     };
     policy.decide(&facts).map_err(RequestError::Host)
+}
+
+/// Whether this head is a load balancer's health check: a `GET` or `HEAD` of exactly
+/// `--health-path`, without a body ([`HealthPath::matches`]). Decided *before*
+/// [`admit`], whatever the Host: the answer ([`health_answer`]) is a constant, so the
+/// Host cannot be abused through it ([`crate::health`]).
+pub fn is_health_check(head: &Head, body: BodyKind, health_path: Option<&HealthPath>) -> bool {
+    health_path.is_some_and(|path| path.matches(head, body))
+}
+
+/// The answer to a health check, `200` and `ok`, written into `buffer` as
+/// [`respond_into`] writes the echo, so that answering allocates nothing once the
+/// buffer is lent back and forth.
+pub fn health_answer(head: &Head, persistence: Persistence, buffer: Vec<u8>) -> Response {
+    HealthPath::answer(head, persistence, buffer)
 }
 
 /// The echo of an admitted request, in the format its `Accept` asks for.
@@ -93,8 +109,23 @@ pub fn respond_into(
         };
     }
     let format = echo::accept::negotiate(head.values("accept"));
+    // The answer to a `HEAD` carries the headers a `GET` would have had, and "MUST NOT
+    // send Content-Length … unless its field value equals the decimal number of octets
+    // that would have been sent in the content of a response if the same request had
+    // used the GET method" (RFC 9110 §8.6, §9.3.2). The echo shows the method and the
+    // request line, so a `HEAD` is measured by the echo of the same request as a `GET`.
+    let as_get;
+    let shown = if head.is_head() {
+        as_get = Request {
+            head: head.as_get(),
+            body: request.body.clone(),
+        };
+        &as_get
+    } else {
+        request
+    };
     let echo = Echo {
-        request,
+        request: shown,
         allowed: host,
         peer: at.peer,
         local: at.local,
@@ -130,6 +161,7 @@ mod tests {
     use super::*;
     use crate::error::Malformed;
     use crate::host::{HostSource, PolicyOptions, RejectionKind};
+    use crate::http::Body;
     use crate::http::framing::{self, Limits};
     use crate::http::{FramedHead, Status};
 
@@ -157,7 +189,7 @@ mod tests {
         let framed = framed(bytes);
         let request = Request {
             head: framed.head,
-            body: Vec::new(),
+            body: Body::default(),
         };
         let policy = default_policy();
         match admit(&request.head, at(), &policy) {
@@ -261,6 +293,21 @@ mod tests {
         );
     }
 
+    /// RFC 9110 §8.6: a `HEAD`'s `Content-Length` is the one its `GET` would carry. The
+    /// echo names the method, so the `HEAD`'s is the `GET`'s echo, byte for byte.
+    #[test]
+    fn a_head_is_measured_by_the_echo_its_get_would_have() {
+        for accept in ["text/plain", "application/json", "text/html"] {
+            let request = |method: &str| {
+                format!("{method} /x?a=1 HTTP/1.1\r\nHost: localhost\r\nAccept: {accept}\r\n\r\n")
+            };
+            let get = exchange(request("GET").as_bytes());
+            let head = exchange(request("HEAD").as_bytes());
+            assert_eq!(head.body, get.body, "{accept}");
+            assert!(head.omit_body && !get.omit_body);
+        }
+    }
+
     #[test]
     fn favicon_gets_a_quiet_204_and_other_paths_the_echo() {
         let icon = exchange(b"GET /favicon.ico HTTP/1.1\r\nHost: localhost\r\n\r\n");
@@ -299,7 +346,7 @@ mod tests {
             let framed = framed(bytes);
             let request = Request {
                 head: framed.head,
-                body: Vec::new(),
+                body: Body::default(),
             };
             let host = admit(&request.head, at(), &policy).unwrap();
             let fresh = respond(&request, &host, framed.persistence, at());
@@ -320,7 +367,7 @@ mod tests {
         );
         let request = Request {
             head: framed.head,
-            body: b"a=1&b=2".to_vec(),
+            body: Body::whole(b"a=1&b=2".to_vec()),
         };
         let policy = default_policy();
         let host = admit(&request.head, at(), &policy).unwrap();
@@ -340,5 +387,23 @@ mod tests {
             response.body,
             b"malformed request: request target must not contain a fragment ('#')\n"
         );
+    }
+
+    #[test]
+    fn a_health_check_is_answered_before_the_host_and_only_with_a_health_path() {
+        let path = HealthPath::parse("/healthz").unwrap();
+        let check = framed(b"GET /healthz HTTP/1.1\r\nHost: evil.example\r\n\r\n");
+        // The Host alone would be refused...
+        assert!(admit(&check.head, at(), &default_policy()).is_err());
+        // ...but the health path is decided first, and answered with the constant.
+        assert!(is_health_check(&check.head, check.body, Some(&path)));
+        assert!(!is_health_check(&check.head, check.body, None));
+        let response = health_answer(&check.head, check.persistence, b"old echo".to_vec());
+        assert_eq!(
+            (response.status, &response.body[..]),
+            (Status::OK, &b"ok\n"[..])
+        );
+        let other = framed(b"GET /healthz?x HTTP/1.1\r\nHost: evil.example\r\n\r\n");
+        assert!(!is_health_check(&other.head, other.body, Some(&path)));
     }
 }

@@ -12,7 +12,9 @@
 //!   → server::connection reads bytes into the buffer the loop lends it, and asks
 //!   → http::framing      where the request is: a FramedHead (target parsed, persistence
 //!                        decided), then its body — or a RequestError
-//!   → exchange::admit    whether its Host is allowed (host::HostPolicy::decide)
+//!   → exchange::admit    whether its Host is allowed (host::HostPolicy::decide), unless
+//!                        it is a --health-path check, answered first with a constant
+//!                        (exchange::is_health_check, health)
 //!   → exchange::respond  what the answer is: the echo (echo::render), or exchange::refuse
 //!   → http::response     status, headers and body as bytes
 //!   → server::connection writes them back
@@ -24,6 +26,7 @@
 //! | [`error`] | the library's error types and the one place that maps them to statuses | no |
 //! | [`http`] | the request model, framing with httparse, the request target, the field grammar, responses | no |
 //! | [`exchange`] | what one request is answered: admit its Host, respond with the echo, or refuse | no |
+//! | [`health`] | `--health-path`: the constant answer a balancer's check gets before the Host check | no |
 //! | [`host`] | the Host policy: syntax, patterns, which header counts, the decision | no |
 //! | [`echo`] | content negotiation and the text, JSON and HTML renderers | no |
 //! | [`decimal`] | numbers and IPv4 addresses as text without `core::fmt`, for the echo and the response head | no |
@@ -47,6 +50,7 @@ pub mod echo;
 pub mod error;
 pub mod exchange;
 pub mod grade;
+pub mod health;
 pub mod host;
 pub mod http;
 pub mod server;

@@ -17,6 +17,7 @@ use cli::bind::{BindAddrs, bind_addresses, parse_bind};
 use cli::check::{CheckArgs, run_check};
 use cli::policy::PolicyArgs;
 use hostecho::config::{Config, DEFAULT_BIND};
+use hostecho::health::HealthPath;
 use hostecho::http::Limits;
 
 const EXAMPLES: &str = "\
@@ -32,6 +33,9 @@ Examples:
       let other machines connect, by those names
   hostecho --bind 127.0.0.1:8090 --use-x-forwarded-host --trusted-proxies 127.0.0.1/32
       behind a local reverse proxy that sets X-Forwarded-Host
+  hostecho --bind 0.0.0.0:8090 --allowed-hosts app.example,@self --health-path /healthz
+      behind a load balancer: allow the Hosts that name this machine's own addresses,
+      and answer checks of /healthz whatever their Host
   hostecho check --allowed-hosts .example.com --compare example.com evil.example
       say whether the server would allow those Hosts, and why, next to Django and Starlette
 
@@ -61,6 +65,13 @@ struct Args {
     #[command(flatten)]
     policy: PolicyArgs,
 
+    /// Answer a GET or HEAD of exactly this path (no query; any Host or none; any HTTP
+    /// version) with 200 "ok", before the Host check: for load balancers' health checks,
+    /// which send no Host or an IP. Only a constant answer may skip the check: it
+    /// reveals nothing and builds no link from the Host. Off by default. E.g. /healthz.
+    #[arg(long, value_name = "PATH", env = "HOSTECHO_HEALTH_PATH", value_parser = parse_health_path)]
+    health_path: Option<HealthPath>,
+
     /// Largest request head (request line and headers) in bytes; larger gets 431 (414 for the line alone).
     #[arg(long, value_name = "BYTES", env = "HOSTECHO_MAX_HEADER_BYTES",
         allow_negative_numbers = true, default_value_t = 8192,
@@ -77,6 +88,12 @@ struct Args {
     #[arg(long, value_name = "BYTES", env = "HOSTECHO_MAX_BODY_BYTES",
         allow_negative_numbers = true, default_value_t = 1024 * 1024)]
     max_body_bytes: u64,
+
+    /// How many bytes of a request body the echo shows (the rest are counted, not kept:
+    /// the echo gives the whole length and how much is shown).
+    #[arg(long, value_name = "BYTES", env = "HOSTECHO_ECHO_BODY_BYTES",
+        allow_negative_numbers = true, default_value_t = hostecho::echo::ECHO_BODY_BYTES as u64)]
+    echo_body_bytes: u64,
 
     /// Seconds a client may take to send a whole request head once it has started; then 408.
     #[arg(long, value_name = "SECONDS", env = "HOSTECHO_HEADER_TIMEOUT",
@@ -126,16 +143,23 @@ enum Command {
     Grade(hostecho::grade::GradeArgs),
 }
 
+/// Parses `--health-path`: the one-line reason is [`HealthPath::parse`]'s.
+fn parse_health_path(s: &str) -> Result<HealthPath, String> {
+    HealthPath::parse(s).map_err(|why| format!("{s:?} {why}"))
+}
+
 impl Args {
     fn into_config(self) -> Config {
         Config {
             bind: bind_addresses(self.bind),
             policy: self.policy.into_options(),
+            health_path: self.health_path,
             limits: Limits {
                 // Both were range-checked by clap, so they fit in usize.
                 max_header_bytes: usize::try_from(self.max_header_bytes).unwrap_or(usize::MAX),
                 max_headers: usize::try_from(self.max_headers).unwrap_or(usize::MAX),
                 max_body_bytes: self.max_body_bytes,
+                echo_body_bytes: usize::try_from(self.echo_body_bytes).unwrap_or(usize::MAX),
             },
             header_timeout: Duration::from_secs(self.header_timeout),
             idle_timeout: Duration::from_secs(self.idle_timeout),

@@ -27,6 +27,9 @@ fn help_lists_every_flag_with_its_default_and_env_var() {
         "[default: 100]",
         "--max-body-bytes",
         "[default: 1048576]",
+        "--echo-body-bytes",
+        "HOSTECHO_ECHO_BODY_BYTES",
+        "[default: 16384]",
         "--header-timeout",
         "[default: 10]",
         "--idle-timeout",
@@ -86,6 +89,7 @@ fn bad_number_is_one_line_error() {
     assert_one_line_error(&["--max-header-bytes", "lots"], &[], "--max-header-bytes");
     assert_one_line_error(&["--header-timeout", "0"], &[], "--header-timeout");
     assert_one_line_error(&["--max-headers", "-3"], &[], "--max-headers");
+    assert_one_line_error(&["--echo-body-bytes", "-1"], &[], "--echo-body-bytes");
 }
 
 #[test]

@@ -118,6 +118,7 @@ fn scripts_get_json_with_every_key() {
         "local",
         "body",
         "body_length",
+        "body_shown",
         "body_base64",
         "form",
     ];
@@ -520,4 +521,123 @@ fn every_header_curl_sends_gets_a_note() {
             "{extra:?}: {html}"
         );
     }
+}
+
+// ---- what caches are told ------------------------------------------------------------
+
+/// The echo is chosen by `Accept` and shows the client's own fields and address: it
+/// says `Vary: Accept` (RFC 9110 §12.5.5) and `Cache-Control: no-store` (RFC 9111
+/// §5.2.2.5), in every format and to a `HEAD`, so no shared cache hands one client's
+/// echo to another. An error and the favicon's 204 say `no-store` too, and no `Vary`:
+/// neither is chosen by a request field (the reasons are in `src/http/response.rs`).
+#[test]
+fn echoes_vary_on_accept_and_nothing_is_stored() {
+    let server = TestServer::start(&[]);
+    for accept in ["*/*", "application/json", "text/html"] {
+        for method in ["GET", "HEAD"] {
+            let mut stream = server.connect();
+            write!(
+                stream,
+                "{method} / HTTP/1.1\r\nHost: localhost\r\nAccept: {accept}\r\n\r\n"
+            )
+            .unwrap();
+            let r = if method == "HEAD" {
+                support::read_head_response(&mut stream)
+            } else {
+                read_response(&mut stream)
+            };
+            assert_eq!(r.status, 200);
+            assert_eq!(r.header("vary"), Some("Accept"), "{method} {accept}");
+            assert_eq!(r.header("cache-control"), Some("no-store"), "{method}");
+        }
+    }
+    for (request, status) in [
+        (
+            &b"GET /favicon.ico HTTP/1.1\r\nHost: localhost\r\n\r\n"[..],
+            204,
+        ),
+        (b"GET / HTTP/1.1\r\nHost: evil.example\r\n\r\n", 400),
+        (
+            b"GET / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n",
+            501,
+        ),
+    ] {
+        // A 204 has no Content-Length: its head is all there is to read.
+        let mut stream = server.connect();
+        stream.write_all(request).unwrap();
+        let r = support::read_head_response(&mut stream);
+        assert_eq!(r.status, status);
+        assert_eq!(r.header("vary"), None, "{status}");
+        assert_eq!(r.header("cache-control"), Some("no-store"), "{status}");
+    }
+}
+
+// ---- a body larger than the echo shows -------------------------------------------------
+
+/// POSTs `body` with `accept` on a new connection and returns the response.
+fn post(server: &TestServer, accept: &str, body: &[u8]) -> Response {
+    let mut stream = server.connect();
+    let head = format!(
+        "POST /upload HTTP/1.1\r\nHost: localhost\r\nAccept: {accept}\r\n\
+         Content-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    read_response(&mut stream)
+}
+
+/// The largest body allowed (1 MiB) is shown up to `--echo-body-bytes` (16 KiB by
+/// default) in every format, each giving the whole length and how much is shown; the
+/// rest was counted, never kept, so the echo is as long as a 16 KiB body's.
+#[test]
+fn a_body_over_echo_body_bytes_is_shown_up_to_it_in_every_format() {
+    let server = TestServer::start(&[]);
+    let body = vec![b'x'; 1 << 20];
+    let text = post(&server, "text/plain", &body);
+    assert_eq!(text.status, 200);
+    let shown = "body:    1048576 bytes (the first 16384 shown: --echo-body-bytes)\n";
+    assert!(text.text().contains(shown), "{}", &text.text()[..600]);
+    assert!(
+        text.text()
+            .ends_with("xxxx\n... 1032192 more bytes (--echo-body-bytes)\n")
+    );
+    let json = post(&server, "application/json", &body).json();
+    assert_eq!(json["body_length"], 1 << 20);
+    assert_eq!(json["body_shown"], 16384);
+    assert_eq!(json["body"].as_str().map(str::len), Some(16384));
+    let html = post(&server, "text/html", &body);
+    assert!(
+        html.text()
+            .contains("1048576 bytes (the first 16384 shown: --echo-body-bytes)")
+    );
+    for r in [&text, &html] {
+        assert!(r.body.len() < 16384 + 8192, "{} bytes", r.body.len());
+    }
+    // Not UTF-8: the JSON echo's base64 holds the bytes shown, not the megabyte.
+    let binary = post(&server, "application/json", &vec![0xff; 1 << 20]).json();
+    assert_eq!(
+        (&binary["body_length"], &binary["body_shown"]),
+        (&(1 << 20).into(), &16384.into())
+    );
+    assert_eq!(
+        binary["body_base64"].as_str().map(str::len),
+        Some(16384 / 3 * 4 + 4)
+    );
+}
+
+/// `--echo-body-bytes` sets how much is shown; a body within it is shown whole.
+#[test]
+fn echo_body_bytes_sets_how_much_of_a_body_is_shown() {
+    let server = TestServer::start(&["--echo-body-bytes", "4"]);
+    let json = post(&server, "application/json", b"hello").json();
+    assert_eq!(
+        (&json["body"], &json["body_shown"], &json["body_length"]),
+        (&"hell".into(), &4.into(), &5.into())
+    );
+    let json = post(&server, "application/json", b"hey").json();
+    assert_eq!(
+        (&json["body"], &json["body_shown"], &json["body_length"]),
+        (&"hey".into(), &3.into(), &3.into())
+    );
 }

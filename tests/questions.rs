@@ -4,7 +4,8 @@
 //!
 //! Run it with `cargo test --test questions`. It needs no mdBook.
 //!
-//! Each chapter `tutorial/src/chNN-*.md` pulls in its questions with one line,
+//! Each chapter `tutorial/src/chNN-*.md` (or `chNNb-*.md`, a chapter inserted after
+//! chapter NN) pulls in its questions with one line,
 //! `{{#quiz ../quizzes/chNN.toml}}`, which the mdbook-quiz preprocessor turns into a
 //! quiz the reader answers in the page. The file is mdbook-quiz's TOML (its schema is the
 //! `mdbook-quiz-schema` crate): `[[questions]]` with an `id`, a `type`
@@ -87,13 +88,18 @@ pub fn pages() -> Vec<Page> {
     pages
 }
 
-/// The chapters: `chNN-*.md`, by `chNN`.
+/// The chapters: `chNN-*.md`, by `chNN`, and a chapter inserted after one, such as
+/// `ch13b-*.md`, by `chNNb`.
 fn chapters() -> BTreeMap<String, Page> {
     pages()
         .into_iter()
         .filter_map(|page| {
-            let number = page.name.get(..4)?.to_owned();
-            (number.starts_with("ch") && number[2..].chars().all(|c| c.is_ascii_digit()))
+            let number = page.name.split('-').next()?.to_owned();
+            let digits = number
+                .strip_prefix("ch")?
+                .trim_end_matches(|c: char| c.is_ascii_lowercase());
+            let letters = number.len() - 2 - digits.len();
+            (digits.len() == 2 && digits.chars().all(|c| c.is_ascii_digit()) && letters <= 1)
                 .then_some((number, page))
         })
         .collect()

@@ -81,7 +81,7 @@ pub fn serve(bytes: &[u8], policy: &HostPolicy, at: Endpoints, buffers: &mut Buf
     // from its head.
     let request = Request {
         head: framed.head,
-        body: Vec::new(),
+        body: hostecho::http::Body::default(),
     };
     let response = match exchange::admit(&request.head, at, policy) {
         Ok(host) => {

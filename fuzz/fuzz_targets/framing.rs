@@ -17,6 +17,7 @@ const LIMITS: Limits = Limits {
     max_header_bytes: 512,
     max_headers: 8,
     max_body_bytes: 1024,
+    echo_body_bytes: 64,
 };
 
 /// Decodes `input` fed in two pieces split at `split`; returns the body, or None on error.

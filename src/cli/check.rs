@@ -74,7 +74,8 @@ pub struct CheckArgs {
     no_host: bool,
 
     /// The address of the socket that accepted the request: the host of last resort
-    /// for HTTP/1.0 without Host.
+    /// for HTTP/1.0 without Host, and what @self stands for (0.0.0.0 or [::]: this
+    /// machine's interface addresses).
     #[arg(long, value_name = "ADDR", default_value = check::DEFAULT_LOCAL, value_parser = parse_socket_addr)]
     local: SocketAddr,
 
@@ -127,8 +128,16 @@ fn check_values(args: CheckArgs) -> anyhow::Result<u8> {
         .iter()
         .map(|h| check::parse_header(h))
         .collect::<Result<Vec<_>, CheckError>>()?;
-    let checker = Checker::new(CheckOptions {
-        policy: args.policy.into_options(),
+    let policy = args.policy.into_options();
+    // `@self` stands for what the server would listen on: `--local`.
+    let own = if policy.uses_own_addresses() {
+        hostecho::server::own_addresses::resolve(&[args.local])
+            .context("reading this machine's interface addresses for @self")?
+    } else {
+        Vec::new()
+    };
+    let options = CheckOptions {
+        policy,
         request: RequestShape {
             version: if args.http10 {
                 hostecho::http::Version::Http10
@@ -142,7 +151,8 @@ fn check_values(args: CheckArgs) -> anyhow::Result<u8> {
         },
         compare: args.compare,
         django_debug: args.django_debug,
-    })?;
+    };
+    let checker = Checker::with_own_addresses(options, own)?;
 
     let mut values: Vec<Option<Vec<u8>>> = Vec::new();
     let mut stdin_read = false;

@@ -10,7 +10,8 @@ use hostecho::host::PolicyOptions;
 #[derive(Debug, clap::Args)]
 pub struct PolicyArgs {
     /// Hosts to answer for: example.com, .example.com (and subdomains), *.example.com
-    /// (subdomains only), *, IP literals, CIDR ranges. Repeatable, comma-separated.
+    /// (subdomains only), *, IP literals, CIDR ranges, @self (the addresses listened on;
+    /// for 0.0.0.0 or [::], this machine's). Repeatable, comma-separated.
     /// Default: .localhost, 127.0.0.1, [::1].
     #[arg(
         short,

@@ -32,7 +32,7 @@ use super::notes::NOTES;
 use super::scan::{self, any_equal};
 use super::{
     Echo, forwarding_headers, headers, hex_dump, push_body_length, push_host_decision,
-    push_proxy_sentence, reuse_as_string,
+    push_left_out, push_proxy_sentence, reuse_as_string,
 };
 use crate::decimal::{push_socket_addr, push_u64};
 use crate::http::form::FormPairs;
@@ -72,7 +72,7 @@ fn capacity_for(echo: &Echo<'_>) -> usize {
     let fields: usize = headers(echo.request)
         .map(|h| h.name.len() + h.value.len() + 250)
         .sum();
-    4096 + 3 * head.request_line().len() + fields + echo.request.body.len()
+    4096 + 3 * head.request_line().len() + fields + echo.request.body.kept.len()
 }
 
 /// Appends the page to `out`.
@@ -168,9 +168,18 @@ fn render_into(out: &mut String, echo: &Echo<'_>) {
         // The HTML parser drops a newline straight after `<pre>` (HTML §13.2.6.4.7), so we
         // give it one to drop: a body that starts with a blank line keeps it.
         out.push_str("<pre>\n");
-        match std::str::from_utf8(&request.body) {
-            Ok(body) => push_html(out, body),
-            Err(_) => push_html(out, &hex_dump(&request.body)),
+        let body = &request.body;
+        match body.text() {
+            Some(text) => {
+                push_html(out, text);
+                if body.is_cut() {
+                    if !text.ends_with('\n') {
+                        out.push('\n');
+                    }
+                    push_left_out(out, body.length - text.len() as u64);
+                }
+            }
+            None => push_html(out, &hex_dump(&body.kept, body.length)),
         }
         out.push_str("</pre>\n");
     }

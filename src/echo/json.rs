@@ -16,9 +16,10 @@
 //! | `host_decision` | object | why the host was allowed: see below |
 //! | `peer` | string | the client's `ip:port` (IPv6 as `[::1]:5000`) |
 //! | `local` | string | the accepting socket's `ip:port` |
-//! | `body` | string | the body, with U+FFFD for bytes that are not UTF-8 |
-//! | `body_length` | number | the body's length in bytes, before any lossy decoding |
-//! | `body_base64` | string or null | every byte of the body in base64, when it is not UTF-8 |
+//! | `body` | string | the body (its first `body_shown` bytes), with U+FFFD for bytes that are not UTF-8 |
+//! | `body_length` | number | the body's whole length in bytes, before any lossy decoding |
+//! | `body_shown` | number | how many of its bytes `body` and `body_base64` hold: all of them, or the first `--echo-body-bytes` |
+//! | `body_base64` | string or null | the bytes shown in base64, when they are not UTF-8 |
 //! | `form` | array of `[name, value]`, or null | a form body's pairs, decoded as the query's |
 //!
 //! `host_decision` has these keys:
@@ -37,8 +38,10 @@
 //! Decisions:
 //! - JSON strings are Unicode, so header values and the body are decoded as UTF-8 with
 //!   U+FFFD for any byte that is not; `body_length` counts the bytes actually received,
-//!   and a body that is not UTF-8 also comes whole in `body_base64`, so a script can
-//!   always get the exact bytes.
+//!   and a body that is not UTF-8 also comes in `body_base64`, so a script can always
+//!   get the exact bytes shown. A body longer than `--echo-body-bytes` is shown up to
+//!   that many bytes (`body_shown` says how many; the rest was never kept): a script
+//!   that needs a large body back whole raises the flag.
 //! - Every key is always there, with `null` where it does not apply, so a script can
 //!   rely on one shape.
 //! - Control characters are escaped by JSON itself (`"\u001b"`), so this echo needs none of
@@ -82,7 +85,8 @@ struct JsonEcho<'a> {
     peer: Shown<SocketAddr>,
     local: Shown<SocketAddr>,
     body: Cow<'a, str>,
-    body_length: usize,
+    body_length: u64,
+    body_shown: usize,
     body_base64: Option<String>,
     form: Option<Pairs<'a>>,
 }
@@ -144,6 +148,10 @@ impl<T: Display> Serialize for Shown<T> {
 pub fn render(echo: &Echo<'_>, mut buffer: Vec<u8>) -> Vec<u8> {
     let head = &echo.request.head;
     let body = &echo.request.body;
+    // What is shown of the body: all of it, or, cut, up to the last whole character
+    // when the kept bytes are UTF-8 (so that `body` does not end in a U+FFFD the cut
+    // made), else every byte kept.
+    let shown = body.text().map_or(&body.kept[..], str::as_bytes);
     let json = JsonEcho {
         method: head.method(),
         target: head.raw_target(),
@@ -170,9 +178,10 @@ pub fn render(echo: &Echo<'_>, mut buffer: Vec<u8>) -> Vec<u8> {
         },
         peer: Shown(echo.peer),
         local: Shown(echo.local),
-        body: String::from_utf8_lossy(body),
-        body_length: body.len(),
-        body_base64: std::str::from_utf8(body).is_err().then(|| base64(body)),
+        body: String::from_utf8_lossy(shown),
+        body_length: body.length,
+        body_shown: shown.len(),
+        body_base64: std::str::from_utf8(shown).is_err().then(|| base64(shown)),
         form: echo.form.map(Pairs),
     };
     buffer.clear();
@@ -359,7 +368,7 @@ mod tests {
         serde_json::from_slice(&render(&f.echo(), Vec::new())).expect("the echo is valid JSON")
     }
 
-    const KEYS: [&str; 16] = [
+    const KEYS: [&str; 17] = [
         "method",
         "target",
         "path",
@@ -374,6 +383,7 @@ mod tests {
         "local",
         "body",
         "body_length",
+        "body_shown",
         "body_base64",
         "form",
     ];
@@ -425,6 +435,7 @@ mod tests {
                 "local": "127.0.0.1:8090",
                 "body": "",
                 "body_length": 0,
+                "body_shown": 0,
                 "body_base64": null,
                 "form": null,
             })

@@ -50,7 +50,12 @@
 //!   trusts. Beside the peer's own address, that shows what each proxy added.
 //! * **A body that is not UTF-8** is not shown with replacement characters, which
 //!   would hide what was sent: the text and HTML echoes show a hex dump of its first
-//!   [`HEX_DUMP_BYTES`] bytes, and the JSON echo adds every byte in `body_base64`.
+//!   [`HEX_DUMP_BYTES`] bytes, and the JSON echo adds every byte shown in `body_base64`.
+//! * **A large body** is shown up to its first `--echo-body-bytes` ([`ECHO_BODY_BYTES`],
+//!   16 KiB, by default), with its whole length and how much is shown: the rest was
+//!   counted as it arrived, never kept ([`Body`]). Every format says so: the text and
+//!   HTML summaries (`body: 1048576 bytes (the first 16384 shown: --echo-body-bytes)`)
+//!   and a last line under the body, the JSON echo in `body_length` and `body_shown`.
 
 pub mod accept;
 pub mod html;
@@ -61,12 +66,12 @@ pub mod text;
 
 use std::net::{IpAddr, SocketAddr};
 
-use crate::decimal::{PushText, push_display, push_ipv4, push_usize};
+use crate::decimal::{PushText, push_display, push_ipv4, push_u64, push_usize};
 use crate::host::forwarded::is_forwarding_header;
 use crate::host::syntax::Host;
 use crate::host::{ProxyTrust, ValidHost};
 use crate::http::form::FormPairs;
-use crate::http::request::{Field, Request};
+use crate::http::request::{Body, Field, Request};
 
 /// The three renderings, chosen from `Accept`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -146,41 +151,72 @@ fn reuse_as_string(mut buffer: Vec<u8>) -> String {
 /// Latin-1 byte, short enough to leave the summary on the screen.
 pub const HEX_DUMP_BYTES: usize = 128;
 
+/// How many bytes of a body the echo shows, unless `--echo-body-bytes` says otherwise:
+/// 16 KiB. Far more than a screen, and enough for any form or JSON document a learner
+/// types; small enough that a hundred clients sending the largest body allowed
+/// (`--max-body-bytes`, 1 MiB) and never reading their answers make hostecho hold a few
+/// megabytes, not hundreds (ARCHITECTURE.md, "What one connection can make hostecho
+/// hold"; BENCHMARKS.md, "Memory a client can make hostecho hold").
+pub const ECHO_BODY_BYTES: usize = 16 * 1024;
+
 /// Writes the body's length for the text and HTML summaries ("0 bytes", "1 byte",
-/// "16 bytes"), saying how a body that is not UTF-8 is shown: those echoes show its
-/// first bytes in hex instead of as text.
+/// "16 bytes"), saying how much of it is shown: the first bytes of one longer than
+/// `--echo-body-bytes`, and, for a body that is not UTF-8, the first bytes in hex.
 ///
 /// It writes into the echo being built, as the other `push_` helpers here do, rather
 /// than returning a `String`: the echo is on every request's path, and a `String` per
 /// value was most of its allocations.
-fn push_body_length(out: &mut impl PushText, body: &[u8]) {
-    match body.len() {
+fn push_body_length(out: &mut impl PushText, body: &Body) {
+    match body.length {
         1 => out.push_text("1 byte"),
         n => {
-            push_usize(out, n);
+            push_u64(out, n);
             out.push_text(" bytes");
         }
     }
-    if std::str::from_utf8(body).is_err() {
-        if body.len() > HEX_DUMP_BYTES {
+    match body.text() {
+        Some(text) if body.is_cut() => {
+            out.push_text(" (the first ");
+            push_usize(out, text.len());
+            out.push_text(" shown: --echo-body-bytes)");
+        }
+        Some(_) => {}
+        None if hex_dump_len(body) < body.length => {
             out.push_text(" (not UTF-8: the first ");
             push_usize(out, HEX_DUMP_BYTES);
             out.push_text(" shown in hex)");
-        } else {
-            out.push_text(" (not UTF-8: shown in hex)");
         }
+        None => out.push_text(" (not UTF-8: shown in hex)"),
     }
+}
+
+/// How many bytes of `body` the hex dump shows.
+fn hex_dump_len(body: &Body) -> u64 {
+    body.kept.len().min(HEX_DUMP_BYTES) as u64
+}
+
+/// Writes the line that ends a cut body's text in the text and HTML echoes: how many
+/// bytes were not shown, as the hex dump ends.
+fn push_left_out(out: &mut impl PushText, left_out: u64) {
+    out.push_text("... ");
+    push_u64(out, left_out);
+    out.push_text(if left_out == 1 {
+        " more byte"
+    } else {
+        " more bytes"
+    });
+    out.push_text(" (--echo-body-bytes)\n");
 }
 
 /// The first [`HEX_DUMP_BYTES`] of `body` as `xxd` and `hexdump -C` lay them out:
 /// the offset, sixteen bytes in hex, and the same bytes as ASCII with `.` for
 /// anything that is not printable, so no control byte reaches the terminal. A last
-/// line says how many bytes were left out.
+/// line says how many bytes of the whole body (`length` bytes) were left out.
 ///
 /// ```text
 /// 0000  ff fe 00 62 69 6e 61 72  79 0a                    |...binary.|
 /// ```
-pub fn hex_dump(body: &[u8]) -> String {
+pub fn hex_dump(body: &[u8], length: u64) -> String {
     let shown = &body[..body.len().min(HEX_DUMP_BYTES)];
     let mut out = String::new();
     for (line, chunk) in shown.chunks(16).enumerate() {
@@ -204,7 +240,7 @@ pub fn hex_dump(body: &[u8]) -> String {
         }
         out.push_str("|\n");
     }
-    let left_out = body.len() - shown.len();
+    let left_out = length.saturating_sub(shown.len() as u64);
     if left_out > 0 {
         let unit = if left_out == 1 { "byte" } else { "bytes" };
         out.push_str(&format!("... {left_out} more {unit}\n"));
@@ -270,7 +306,7 @@ pub(crate) mod fixtures {
     use super::Echo;
     use crate::host::syntax::Host;
     use crate::host::{HostSource, ValidHost};
-    use crate::http::request::{Head, Header, Request, Version};
+    use crate::http::request::{Body, Head, Header, Request, Version};
 
     /// The owned parts an [`Echo`] borrows.
     pub(crate) struct Fixture {
@@ -315,7 +351,7 @@ pub(crate) mod fixtures {
     ) -> Fixture {
         let request = Request {
             head: Head::from_parts(method, target, Version::Http11, &headers),
-            body: body.to_vec(),
+            body: Body::whole(body.to_vec()),
         };
         Fixture {
             request,
@@ -412,10 +448,45 @@ mod tests {
         }
     }
 
+    /// A body longer than `--echo-body-bytes` is shown up to what was kept, in every
+    /// format, each saying the whole length and how much is shown.
+    #[test]
+    fn a_cut_body_says_its_length_and_how_much_is_shown_in_every_format() {
+        let mut f = fixtures::fixture("POST", "/", vec![], b"", "/");
+        f.request.body = Body {
+            kept: b"hello".to_vec(),
+            length: 1 << 20,
+        };
+        let text = String::from_utf8(render(Format::Text, &f.echo(), Vec::new())).unwrap();
+        assert!(
+            text.contains("body:    1048576 bytes (the first 5 shown: --echo-body-bytes)\n"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("\n\nhello\n... 1048571 more bytes (--echo-body-bytes)\n"),
+            "{text}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_slice(&render(Format::Json, &f.echo(), Vec::new())).unwrap();
+        assert_eq!(
+            (&json["body"], &json["body_length"], &json["body_shown"]),
+            (&"hello".into(), &(1 << 20).into(), &5.into())
+        );
+        let html = String::from_utf8(render(Format::Html, &f.echo(), Vec::new())).unwrap();
+        assert!(
+            html.contains("1048576 bytes (the first 5 shown: --echo-body-bytes)"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<pre>\nhello\n... 1048571 more bytes (--echo-body-bytes)\n</pre>"),
+            "{html}"
+        );
+    }
+
     /// What [`push_body_length`] writes for `body`, as a string.
     fn describe_body(body: &[u8]) -> String {
         let mut out = String::new();
-        push_body_length(&mut out, body);
+        push_body_length(&mut out, &Body::whole(body.to_vec()));
         out
     }
 
@@ -447,14 +518,48 @@ mod tests {
     }
 
     #[test]
+    fn describe_body_says_how_much_of_a_cut_body_is_shown() {
+        let cut = |kept: &[u8], length: u64| {
+            let mut out = String::new();
+            let body = Body {
+                kept: kept.to_vec(),
+                length,
+            };
+            push_body_length(&mut out, &body);
+            out
+        };
+        let table: &[(&[u8], u64, &str)] = &[
+            (
+                b"abcd",
+                1_048_576,
+                "1048576 bytes (the first 4 shown: --echo-body-bytes)",
+            ),
+            // The cut went through a character: what is shown is what is whole.
+            (
+                b"ab\xc3",
+                9,
+                "9 bytes (the first 2 shown: --echo-body-bytes)",
+            ),
+            (
+                b"\xff\xfe",
+                9,
+                "9 bytes (not UTF-8: the first 128 shown in hex)",
+            ),
+        ];
+        for &(kept, length, expected) in table {
+            assert_eq!(cut(kept, length), expected, "{kept:?}");
+        }
+    }
+
+    #[test]
     fn hex_dump_lays_out_offset_hex_and_ascii() {
         assert_eq!(
-            hex_dump(b"\xff\xfe\x00binary\n"),
+            hex_dump(b"\xff\xfe\x00binary\n", 10),
             "0000  ff fe 00 62 69 6e 61 72  79 0a                    |...binary.|\n"
         );
         let bytes: Vec<u8> = (0u8..=40).collect();
         assert_eq!(
-            hex_dump(&bytes),
+            hex_dump(&bytes, 41),
             "\
 0000  00 01 02 03 04 05 06 07  08 09 0a 0b 0c 0d 0e 0f  |................|
 0010  10 11 12 13 14 15 16 17  18 19 1a 1b 1c 1d 1e 1f  |................|
@@ -462,9 +567,11 @@ mod tests {
 "
         );
         let long = vec![b'\x1b'; HEX_DUMP_BYTES + 2];
-        let dump = hex_dump(&long);
+        let dump = hex_dump(&long, long.len() as u64);
         assert_eq!(dump.lines().count(), HEX_DUMP_BYTES / 16 + 1);
         assert!(dump.ends_with("\n... 2 more bytes\n"), "{dump}");
+        // A cut body: what was never kept counts as left out too.
+        assert!(hex_dump(&long, 1000).ends_with("\n... 872 more bytes\n"));
         assert!(!dump.contains('\x1b'));
     }
 

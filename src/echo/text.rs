@@ -51,7 +51,7 @@ use std::io::Write as _;
 use super::scan::{self, any_below, any_equal, any_non_ascii};
 use super::{
     Echo, forwarding_headers, headers, hex_dump, push_body_length, push_host_decision,
-    push_proxy_sentence,
+    push_left_out, push_proxy_sentence,
 };
 use crate::decimal::{push_socket_addr, push_u64};
 use crate::http::form::FormPairs;
@@ -111,7 +111,7 @@ fn capacity_for(echo: &Echo<'_>) -> usize {
     let fields: usize = headers(echo.request)
         .map(|h| h.name.len() + h.value.len() + 4)
         .sum();
-    2 * head.request_line().len() + fields + echo.request.body.len() + 512
+    2 * head.request_line().len() + fields + echo.request.body.kept.len() + 512
 }
 
 /// Appends the text echo to `out`.
@@ -166,16 +166,21 @@ fn render_into(out: &mut Vec<u8>, echo: &Echo<'_>) {
     // Part 3: the body, if any, ending with exactly one newline so the prompt comes back
     // on a line of its own. Whether the body itself ended with one, `body:` tells by its
     // length, and the JSON echo shows exactly. A body that is not UTF-8 is dumped in hex.
-    if !request.body.is_empty() {
+    // A cut body ends with a line that says how much was left out.
+    let body = &request.body;
+    if !body.is_empty() {
         out.push(b'\n');
-        match std::str::from_utf8(&request.body) {
-            Ok(body) => {
-                push_escaped(out, body, Layout::Block);
-                if !body.ends_with('\n') {
+        match body.text() {
+            Some(text) => {
+                push_escaped(out, text, Layout::Block);
+                if !text.ends_with('\n') {
                     out.push(b'\n');
                 }
+                if body.is_cut() {
+                    push_left_out(out, body.length - text.len() as u64);
+                }
             }
-            Err(_) => out.extend_from_slice(hex_dump(&request.body).as_bytes()),
+            None => out.extend_from_slice(hex_dump(&body.kept, body.length).as_bytes()),
         }
     }
 }

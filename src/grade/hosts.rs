@@ -23,6 +23,8 @@ const FOREIGN_FALLBACKS: [&str; 3] = [FOREIGN, "attacker.invalid", "evil.test"];
 pub struct Hosts {
     checker: Checker,
     patterns: Vec<String>,
+    /// The addresses `@self` stands for: the graded server's.
+    own: Vec<std::net::IpAddr>,
 }
 
 /// hostecho's verdict on one Host value.
@@ -36,18 +38,23 @@ pub struct Verdict {
 
 impl Hosts {
     /// Compiles the patterns, or says which one is not understood (the server's own
-    /// start-up message).
-    pub fn new(allowed_hosts: &[String]) -> Result<Hosts, String> {
+    /// start-up message). `@self` stands for `own`: the address the graded server
+    /// listens on, as that server resolves `@self` for a bind to one address; with no
+    /// address it is refused, as by the server.
+    pub fn new(allowed_hosts: &[String], own: &[std::net::IpAddr]) -> Result<Hosts, String> {
         // `'a.example, b.example'` splits into ` b.example`: spaces around a pattern
         // are dropped, as the server drops them.
         let given: Vec<String> = allowed_hosts.iter().map(|p| p.trim().to_string()).collect();
-        let checker = Checker::new(CheckOptions {
-            policy: PolicyOptions {
-                allowed_hosts: given.clone(),
-                ..PolicyOptions::default()
+        let checker = Checker::with_own_addresses(
+            CheckOptions {
+                policy: PolicyOptions {
+                    allowed_hosts: given.clone(),
+                    ..PolicyOptions::default()
+                },
+                ..CheckOptions::default()
             },
-            ..CheckOptions::default()
-        })
+            own.to_vec(),
+        )
         .map_err(|e| e.to_string())?;
         let patterns = if given.is_empty() {
             crate::host::DEFAULT_ALLOWED_HOSTS
@@ -57,7 +64,11 @@ impl Hosts {
         } else {
             given
         };
-        Ok(Hosts { checker, patterns })
+        Ok(Hosts {
+            checker,
+            patterns,
+            own: own.to_vec(),
+        })
     }
 
     /// What hostecho decides for `Host: value` from a loopback client.
@@ -78,7 +89,7 @@ impl Hosts {
     /// Names the allow-list allows, one or two per pattern, in the patterns' order:
     /// `example.com` for itself, `example.com` and `a.example.com` for `.example.com`,
     /// `a.example.com` for `*.example.com`, the address for an IP, the first host of a
-    /// range, `localhost` for `*`.
+    /// range, `localhost` for `*`, the graded server's address for `@self`.
     pub fn allowed(&self) -> Vec<String> {
         let mut names = Vec::new();
         for raw in &self.patterns {
@@ -89,6 +100,7 @@ impl Hosts {
                 Ok(Pattern::Ip(ip)) => vec![bracketed(ip)],
                 Ok(Pattern::Cidr(net)) => net.hosts().next().map(bracketed).into_iter().collect(),
                 Ok(Pattern::Any) => vec!["localhost".to_string()],
+                Ok(Pattern::OwnAddresses) => self.own.iter().copied().map(bracketed).collect(),
                 Err(_) => Vec::new(),
             };
             for name in candidates {
@@ -186,8 +198,11 @@ mod tests {
     use super::*;
 
     fn hosts(patterns: &[&str]) -> Hosts {
-        Hosts::new(&patterns.iter().map(|p| p.to_string()).collect::<Vec<_>>())
-            .expect("valid patterns")
+        Hosts::new(
+            &patterns.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+            &[],
+        )
+        .expect("valid patterns")
     }
 
     #[test]
@@ -256,5 +271,17 @@ mod tests {
         assert!(allowed >= 5 && allowed < corpus.len(), "{corpus:?}");
         assert!(corpus.contains(&"LOCALHOST".to_string()));
         assert!(corpus.contains(&"localhost:@evil.example".to_string()));
+    }
+
+    #[test]
+    fn at_self_is_the_graded_servers_address() {
+        let own = ["127.0.0.1".parse().expect("an address")];
+        let list =
+            Hosts::new(&["app.example".into(), "@self".into()], &own).expect("valid patterns");
+        assert_eq!(list.allowed(), ["app.example", "127.0.0.1"]);
+        assert_eq!(list.verdict("127.0.0.1:8094").why, "allowed by @self");
+        assert!(!list.verdict("[::1]").allowed);
+        // Without an address to stand for, @self is refused, as by the server.
+        assert!(Hosts::new(&["@self".into()], &[]).is_err());
     }
 }

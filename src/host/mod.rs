@@ -94,6 +94,8 @@ pub struct HostPolicy {
     /// The same patterns compiled for matching; it answers with an index into
     /// `patterns`.
     compiled: PatternSet,
+    /// The addresses `@self` stands for, resolved at start (empty without `@self`).
+    own_addresses: Vec<IpAddr>,
 }
 
 impl HostPolicy {
@@ -225,7 +227,21 @@ impl HostPolicy {
     ///
     /// The error names the first bad pattern and says why, e.g.
     /// `invalid --allowed-hosts pattern "*example.com": '*' is only allowed alone …`.
+    ///
+    /// A policy with `@self` needs the addresses it stands for: build it with
+    /// [`HostPolicy::with_own_addresses`]; here it is refused.
     pub fn new(options: PolicyOptions) -> Result<HostPolicy, Error> {
+        HostPolicy::with_own_addresses(options, Vec::new())
+    }
+
+    /// [`HostPolicy::new`], with `@self` standing for `own`: the addresses the server
+    /// listens on, and for a wildcard bind the machine's interface addresses,
+    /// resolved once at start (by `server::own_addresses`). `own` is ignored without
+    /// `@self`; with it, it must not be empty.
+    pub fn with_own_addresses(
+        options: PolicyOptions,
+        mut own: Vec<IpAddr>,
+    ) -> Result<HostPolicy, Error> {
         let patterns: Vec<String> = if options.allowed_hosts.is_empty() {
             DEFAULT_ALLOWED_HOSTS
                 .iter()
@@ -243,11 +259,28 @@ impl HostPolicy {
                 })
             })
             .collect::<Result<Vec<Pattern>, Error>>()?;
+        if !parsed.contains(&Pattern::OwnAddresses) {
+            own.clear();
+        } else if own.is_empty() {
+            return Err(Error::Pattern {
+                pattern: patterns::OWN_ADDRESSES.to_owned(),
+                reason: patterns::PatternError::NoOwnAddresses,
+            });
+        }
+        own.sort_unstable();
+        own.dedup();
         Ok(HostPolicy {
             options,
             patterns,
-            compiled: PatternSet::new(parsed),
+            compiled: PatternSet::with_own_addresses(parsed, &own),
+            own_addresses: own,
         })
+    }
+
+    /// The addresses `@self` stands for, sorted, for the start-up log; empty when the
+    /// patterns do not use it.
+    pub fn own_addresses(&self) -> &[IpAddr] {
+        &self.own_addresses
     }
 
     /// Whether no `--allowed-hosts` was given and [`DEFAULT_ALLOWED_HOSTS`] are in force.
@@ -303,6 +336,16 @@ pub struct PolicyOptions {
     pub use_x_forwarded_host: bool,
     /// `--trusted-proxies`: peers whose forwarding headers are honoured; empty means every peer.
     pub trusted_proxies: Vec<IpNet>,
+}
+
+impl PolicyOptions {
+    /// Whether the patterns use `@self`, so that the addresses it stands for must be
+    /// resolved before the policy is built.
+    pub fn uses_own_addresses(&self) -> bool {
+        self.allowed_hosts
+            .iter()
+            .any(|p| p.trim() == patterns::OWN_ADDRESSES)
+    }
 }
 
 /// Everything the policy decides from. It does no I/O: the connection gathers these.
@@ -1157,5 +1200,38 @@ mod tests {
                 "{message:?}"
             );
         }
+    }
+
+    #[test]
+    fn at_self_needs_its_addresses_and_names_itself_when_it_matches() {
+        let options = PolicyOptions {
+            allowed_hosts: vec!["app.example".into(), "@self".into()],
+            ..PolicyOptions::default()
+        };
+        assert!(options.uses_own_addresses());
+        let err = HostPolicy::new(options.clone()).unwrap_err().to_string();
+        assert!(
+            err.contains("\"@self\"") && err.contains("no addresses"),
+            "{err}"
+        );
+        let own = vec!["10.0.0.7".parse().unwrap(), "10.0.0.7".parse().unwrap()];
+        let policy = HostPolicy::with_own_addresses(options, own).unwrap();
+        assert_eq!(
+            policy.own_addresses(),
+            ["10.0.0.7".parse::<IpAddr>().unwrap()]
+        );
+        let request = host(b"10.0.0.7:8090");
+        let allowed = request.decide_full(&policy).unwrap();
+        assert_eq!(allowed.matched, "@self");
+        assert!(host(b"10.0.0.8").decide(&policy).is_err());
+        // Without @self, addresses given are not used.
+        let plain = PolicyOptions {
+            allowed_hosts: vec!["app.example".into()],
+            ..PolicyOptions::default()
+        };
+        let policy =
+            HostPolicy::with_own_addresses(plain, vec!["10.0.0.7".parse().unwrap()]).unwrap();
+        assert!(policy.own_addresses().is_empty());
+        assert!(host(b"10.0.0.7").decide(&policy).is_err());
     }
 }

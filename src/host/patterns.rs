@@ -10,6 +10,16 @@
 //! | `127.0.0.1`, `[::1]`, `::1` | that IP literal, compared as an address | |
 //! | `10.0.0.0/8`, `fd00::/8` | IP literals inside the range | |
 //! | `bücher.example` | its punycode, `xn--bcher-kva.example` (IDNA, UTS #46) | |
+//! | `@self` | the addresses hostecho listens on; for `0.0.0.0` or `[::]`, every address of the machine's interfaces | |
+//!
+//! `@self` is what operators otherwise write by hand for load balancers' health checks,
+//! which address each instance by its own IP (AWS target groups, Kubernetes probes,
+//! Apache's `mod_proxy_hcheck`, Caddy's `health_uri`). The addresses cannot be known
+//! from the pattern alone: the server resolves them once, at start, from its bind
+//! addresses (`hostecho check` from `--local`), lists them in the start-up log, and
+//! compiles each as an IP pattern ([`PatternSet::with_own_addresses`]). They are not
+//! looked up again: an address added to an interface later is not allowed until a
+//! restart, which keeps the policy a fixed list that the log shows in full.
 //!
 //! Anything else is refused when the server starts, with the reason, because a
 //! pattern that silently matches nothing (or everything) is worse than no server:
@@ -52,7 +62,14 @@ pub enum Pattern {
     Ip(IpAddr),
     /// `10.0.0.0/8`: any address in this range.
     Cidr(IpNet),
+    /// `@self`: the addresses hostecho listens on, resolved at start. On its own a
+    /// pattern cannot know them, so it matches nothing until compiled with them.
+    OwnAddresses,
 }
+
+/// The spelling of [`Pattern::OwnAddresses`] in `--allowed-hosts`. `@` cannot start a
+/// host name, so it cannot be mistaken for one.
+pub const OWN_ADDRESSES: &str = "@self";
 
 /// Why a pattern was refused. `Display` gives the reason for the start-up error.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,6 +93,9 @@ pub enum PatternError {
     Idna,
     /// The host part does not pass the host grammar.
     Syntax(SyntaxError),
+    /// `@self` with no addresses to stand for: the server resolves them from its bind
+    /// addresses, `hostecho check` from `--local`.
+    NoOwnAddresses,
 }
 
 impl fmt::Display for PatternError {
@@ -102,6 +122,10 @@ impl fmt::Display for PatternError {
             }
             PatternError::Idna => f.write_str("the name cannot be converted to punycode (IDNA)"),
             PatternError::Syntax(e) => write!(f, "not a valid host: {e}"),
+            PatternError::NoOwnAddresses => f.write_str(
+                "no addresses to stand for: the server resolves them from its bind \
+                 addresses (hostecho check from --local)",
+            ),
         }
     }
 }
@@ -127,6 +151,9 @@ impl Pattern {
         }
         if pattern == "*" {
             return Ok(Pattern::Any);
+        }
+        if pattern == OWN_ADDRESSES {
+            return Ok(Pattern::OwnAddresses);
         }
         if pattern.contains('/') {
             return parse_cidr(pattern);
@@ -165,6 +192,8 @@ impl Pattern {
             (Pattern::StrictlyBelow(suffix), Host::Name(h)) => is_strictly_below(h, suffix),
             (Pattern::Ip(ip), host) => host.ip() == Some(*ip),
             (Pattern::Cidr(net), host) => host.ip().is_some_and(|ip| net.contains(&ip)),
+            // The addresses are only known to a compiled set.
+            (Pattern::OwnAddresses, _) => false,
             _ => false,
         }
     }
@@ -263,11 +292,27 @@ pub struct PatternSet {
 }
 
 impl PatternSet {
-    /// Compiles parsed patterns into lookup maps; each remembers its position.
+    /// Compiles parsed patterns into lookup maps; each remembers its position. An
+    /// `@self` pattern matches nothing here: see [`PatternSet::with_own_addresses`].
     pub fn new(patterns: impl IntoIterator<Item = Pattern>) -> PatternSet {
+        PatternSet::with_own_addresses(patterns, &[])
+    }
+
+    /// [`PatternSet::new`], with `@self` standing for each of `own` (the addresses
+    /// the server listens on, resolved at start): each is an IP pattern that
+    /// remembers the position of `@self`.
+    pub fn with_own_addresses(
+        patterns: impl IntoIterator<Item = Pattern>,
+        own: &[IpAddr],
+    ) -> PatternSet {
         let mut set = PatternSet::default();
         for (index, pattern) in patterns.into_iter().enumerate() {
             match pattern {
+                Pattern::OwnAddresses => {
+                    for ip in own {
+                        set.ips.entry(*ip).or_insert(index);
+                    }
+                }
                 Pattern::Any => {
                     set.any.get_or_insert(index);
                 }
@@ -769,5 +814,23 @@ mod tests {
         assert!(s.matches(&host("x.y.example")));
         assert!(!s.matches(&host("w.x.y.example")));
         assert!(!s.matches(&host("y.example")));
+    }
+
+    #[test]
+    fn at_self_stands_for_the_addresses_it_is_compiled_with_and_nothing_else() {
+        assert_eq!(Pattern::parse(" @self "), Ok(Pattern::OwnAddresses));
+        assert!(Pattern::parse("@Self").is_err());
+        assert!(Pattern::parse("@self.example").is_err());
+        let own: Vec<IpAddr> = vec!["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()];
+        let patterns = ["app.example", "@self"].map(|p| Pattern::parse(p).unwrap());
+        let compiled = PatternSet::with_own_addresses(patterns.clone(), &own);
+        assert_eq!(compiled.matching(&host("127.0.0.1")), Some(1));
+        assert_eq!(compiled.matching(&host("[::1]")), Some(1));
+        assert_eq!(compiled.matching(&host("app.example")), Some(0));
+        assert_eq!(compiled.matching(&host("10.0.0.1")), None);
+        assert_eq!(compiled.matching(&host("self")), None);
+        // Uncompiled, or compiled without addresses, it matches nothing.
+        assert!(!Pattern::OwnAddresses.matches(&host("127.0.0.1")));
+        assert_eq!(PatternSet::new(patterns).matching(&host("127.0.0.1")), None);
     }
 }

@@ -10,15 +10,19 @@
 //! tchar   = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
 //!           "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
 //! #element = [ element ] *( OWS "," OWS [ element ] )         ; §5.6.1
+//! quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE     ; §5.6.4
+//! qdtext        = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text
+//! quoted-pair   = "\" ( HTAB / SP / VCHAR / obs-text )
 //! ```
 //!
 //! Everything works on bytes: a field value may hold any byte from 0x80 up, which need
 //! not be UTF-8, and a reader must not turn it into text before it has checked it.
 //!
-//! `Accept` also has quoted strings inside its elements (`text/html;x="a,b"`), so a
+//! Quoted strings appear in a chunk's extensions, which framing's decoder measures with
+//! [`quoted_string_len`], and inside `Accept`'s elements (`text/html;x="a,b"`), where a
 //! comma between quotes separates nothing: [`parts_outside_quotes`] splits past them.
 //! (`Forwarded` has quoted strings too, but its reader in `host::forwarded` walks each
-//! line with a grammar of its own, since it must refuse what it cannot parse.)
+//! line with a cursor of its own, which says what is wrong with a bad one.)
 
 use std::ops::Range;
 
@@ -49,6 +53,41 @@ pub fn trim_ows(bytes: &[u8]) -> &[u8] {
         .rposition(|&b| !is_ows(b))
         .map_or(start, |i| i + 1);
     &bytes[start..end]
+}
+
+/// The length of the token at the start of `bytes`: 0 when there is none.
+pub fn token_len(bytes: &[u8]) -> usize {
+    bytes.iter().take_while(|&&b| is_tchar(b)).count()
+}
+
+/// `bytes` without the optional whitespace at its start.
+pub fn skip_ows(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|&b| !is_ows(b))
+        .unwrap_or(bytes.len());
+    &bytes[start..]
+}
+
+/// The length of the quoted-string at the start of `bytes`, both quotes included, or
+/// `None` if `bytes` does not start with a whole one (RFC 9110 §5.6.4): no closing
+/// quote, or a byte no quoted-string may hold (a control byte other than HTAB, DEL).
+pub fn quoted_string_len(bytes: &[u8]) -> Option<usize> {
+    // obs-text (0x80–0xFF) is allowed in both qdtext and a quoted-pair.
+    let text = |b: u8| b == b'\t' || b == b' ' || (0x21..=0x7e).contains(&b) || b >= 0x80;
+    let mut i = 1;
+    if bytes.first() != Some(&b'"') {
+        return None;
+    }
+    loop {
+        match *bytes.get(i)? {
+            b'"' => return Some(i + 1),
+            b'\\' if bytes.get(i + 1).is_some_and(|&b| text(b)) => i += 2,
+            b'\\' => return None,
+            b if text(b) => i += 1,
+            _ => return None,
+        }
+    }
 }
 
 /// The elements of a comma-separated list value, each trimmed of OWS, empty ones kept.
@@ -147,6 +186,33 @@ mod tests {
         parts_outside_quotes(bytes, separator)
             .map(|part| &bytes[part])
             .collect()
+    }
+
+    #[test]
+    fn finds_a_whole_quoted_string_and_nothing_else() {
+        let table: &[(&[u8], Option<usize>)] = &[
+            (br#""""#, Some(2)),
+            (br#""a b"rest"#, Some(5)),
+            (br#""a\"b""#, Some(6)),
+            (br#""a\\""#, Some(5)),
+            (b"\"tab\there\"", Some(10)),
+            (b"\"caf\xc3\xa9\"", Some(7)),
+            (br#""open"#, None),
+            (br#""a\"#, None),
+            (b"\"a\x00b\"", None),
+            (b"\"a\x7fb\"", None),
+            (b"\"a\\\x00\"", None),
+            (b"a", None),
+            (b"", None),
+        ];
+        for &(bytes, want) in table {
+            assert_eq!(
+                quoted_string_len(bytes),
+                want,
+                "{:?}",
+                bytes.escape_ascii().to_string()
+            );
+        }
     }
 
     #[test]

@@ -10,6 +10,6 @@ pub mod response;
 pub mod target;
 
 pub use framing::{BodyDecoder, BodyKind, FramedHead, Limits, Persistence};
-pub use request::{Field, Fields, Head, Header, LineEndings, Request, Version};
+pub use request::{Body, Field, Fields, Head, Header, LineEndings, Request, Version};
 pub use response::{Response, Status};
 pub use target::{RequestTarget, Target};

@@ -274,6 +274,40 @@ impl Head {
         head
     }
 
+    /// This head as a `GET` of the same target with the same fields would have it: the
+    /// method replaced, everything else as received.
+    ///
+    /// The answer to a `HEAD` carries the `Content-Length` a `GET` would have had
+    /// (RFC 9110 §8.6, §9.3.2), and the echo shows the method and the request line: so
+    /// the echo a `HEAD` is measured by is the one rendered from this head.
+    pub fn as_get(&self) -> Head {
+        const GET: &str = "GET";
+        // The method is the request line's first token: it starts at 0.
+        let old = self.method.end;
+        let shift = |r: &Range<usize>| r.start + GET.len() - old..r.end + GET.len() - old;
+        let mut text = String::with_capacity(self.text.len() + GET.len());
+        text.push_str(GET);
+        text.push_str(self.text(old..self.text.len()));
+        Head {
+            text,
+            values: self.values.clone(),
+            line_len: self.line_len + GET.len() - old,
+            method: 0..GET.len(),
+            target_at: shift(&self.target_at),
+            target: self.target.clone(),
+            version: self.version,
+            fields: self
+                .fields
+                .iter()
+                .map(|f| FieldAt {
+                    name: shift(&f.name),
+                    value: f.value.clone(),
+                })
+                .collect(),
+            line_endings: self.line_endings,
+        }
+    }
+
     /// The request line exactly as received, without its line ending, e.g.
     /// `GET /index.html?name=jack HTTP/1.1`.
     pub fn request_line(&self) -> &str {
@@ -456,8 +490,60 @@ impl ExactSizeIterator for FieldIter<'_> {}
 pub struct Request {
     /// Request line and headers.
     pub head: Head,
-    /// The body after any transfer coding was removed; empty when there is none.
-    pub body: Vec<u8>,
+    /// The body after any transfer coding was removed, as far as it is kept: see
+    /// [`Body`].
+    pub body: Body,
+}
+
+/// A request's body as hostecho keeps it: its first bytes, as many as the echo shows
+/// (`--echo-body-bytes`), and its whole length.
+///
+/// The echo is the only thing a body is for, and it shows the first bytes of a large
+/// one; so the decoder keeps those and counts the rest as they go by
+/// ([`BodyDecoder::keeping`](crate::http::framing::BodyDecoder::keeping)), and a 1 MiB
+/// upload costs a connection the bytes it shows, not a megabyte (ARCHITECTURE.md, "What
+/// one connection can make hostecho hold").
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Body {
+    /// The body's first bytes: all of them unless [`Body::is_cut`].
+    pub kept: Vec<u8>,
+    /// How many bytes the body had, decoded, kept or not.
+    pub length: u64,
+}
+
+impl Body {
+    /// A body kept whole.
+    pub fn whole(bytes: Vec<u8>) -> Body {
+        Body {
+            length: bytes.len() as u64,
+            kept: bytes,
+        }
+    }
+
+    /// Whether only the body's first bytes were kept.
+    pub fn is_cut(&self) -> bool {
+        (self.kept.len() as u64) < self.length
+    }
+
+    /// Whether the request had no body bytes at all.
+    pub fn is_empty(&self) -> bool {
+        self.length == 0
+    }
+
+    /// The kept bytes as text, when they are UTF-8: all of them, or, for a cut body,
+    /// those up to the last whole character (the cut may fall inside one). `None` when
+    /// the kept bytes are not UTF-8.
+    pub fn text(&self) -> Option<&str> {
+        match std::str::from_utf8(&self.kept) {
+            Ok(text) => Some(text),
+            // `error_len() == None`: the bytes end part-way through a character, which
+            // only the cut can cause in a body that is otherwise UTF-8.
+            Err(e) if self.is_cut() && e.error_len().is_none() => {
+                std::str::from_utf8(&self.kept[..e.valid_up_to()]).ok()
+            }
+            Err(_) => None,
+        }
+    }
 }
 
 impl Request {
@@ -470,7 +556,9 @@ impl Request {
     /// are (the WHATWG URL standard's `application/x-www-form-urlencoded` parser: `+`
     /// is a space, `%XX` a byte, anything not UTF-8 replaced by U+FFFD), in order,
     /// duplicates kept. An empty form has no pairs. Like [`Target::query_pairs`], the
-    /// pairs borrow the body and are decoded as they are iterated.
+    /// pairs borrow the body and are decoded as they are iterated. Of a cut body
+    /// ([`Body::is_cut`]) only the pairs wholly kept count: those before the last `&`,
+    /// so a pair the cut went through is not shown as if it were whole.
     ///
     /// [`Target::query_pairs`]: crate::http::Target::query_pairs
     pub fn form(&self) -> Option<FormPairs<'_>> {
@@ -483,7 +571,13 @@ impl Request {
         if !media_type.eq_ignore_ascii_case(b"application/x-www-form-urlencoded") {
             return None;
         }
-        Some(FormPairs::new(&self.body))
+        let kept = &self.body.kept;
+        let whole_pairs = if self.body.is_cut() {
+            &kept[..kept.iter().rposition(|&b| b == b'&').unwrap_or(0)]
+        } else {
+            kept
+        };
+        Some(FormPairs::new(whole_pairs))
     }
 }
 
@@ -511,6 +605,33 @@ mod tests {
         }
     }
 
+    #[test]
+    fn as_get_is_the_head_a_get_of_the_same_request_has() {
+        use crate::http::framing::{Limits, parse_head};
+        let frame = |bytes: &[u8]| match parse_head(bytes, &Limits::default()) {
+            Ok(Some((framed, _))) => framed.head,
+            other => panic!("{other:?}"),
+        };
+        for (other, get) in [
+            (
+                &b"HEAD /x?a=1 HTTP/1.1\r\nHost: localhost\r\nAccept: */*\r\n\r\n"[..],
+                &b"GET /x?a=1 HTTP/1.1\r\nHost: localhost\r\nAccept: */*\r\n\r\n"[..],
+            ),
+            (
+                b"HEAD http://localhost/ HTTP/1.0\nX: y\n\n",
+                b"GET http://localhost/ HTTP/1.0\nX: y\n\n",
+            ),
+            (
+                b"PROPFIND /a%20b HTTP/1.1\r\nHost: a\r\n\r\n",
+                b"GET /a%20b HTTP/1.1\r\nHost: a\r\n\r\n",
+            ),
+        ] {
+            let (other, get) = (frame(other), frame(get));
+            assert_eq!(other.as_get(), get);
+            assert_eq!(get.as_get(), get);
+        }
+    }
+
     fn request(content_type: Option<&str>, body: &[u8]) -> Request {
         Request {
             head: Head::from_parts(
@@ -525,8 +646,46 @@ mod tests {
                     .into_iter()
                     .collect::<Vec<_>>(),
             ),
-            body: body.to_vec(),
+            body: Body::whole(body.to_vec()),
         }
+    }
+
+    #[test]
+    fn a_cut_body_is_text_up_to_its_last_whole_character() {
+        let cut = |kept: &[u8], length: u64| Body {
+            kept: kept.to_vec(),
+            length,
+        };
+        assert_eq!(
+            Body::whole(b"caf\xc3\xa9".to_vec()).text(),
+            Some("caf\u{e9}")
+        );
+        assert_eq!(cut(b"caf\xc3\xa9", 9).text(), Some("caf\u{e9}"));
+        // The cut fell inside the `é`: the text stops before it.
+        assert_eq!(cut(b"caf\xc3", 9).text(), Some("caf"));
+        // Not UTF-8 before the cut, or a whole body that ends part-way: not text.
+        assert_eq!(cut(b"\xffcaf\xc3", 9).text(), None);
+        assert_eq!(Body::whole(b"caf\xc3".to_vec()).text(), None);
+        assert!(cut(b"ab", 3).is_cut() && !Body::whole(b"ab".to_vec()).is_cut());
+        assert!(Body::default().is_empty() && !cut(b"", 1).is_empty());
+    }
+
+    #[test]
+    fn a_cut_form_shows_only_the_pairs_wholly_kept() {
+        let mut request = request(Some("application/x-www-form-urlencoded"), b"");
+        request.body = Body {
+            kept: b"a=1&b=2&name=ja".to_vec(),
+            length: 20,
+        };
+        let names: Vec<String> = request
+            .form()
+            .expect("a form")
+            .into_iter()
+            .map(|(name, _)| name.into_owned())
+            .collect();
+        assert_eq!(names, ["a", "b"]);
+        request.body.kept = b"name=ja".to_vec();
+        assert_eq!(request.form().expect("a form").into_iter().count(), 0);
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! Responses: a status, a content type and a body, serialised as HTTP/1.1 bytes.
 //!
-//! Every [`Response`] hostecho writes carries `Date` and `Server` (RFC 9110 §6.6.1,
-//! §10.2.4), and says what happens to the connection as [`Persistence`] decided. Every
-//! one with content carries `Content-Type` and `Content-Length` too (§8.3, §8.6); the
-//! favicon's `204 No Content` carries neither, and the interim [`CONTINUE`] is a bare
-//! status line. Error responses always carry `Connection: close`: after a framing
-//! error the server can no longer tell where the next request would start, so the only
-//! safe thing is to close (RFC 9112 §9.6).
+//! Every [`Response`] hostecho writes carries `Date`, `Server` (RFC 9110 §6.6.1,
+//! §10.2.4) and `Cache-Control: no-store` (RFC 9111 §5.2.2.5), the echo `Vary: Accept`
+//! too (RFC 9110 §12.5.5), and says what happens to the connection as [`Persistence`]
+//! decided. Every one with content carries `Content-Type` and `Content-Length` (§8.3,
+//! §8.6); the favicon's `204 No Content` carries neither, and the interim [`CONTINUE`]
+//! is a bare status line. Error responses always carry `Connection: close`: after a
+//! framing error the server can no longer tell where the next request would start, so
+//! the only safe thing is to close (RFC 9112 §9.6).
 
 use crate::decimal::{push_u64, push_usize};
 use crate::error::RequestError;
@@ -78,6 +79,11 @@ pub struct Response {
     /// Whether the body is left out: the response to a `HEAD` carries the headers a
     /// `GET` would have, `Content-Length` included, but no body (RFC 9110 §9.3.2).
     pub omit_body: bool,
+    /// The request field that chose this representation, named in `Vary` (RFC 9110
+    /// §12.5.5): `Accept` for the echo, whose format `Accept` picks; `None` for a
+    /// response that is the same whatever the request's fields (an error, the favicon's
+    /// 204).
+    pub vary: Option<&'static str>,
     /// Whether the access log records this response at debug rather than info: the
     /// `/favicon.ico` a browser asks for on every visit is noise next to the request
     /// being studied.
@@ -87,6 +93,26 @@ pub struct Response {
 /// The content type of every text body hostecho writes: the errors', and the text echo's
 /// ([`Format::content_type`](crate::echo::Format::content_type)).
 pub const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
+
+/// What every response says to caches: store nothing (RFC 9111 §5.2.2.5).
+///
+/// A 200 (the echo) and a 204 (the favicon's) are "heuristically cacheable" (RFC 9110
+/// §15.1), and so are a 414 and a 501: with no `Cache-Control` a cache may store them
+/// and guess a freshness lifetime (RFC 9111 §4.2.2). Every one of them describes one
+/// exchange. The echo shows the client's own fields and address, so a shared cache
+/// that stored it could hand one client's echo to the next; an error quotes the
+/// client's bytes and would answer a request that has since been fixed; the favicon's
+/// 204 is the one response that is the same for everyone, and `no-store` costs it only
+/// a browser asking again, which it does on most visits anyway. One rule, with no
+/// exception to reason about: nothing hostecho says is stored.
+///
+/// `Vary` ([`Response::vary`]) is sent only where a field chose the representation:
+/// on the echo, `Vary: Accept`, as RFC 9110 §12.5.5 asks of proactive negotiation, so
+/// that a cache that ignores `no-store` (or a browser's back/forward history) still
+/// never hands a JSON echo to a client that asked for HTML. An error is plain text
+/// whatever the request's `Accept`, and the 204 has no representation: a `Vary` on
+/// either would be false.
+const CACHE_CONTROL: &[u8] = b"Cache-Control: no-store\r\n";
 
 /// The end of the `Date` line and the whole `Server` line, which names this version:
 /// put together once, when hostecho is compiled.
@@ -101,6 +127,7 @@ impl Response {
             body,
             persistence,
             omit_body: false,
+            vary: Some("Accept"),
             quiet: false,
         }
     }
@@ -115,6 +142,7 @@ impl Response {
             body: Vec::new(),
             persistence,
             omit_body: false,
+            vary: None,
             quiet: true,
         }
     }
@@ -129,6 +157,7 @@ impl Response {
             body,
             persistence: Persistence::Close,
             omit_body: false,
+            vary: None,
             quiet: false,
         }
     }
@@ -177,6 +206,12 @@ impl Response {
             push_usize(out, self.body.len());
             out.extend_from_slice(b"\r\n");
         }
+        if let Some(field) = self.vary {
+            out.extend_from_slice(b"Vary: ");
+            out.extend_from_slice(field.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(CACHE_CONTROL);
         match self.persistence {
             Persistence::Close => out.extend_from_slice(b"Connection: close\r\n"),
             Persistence::KeepAlive => out.extend_from_slice(b"Connection: keep-alive\r\n"),
@@ -204,7 +239,8 @@ mod tests {
             text,
             format!(
                 "HTTP/1.1 200 OK\r\nDate: {DATE}\r\nServer: hostecho/{}\r\n\
-                 Content-Type: text/plain; charset=utf-8\r\nContent-Length: 2\r\n\r\nhi",
+                 Content-Type: text/plain; charset=utf-8\r\nContent-Length: 2\r\n\
+                 Vary: Accept\r\nCache-Control: no-store\r\n\r\nhi",
                 env!("CARGO_PKG_VERSION")
             )
         );
@@ -228,7 +264,7 @@ mod tests {
             let head = format!(
                 "HTTP/1.1 {code} {}\r\nDate: {DATE}\r\nServer: hostecho/{}\r\n\
                  Content-Type: text/plain; charset=utf-8\r\nContent-Length: {length}\r\n\
-                 Connection: close\r\n\r\n",
+                 Cache-Control: no-store\r\nConnection: close\r\n\r\n",
                 Status(code).reason(),
                 env!("CARGO_PKG_VERSION")
             );
@@ -278,7 +314,8 @@ mod tests {
         assert_eq!(
             text,
             format!(
-                "HTTP/1.1 204 No Content\r\nDate: {DATE}\r\nServer: hostecho/{}\r\n\r\n",
+                "HTTP/1.1 204 No Content\r\nDate: {DATE}\r\nServer: hostecho/{}\r\n\
+                 Cache-Control: no-store\r\n\r\n",
                 env!("CARGO_PKG_VERSION")
             )
         );

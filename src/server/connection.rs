@@ -62,12 +62,13 @@ use super::stream::{self, Flushed, Received, ShortRead, Stream};
 use crate::config::Config;
 use crate::error::RequestError;
 use crate::exchange::{self, Endpoints};
+use crate::health::HealthPath;
 use crate::host::{HostPolicy, ValidHost};
 use crate::http::framing::{
     self, BodyDecoder, BodyKind, FramedHead, Limits, Persistence, Preamble,
 };
 use crate::http::response::{self, Response};
-use crate::http::{Head, Request};
+use crate::http::{Body, Head, Request};
 
 mod linger;
 
@@ -80,6 +81,8 @@ const OUTPUT_HIGH_WATER: usize = 64 * 1024;
 pub struct Context<'a> {
     /// The Host policy, shared by every connection.
     pub policy: &'a HostPolicy,
+    /// `--health-path`, if set: answered before the Host check ([`crate::health`]).
+    pub health_path: Option<&'a HealthPath>,
     /// Framing limits.
     pub limits: Limits,
     /// How long a head may take once its first byte has arrived.
@@ -99,12 +102,14 @@ pub struct Context<'a> {
 
 impl<'a> Context<'a> {
     /// The context `config` gives a loop's connections at `now`, with `date` as the
-    /// `Date` value: its limits and time-outs, the policy built from it, and no worker
-    /// named (a loop of several sets [`worker`](Self::worker)). The one place a
-    /// `Context` is put together from a configuration, for the loop and its tests alike.
-    pub fn new(config: &Config, policy: &'a HostPolicy, now: Instant, date: &'a str) -> Self {
+    /// `Date` value: its health path, limits and time-outs, the policy built from it,
+    /// and no worker named (a loop of several sets [`worker`](Self::worker)). The one
+    /// place a `Context` is put together from a configuration, for the loop and its
+    /// tests alike.
+    pub fn new(config: &'a Config, policy: &'a HostPolicy, now: Instant, date: &'a str) -> Self {
         Context {
             policy,
+            health_path: config.health_path.as_ref(),
             limits: config.limits,
             header_timeout: config.header_timeout,
             idle_timeout: config.idle_timeout,
@@ -443,9 +448,10 @@ impl<S: Stream> Connection<S> {
                     let Upload {
                         decoder, request, ..
                     } = &mut *upload;
-                    match decoder.decode(&self.read_buf, &mut request.body) {
+                    match decoder.decode(&self.read_buf, &mut request.body.kept) {
                         Ok(progress) if progress.complete => {
                             self.read_buf.drain(..progress.consumed);
+                            request.body.length = decoder.decoded();
                             let Upload {
                                 request,
                                 host,
@@ -493,8 +499,24 @@ impl<S: Stream> Connection<S> {
         // the head): no copy of either.
         let request = Request {
             head,
-            body: Vec::new(),
+            body: Body::default(),
         };
+        // A load balancer's health check is answered before the Host is looked at,
+        // with a constant that uses nothing of the request (`crate::health` says why
+        // only such an answer may skip the check).
+        if exchange::is_health_check(&request.head, kind, ctx.health_path) {
+            debug!(
+                "{} health check: answered 200 without a Host check",
+                self.at.peer
+            );
+            let buffer = std::mem::take(&mut spare.body);
+            let persistence = self.persistence_after(persistence);
+            let response = exchange::health_answer(&request.head, persistence, buffer);
+            self.answer_constant(ctx, &request.head, &response);
+            scratch::give_back(&mut spare.body, response.body);
+            spare.head = request.head;
+            return;
+        }
         let host = match exchange::admit(&request.head, self.at, ctx.policy) {
             Ok(host) => host,
             Err(err) => {
@@ -519,7 +541,10 @@ impl<S: Stream> Connection<S> {
         // for three small copies.
         let host = host.into_owned();
         let upload = Upload {
-            decoder: BodyDecoder::new(kind, ctx.limits.max_body_bytes),
+            // Only the bytes the echo shows are kept; the rest are counted as they go
+            // by, so a 1 MiB body costs the connection `--echo-body-bytes`.
+            decoder: BodyDecoder::new(kind, ctx.limits.max_body_bytes)
+                .keeping(ctx.limits.echo_body_bytes),
             request,
             persistence,
             host,
@@ -537,21 +562,7 @@ impl<S: Stream> Connection<S> {
         persistence: Persistence,
         body: &mut Vec<u8>,
     ) {
-        // Framing decided whether the request lets the connection persist. A shutdown
-        // can only shorten that: when no further request is buffered (framing's rule
-        // for what precedes one says only blank lines are left), this response is the
-        // connection's last, and says so.
-        let persistence = match self.service {
-            Service::Draining { .. }
-                if matches!(
-                    framing::skip_empty_lines(&self.read_buf),
-                    Ok(Preamble::Empty(_))
-                ) =>
-            {
-                Persistence::Close
-            }
-            _ => persistence,
-        };
+        let persistence = self.persistence_after(persistence);
         let buffer = std::mem::take(body);
         let response = exchange::respond_into(request, host, persistence, self.at, buffer);
         self.queue(ctx, request.head.request_line(), &response, Some(host));
@@ -562,6 +573,36 @@ impl<S: Stream> Connection<S> {
         };
         self.enter(next, Clock::Restart, ctx.now);
         scratch::give_back(body, response.body);
+    }
+
+    /// The persistence a response gets. Framing decided whether the request lets the
+    /// connection persist. A shutdown can only shorten that: when no further request is
+    /// buffered (framing's rule for what precedes one says only blank lines are left),
+    /// this response is the connection's last, and says so.
+    fn persistence_after(&self, framed: Persistence) -> Persistence {
+        match self.service {
+            Service::Draining { .. }
+                if matches!(
+                    framing::skip_empty_lines(&self.read_buf),
+                    Ok(Preamble::Empty(_))
+                ) =>
+            {
+                Persistence::Close
+            }
+            _ => framed,
+        }
+    }
+
+    /// Queues an answer made without the request's Host (the health path's), then
+    /// waits for the next request or closes, as the response says.
+    fn answer_constant(&mut self, ctx: &Context<'_>, head: &Head, response: &Response) {
+        self.queue(ctx, head.request_line(), response, None);
+        let next = if response.persistence.closes() {
+            State::Closing
+        } else {
+            State::Idle
+        };
+        self.enter(next, Clock::Restart, ctx.now);
     }
 
     /// Queues the error response for a request hostecho will not echo, and closes.
@@ -888,10 +929,13 @@ mod tests {
         Connection::new(stream, addr, addr, Instant::now())
     }
 
+    /// The default configuration, for every test's context.
+    static DEFAULT_CONFIG: std::sync::LazyLock<Config> = std::sync::LazyLock::new(Config::default);
+
     /// The default configuration's context, now.
     fn test_ctx(policy: &HostPolicy) -> Context<'_> {
         let date = "Sat, 21 Nov 2026 16:00:00 GMT";
-        Context::new(&Config::default(), policy, Instant::now(), date)
+        Context::new(&DEFAULT_CONFIG, policy, Instant::now(), date)
     }
 
     const GET_LOCALHOST: &[u8] = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";

@@ -48,6 +48,7 @@ use crate::error::Error;
 use crate::host::HostPolicy;
 use crate::server::connection::{Connection, Context, Next};
 use crate::server::listeners::{self, Listener, Refusal};
+use crate::server::own_addresses;
 use crate::server::reserve::{self, Reserve};
 use crate::server::scratch::Scratch;
 use crate::server::shutdown::{Drain, ShutdownHandle};
@@ -113,7 +114,14 @@ impl Server {
     /// Binding happens here, not in `run`, so that the caller learns the real ports
     /// (port 0 picks a free one) and sees start-up errors before anything is served.
     pub fn bind(config: Config) -> Result<Server, Error> {
-        let policy = HostPolicy::new(config.policy.clone())?;
+        // `@self` stands for the addresses bound, resolved once, now (the port does
+        // not matter, so port 0 need not be resolved first).
+        let own = if config.policy.uses_own_addresses() {
+            own_addresses::resolve(&config.bind)?
+        } else {
+            Vec::new()
+        };
+        let policy = HostPolicy::with_own_addresses(config.policy.clone(), own)?;
         let count = config.workers.max(1);
         let reuse_port = count > 1;
         let mut addrs = config.bind.clone();
@@ -215,6 +223,12 @@ impl Server {
     fn explain(&self) {
         for (level, note) in startup::startup_notes(&self.addrs, &self.shared.policy) {
             log::log!(level, "{note}");
+        }
+        if let Some(path) = &self.shared.config.health_path {
+            log::info!(
+                "health path: GET and HEAD of exactly {} are answered 200 \"ok\" without a Host check",
+                path.as_str()
+            );
         }
         // Seen now, before `listening on`, not after the loop's first turn.
         log::logger().flush();

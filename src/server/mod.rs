@@ -6,6 +6,7 @@ pub mod connection;
 pub mod event_loop;
 pub mod listeners;
 pub mod log_output;
+pub mod own_addresses;
 pub mod reserve;
 pub mod scratch;
 pub mod shutdown;

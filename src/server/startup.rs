@@ -49,6 +49,15 @@ pub fn startup_notes(addrs: &[SocketAddr], policy: &HostPolicy) -> Vec<(log::Lev
     } else {
         notes.push((Info, format!("allowed hosts: {patterns}")));
     }
+    if !policy.own_addresses().is_empty() {
+        let own: Vec<String> = policy
+            .own_addresses()
+            .iter()
+            // As a Host names it: `[::1]`, not `::1`.
+            .map(|ip| crate::host::syntax::Host::from_ip(*ip).to_string())
+            .collect();
+        notes.push((Info, format!("@self stands for {}", own.join(", "))));
+    }
     if policy.allows_any() {
         notes.push((
             Warn,

@@ -8,7 +8,13 @@
 //! bytes to `hostecho check --compare --json` and requires every Django and every
 //! Starlette verdict *and message* to be the same.
 //!
-//! Without python3 (or its venv module, or PyPI) the test prints `skipped: …` and
+//! `tests/compat/responses.py` reads every kind of response hostecho sends (each
+//! echo format, `HEAD`, the favicon's 204, `100 Continue`, a pipeline, every error
+//! status, the 503 past `--max-connections`) with h11, a strict HTTP/1.1 parser from
+//! the same virtualenv, so a malformed response cannot land:
+//! `cargo test --test compat strict` is the one command.
+//!
+//! Without python3 (or its venv module, or PyPI) each test prints `skipped: …` and
 //! passes; with `CI=true` it fails instead.
 
 use std::collections::BTreeMap;
@@ -18,6 +24,9 @@ use std::process::{Command, Stdio};
 
 use hostecho::compat::{django, starlette};
 use serde_json::Value;
+
+#[path = "../support/mod.rs"]
+mod support;
 
 /// The number of generated values the corpus must hold at least (the rest are the
 /// reference tables).
@@ -233,4 +242,33 @@ fn django_and_starlette_models_agree_with_the_real_libraries() {
         "the models disagree with the real libraries:\n{}",
         shown.join("\n")
     );
+}
+
+/// Every kind of response, read by h11 as a client: a status line, a field or a framing
+/// RFC 9110/9112 does not allow (a body on a 204 or a `HEAD`'s answer, a
+/// `Content-Length` that is not the body's) fails the test, naming the case.
+#[test]
+fn every_kind_of_response_passes_a_strict_parser() {
+    let python = match venv_python() {
+        Ok(python) => python,
+        Err(why) => return skip(&why),
+    };
+    // The 408 needs a head that stops half-way for longer than `--header-timeout`;
+    // the 503 a second connection past `--max-connections`.
+    let server = support::TestServer::start(&["--header-timeout", "1"]);
+    let limited = support::TestServer::start(&["--max-connections", "1"]);
+    let mut cmd = Command::new(python);
+    cmd.arg(here().join("responses.py"))
+        .arg(server.addr().to_string())
+        .arg(limited.addr().to_string());
+    let out = support::run_within(cmd, std::time::Duration::from_secs(120));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "a response h11 refuses:\n{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let checked = stdout.lines().filter(|l| l.starts_with("ok ")).count();
+    assert!(checked >= 40, "only {checked} responses checked:\n{stdout}");
+    eprintln!("{}", stdout.lines().last().unwrap_or_default());
 }

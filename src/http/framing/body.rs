@@ -49,10 +49,14 @@ pub fn kind(head: &Head, limits: &Limits) -> Result<BodyKind, RequestError> {
 ///
 /// `Transfer-Encoding` is a list of codings in the order they were applied, so the
 /// last one is what frames the body; RFC 9112 §6.3 requires it to be `chunked` in a
-/// request. A coding we do not implement (`gzip`, `gzip, chunked`, `chunked, gzip`,
-/// `identity`) is answered 501 naming it (RFC 9112 §6.1); `chunked, gzip` would also
-/// deserve the 400 of §6.3, but the first thing wrong with it is that we do not speak
-/// gzip. `chunked` twice is 400 (RFC 9112 §7: it must not be applied more than once).
+/// request: "If a Transfer-Encoding header field is present in a request and the
+/// chunked transfer coding is not the final encoding, the message body length cannot
+/// be determined reliably; the server MUST respond with the 400 (Bad Request) status
+/// code and then close the connection." So `chunked, gzip` is 400, whatever the other
+/// coding: what frames the body is unknown, which matters before whether we speak
+/// gzip. A coding we do not implement otherwise (`gzip`, `gzip, chunked`, `identity`)
+/// is answered 501 naming it (RFC 9112 §6.1). `chunked` twice is 400 (RFC 9112 §7: it
+/// must not be applied more than once).
 /// Names are compared case-insensitively; a coding with parameters (`chunked;x=1`) is
 /// not one we know.
 fn chunked(head: &Head) -> Result<BodyKind, RequestError> {
@@ -70,16 +74,26 @@ fn chunked(head: &Head) -> Result<BodyKind, RequestError> {
         .flat_map(list_elements)
         .filter(|coding| !coding.is_empty())
         .collect();
-    if let Some(unknown) = codings.iter().find(|c| !c.eq_ignore_ascii_case(b"chunked")) {
+    let is_chunked = |c: &&[u8]| c.eq_ignore_ascii_case(b"chunked");
+    if codings.iter().filter(|c| is_chunked(c)).count() > 1 {
+        return Err(RequestError::Malformed(Malformed::ChunkedTwice));
+    }
+    if codings.iter().any(is_chunked) && !codings.last().is_some_and(is_chunked) {
+        let value: Vec<&[u8]> = head.values("transfer-encoding").collect();
+        return Err(RequestError::Malformed(Malformed::ChunkedNotLast(
+            value.join(&b", "[..]).escape_ascii().to_string(),
+        )));
+    }
+    if let Some(unknown) = codings.iter().find(|c| !is_chunked(c)) {
         return Err(RequestError::TransferCodingNotImplemented(
             String::from_utf8_lossy(unknown).into_owned(),
         ));
     }
-    match codings.len() {
-        1 => Ok(BodyKind::Chunked),
-        0 => Err(RequestError::Malformed(Malformed::EmptyTransferEncoding)),
-        _ => Err(RequestError::Malformed(Malformed::ChunkedTwice)),
+    // What is left is `chunked` once, or nothing at all.
+    if codings.is_empty() {
+        return Err(RequestError::Malformed(Malformed::EmptyTransferEncoding));
     }
+    Ok(BodyKind::Chunked)
 }
 
 /// The value of `Content-Length`, which must be plain decimal digits (RFC 9110 §8.6:
@@ -287,7 +301,12 @@ mod tests {
             (
                 "HTTP/1.1",
                 &["Transfer-Encoding: chunked, gzip"],
-                not_implemented("gzip"),
+                malformed(Malformed::ChunkedNotLast("chunked, gzip".into())),
+            ),
+            (
+                "HTTP/1.1",
+                &["Transfer-Encoding: chunked", "Transfer-Encoding: identity"],
+                malformed(Malformed::ChunkedNotLast("chunked, identity".into())),
             ),
             (
                 "HTTP/1.1",

@@ -8,7 +8,7 @@
 
 use super::BodyKind;
 use crate::error::{Malformed, RequestError};
-use crate::http::grammar::is_tchar;
+use crate::http::grammar::{is_tchar, quoted_string_len, skip_ows, token_len};
 
 /// The longest chunk-size line accepted, extensions and CRLF included.
 ///
@@ -53,15 +53,19 @@ pub struct Decoded {
 /// last-chunk     = 1*("0") [ chunk-ext ] CRLF
 /// ```
 ///
-/// A chunk-size line is only used once whole (httparse's `parse_chunk_size` reads it;
-/// extensions are ignored), so a partial line is left in the caller's buffer. A size
-/// may have at most 16 hex digits (httparse's bound, leading zeros included). Chunk data
+/// A chunk-size line is only used once whole, checked against the grammar of its
+/// extensions, which are then ignored (`chunk_size_line`), so a partial line is left
+/// in the caller's buffer. A size may have at most 16 hex digits, leading zeros
+/// included. Chunk data
 /// is copied as it arrives; the decoder never reserves memory for a size the client
 /// merely announced.
 #[derive(Clone, Debug)]
 pub struct BodyDecoder {
     kind: BodyKind,
     max: u64,
+    /// How many decoded bytes are appended to the caller's body; the rest are counted
+    /// and dropped ([`BodyDecoder::keeping`]).
+    keep: u64,
     /// Decoded bytes so far, checked against `max`.
     decoded: u64,
     /// Where in the body the next byte belongs.
@@ -96,9 +100,25 @@ impl BodyDecoder {
         BodyDecoder {
             kind,
             max,
+            keep: u64::MAX,
             decoded: 0,
             state,
         }
+    }
+
+    /// The same decoder, appending only the body's first `keep` bytes to the caller's
+    /// body and counting the rest ([`BodyDecoder::decoded`]) without keeping them: the
+    /// echo shows a large body's first bytes, so those are all a connection holds of
+    /// it, however large the body (up to `max`) the client sends.
+    pub fn keeping(mut self, keep: usize) -> BodyDecoder {
+        self.keep = keep as u64;
+        self
+    }
+
+    /// How many bytes of the body have been decoded so far, kept or not: its whole
+    /// length once complete.
+    pub fn decoded(&self) -> u64 {
+        self.decoded
     }
 
     /// The kind of body this decoder was made for.
@@ -106,7 +126,9 @@ impl BodyDecoder {
         self.kind
     }
 
-    /// Uses what it can of `input`, appending decoded bytes to `body`.
+    /// Uses what it can of `input`, appending decoded bytes to `body` (up to the first
+    /// [`keeping`](BodyDecoder::keeping) bytes of the body; the rest are counted, not
+    /// kept).
     ///
     /// Returns how many bytes of `input` it used and whether the body is complete.
     /// `complete: false` means "send more": the unused bytes (a partial chunk-size or
@@ -208,12 +230,13 @@ impl BodyDecoder {
         Ok(())
     }
 
-    /// Appends up to `remaining` bytes of `input` to `body`; returns how many it took and
-    /// how many remain.
+    /// Takes up to `remaining` bytes of `input`, appending those that are still within
+    /// the bytes kept to `body`; returns how many it took and how many remain.
     fn copy(&mut self, input: &[u8], remaining: u64, body: &mut Vec<u8>) -> (usize, u64) {
-        // The count is at most `input.len()`, so it fits in a usize.
+        // The counts are at most `input.len()`, so they fit in a usize.
         let take = remaining.min(input.len() as u64) as usize;
-        body.extend_from_slice(&input[..take]);
+        let kept = self.keep.saturating_sub(self.decoded).min(take as u64) as usize;
+        body.extend_from_slice(&input[..kept]);
         self.decoded += take as u64;
         (take, remaining - take as u64)
     }
@@ -240,6 +263,22 @@ fn find_line(input: &[u8], max: usize) -> Result<Option<usize>, ()> {
 
 /// Parses the chunk-size line at the start of `input`: `Ok(Some((line length, size)))`,
 /// or `Ok(None)` if the whole line has not arrived yet.
+///
+/// ```text
+/// chunk-size [ chunk-ext ] CRLF
+/// chunk-ext      = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+/// chunk-ext-name = token
+/// chunk-ext-val  = token / quoted-string
+/// ```
+///
+/// The whole line is checked against that grammar (RFC 9112 §7.1, §7.1.1) before the
+/// size is used, and a well-formed extension is then ignored, as the RFC says a
+/// recipient must do with one it does not understand. Anything else is refused:
+/// `5;` (no name), `5;bad[=x` (not a token), `5;` and a NUL, `5 ` (whitespace with no
+/// extension after it). This is where smuggling research keeps finding desyncs: a
+/// front end that skips to the CRLF and a back end that stops at the odd byte (or the
+/// reverse) disagree on where the chunk's data starts. httparse's `parse_chunk_size`
+/// skips any extension bytes, so the line is read here instead.
 fn chunk_size_line(input: &[u8]) -> Result<Option<(usize, u64)>, RequestError> {
     let line_len = match find_line(input, MAX_CHUNK_LINE_BYTES) {
         Ok(Some(line_len)) => line_len,
@@ -251,22 +290,71 @@ fn chunk_size_line(input: &[u8]) -> Result<Option<(usize, u64)>, RequestError> {
         }
     };
     let line = &input[..line_len];
-    let bad =
-        || RequestError::Malformed(Malformed::InvalidChunkSize(line.escape_ascii().to_string()));
-    // httparse reads an empty size (a line that is just CRLF, or `;ext`) as 0, which
-    // would end the body early; the grammar wants at least one hex digit.
-    if !line.first().is_some_and(u8::is_ascii_hexdigit) {
-        return Err(bad());
+    let shown = || line.escape_ascii().to_string();
+    let bad_size = || RequestError::Malformed(Malformed::InvalidChunkSize(shown()));
+    // The line is whole and ends in its only LF, which must follow a CR.
+    let Some(content) = line.strip_suffix(b"\r\n") else {
+        return Err(bad_size());
+    };
+    let digits = content.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    // At least one hex digit (an empty size would read as 0 and end the body early),
+    // and at most 16, leading zeros included, so that the size fits a u64 however it
+    // is written.
+    if digits == 0 || digits > MAX_CHUNK_SIZE_DIGITS {
+        return Err(bad_size());
     }
-    // The line is whole and ends in its only LF. httparse accepts any byte in an
-    // extension, even a bare LF, and would then ask for more ("Partial"); a line that
-    // does not end in CRLF is refused here instead.
-    match httparse::parse_chunk_size(line) {
-        Ok(httparse::Status::Complete((used, size))) if used == line_len => {
-            Ok(Some((line_len, size)))
+    let (size, extensions) = content.split_at(digits);
+    if !is_chunk_ext(extensions) {
+        // An extension that breaks the grammar (`5;`, `5 ;bad[`, or `5 `: the
+        // whitespace before an extension that never came), or a size followed by
+        // something that is not an extension at all (`5 5`, `5x`).
+        return Err(RequestError::Malformed(
+            if skip_ows(extensions).first().is_none_or(|&b| b == b';') {
+                Malformed::InvalidChunkExtension(shown())
+            } else {
+                Malformed::InvalidChunkSize(shown())
+            },
+        ));
+    }
+    // Hex digits only, at most 16 of them: the parse cannot fail, and the error arm
+    // only spares an `unwrap`.
+    let size = std::str::from_utf8(size)
+        .ok()
+        .and_then(|hex| u64::from_str_radix(hex, 16).ok())
+        .ok_or_else(bad_size)?;
+    Ok(Some((line_len, size)))
+}
+
+/// The most hex digits a chunk size may have, leading zeros included: 16 fit a u64.
+const MAX_CHUNK_SIZE_DIGITS: usize = 16;
+
+/// Whether `ext`, everything between a chunk size and its CRLF, is `chunk-ext`
+/// (RFC 9112 §7.1.1): nothing at all, or one or more `;name` or `;name=value`, with
+/// optional whitespace (BWS) around the `;` and the `=` but nowhere else.
+fn is_chunk_ext(mut rest: &[u8]) -> bool {
+    while !rest.is_empty() {
+        let Some(after) = skip_ows(rest).strip_prefix(b";") else {
+            return false;
+        };
+        let name = skip_ows(after);
+        let name_len = token_len(name);
+        if name_len == 0 {
+            return false;
         }
-        _ => Err(bad()),
+        rest = &name[name_len..];
+        if let Some(after) = skip_ows(rest).strip_prefix(b"=") {
+            let value = skip_ows(after);
+            let value_len = match value.first() {
+                Some(b'"') => quoted_string_len(value).unwrap_or(0),
+                _ => token_len(value),
+            };
+            if value_len == 0 {
+                return false;
+            }
+            rest = &value[value_len..];
+        }
     }
+    true
 }
 
 /// Whether `line` (without its CRLF) is a field line: `field-name ":" OWS field-value
@@ -364,6 +452,12 @@ mod tests {
                 b"hello",
                 24,
             ),
+            (
+                b"5 ; a = \"x\\\"y\" ;b;c=d\t;e=\"\xc3\xa9\"\r\nhello\r\n0\r\n\r\n",
+                Ok(true),
+                b"hello",
+                43,
+            ),
             // Trailers are checked and dropped (RFC 9112 §7.1.2).
             (
                 b"2\r\nab\r\n0\r\nX-Sum: 1\r\nX-B:\r\n\r\nNEXT",
@@ -425,6 +519,7 @@ mod tests {
                 .map_or(line.len(), |lf| lf + 1);
             InvalidChunkSize(line[..end].escape_ascii().to_string())
         };
+        let ext = |line: &[u8]| InvalidChunkExtension(line.escape_ascii().to_string());
         let cases: &[(&[u8], Malformed)] = &[
             (b"\r\n", size(b"\r\n")),
             (b";ext\r\n", size(b";ext\r\n")),
@@ -437,6 +532,20 @@ mod tests {
             (b"5\rx\n", size(b"5\rx\n")),
             (b"5;a\nb\r\n", size(b"5;a\nb\r\n")),
             (b"5 5\r\n", size(b"5 5\r\n")),
+            (b"5 \r\nhello\r\n", ext(b"5 \r\n")),
+            (b"5\t\r\nhello\r\n", ext(b"5\t\r\n")),
+            (b"5x\r\nhello\r\n", size(b"5x\r\n")),
+            (b"5;\r\nhello\r\n", ext(b"5;\r\n")),
+            (b"5;bad[=x\r\nhello\r\n", ext(b"5;bad[=x\r\n")),
+            (b"5;\x00\r\nhello\r\n", ext(b"5;\x00\r\n")),
+            (b"5;a=\r\nhello\r\n", ext(b"5;a=\r\n")),
+            (b"5;a=b c\r\nhello\r\n", ext(b"5;a=b c\r\n")),
+            (b"5;a \r\nhello\r\n", ext(b"5;a \r\n")),
+            (b"5;a;\r\nhello\r\n", ext(b"5;a;\r\n")),
+            (b"5;a=\"open\r\nhello\r\n", ext(b"5;a=\"open\r\n")),
+            (b"5;a=\"q\"x\r\nhello\r\n", ext(b"5;a=\"q\"x\r\n")),
+            (b"5 ;=x\r\nhello\r\n", ext(b"5 ;=x\r\n")),
+            (b"0;\r\n\r\n", ext(b"0;\r\n")),
             (b"12345678901234567\r\n", size(b"12345678901234567\r\n")),
             (b"00000000000000005\r\n", size(b"00000000000000005\r\n")),
             (b"5\r\nhelloX\r\n", ChunkDataOverrun),
@@ -525,5 +634,36 @@ mod tests {
         }
         let exact = b"5\r\n01234\r\n5\r\n56789\r\n0\r\n\r\n";
         assert_eq!(decode_whole(BodyKind::Chunked, 10, exact).0, Ok(true));
+    }
+
+    /// A decoder keeping the first bytes keeps exactly those, however the input is cut
+    /// and whatever the coding, and counts every byte: the body a connection holds is
+    /// the echo's prefix, its length the whole body's.
+    #[test]
+    fn keeps_only_the_first_bytes_and_counts_them_all() {
+        let chunked = b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\nNEXT";
+        let cases: [(BodyKind, &[u8]); 2] = [
+            (BodyKind::Length(11), b"hello worldNEXT"),
+            (BodyKind::Chunked, chunked),
+        ];
+        for (kind, input) in cases {
+            for keep in [0, 1, 5, 7, 11, 100] {
+                for cut in 0..=input.len() {
+                    let mut decoder = BodyDecoder::new(kind, 1000).keeping(keep);
+                    let mut body = Vec::new();
+                    let first = decoder.decode(&input[..cut], &mut body).unwrap();
+                    let rest = &input[first.consumed..];
+                    let second = decoder.decode(rest, &mut body).unwrap();
+                    assert!(second.complete, "{kind:?} keep {keep} cut {cut}");
+                    assert_eq!(
+                        body,
+                        &b"hello world"[..keep.min(11)],
+                        "{kind:?} {keep} {cut}"
+                    );
+                    assert_eq!(decoder.decoded(), 11);
+                    assert_eq!(&rest[second.consumed..], b"NEXT");
+                }
+            }
+        }
     }
 }

@@ -368,6 +368,15 @@ fn check_target_form(head: &Head) -> Result<(), RequestError> {
     if head.raw_target().contains('#') {
         return Err(RequestError::Malformed(Malformed::Fragment));
     }
+    // httparse lets bytes over 0x7F through in a target (as long as they are UTF-8),
+    // but a target is a URI, and a URI is ASCII: anything else is percent-encoded
+    // (RFC 9112 §3.2, RFC 3986 §2.1). A proxy that re-encodes `/café` and one that
+    // passes it on raw would send two different requests on from one.
+    if !head.raw_target().is_ascii() {
+        return Err(RequestError::Malformed(Malformed::NonAsciiTarget(
+            head.raw_target().as_bytes().escape_ascii().to_string(),
+        )));
+    }
     match head.target() {
         Target::Origin { .. } | Target::Absolute { .. } => Ok(()),
         Target::Asterisk if head.method() == "OPTIONS" => Ok(()),
@@ -420,7 +429,7 @@ mod tests {
 
     #[test]
     fn target_form_must_go_with_the_method() {
-        use Malformed::{AsteriskWithoutOptions, Fragment, NotATarget};
+        use Malformed::{AsteriskWithoutOptions, Fragment, NonAsciiTarget, NotATarget};
         let table: &[(&[u8], Option<Malformed>)] = &[
             (b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n", None),
             (b"GET http://a/x HTTP/1.1\r\nHost: a\r\n\r\n", None),
@@ -439,6 +448,17 @@ mod tests {
                 b"GET * HTTP/1.1\r\nHost: a\r\n\r\n",
                 Some(AsteriskWithoutOptions("GET".into())),
             ),
+            (
+                b"GET /caf\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n",
+                Some(NonAsciiTarget("/caf\\xc3\\xa9".into())),
+            ),
+            (
+                b"GET http://a/\xe2\x82\xac?q=\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n",
+                Some(NonAsciiTarget(
+                    "http://a/\\xe2\\x82\\xac?q=\\xc3\\xa9".into(),
+                )),
+            ),
+            (b"GET /caf%C3%A9 HTTP/1.1\r\nHost: a\r\n\r\n", None),
         ];
         for (bytes, refused) in table {
             let result = parse(bytes);
@@ -914,6 +934,7 @@ mod tests {
             max_header_bytes: usize::MAX,
             max_headers: usize::MAX,
             max_body_bytes: u64::MAX,
+            echo_body_bytes: usize::MAX,
         };
         let request = with_headers("HTTP/1.1", &["Content-Length: 18446744073709551615"]);
         let got = outcome(&request, &unlimited);
@@ -932,6 +953,7 @@ mod tests {
             max_header_bytes: 0,
             max_headers: 0,
             max_body_bytes: 0,
+            echo_body_bytes: 0,
         };
         assert_eq!(parse_head(b"", &nothing), Ok(None));
         let too_large = RequestError::HeadTooLarge { limit: 0 };

@@ -62,6 +62,9 @@ pub struct Limits {
     pub max_headers: usize,
     /// Largest decoded body in bytes: over it → 413.
     pub max_body_bytes: u64,
+    /// How many of a body's first bytes are kept, for the echo to show; the rest are
+    /// counted as they are decoded and dropped ([`BodyDecoder::keeping`]).
+    pub echo_body_bytes: usize,
 }
 
 impl Default for Limits {
@@ -70,6 +73,7 @@ impl Default for Limits {
             max_header_bytes: 8192,
             max_headers: 100,
             max_body_bytes: 1024 * 1024,
+            echo_body_bytes: crate::echo::ECHO_BODY_BYTES,
         }
     }
 }
@@ -369,6 +373,7 @@ mod tests {
                     max_header_bytes,
                     max_headers,
                     max_body_bytes,
+                    echo_body_bytes: crate::echo::ECHO_BODY_BYTES,
                 },
             )
         }
