@@ -21,8 +21,8 @@
 //! Quoted strings appear in a chunk's extensions, which framing's decoder measures with
 //! [`quoted_string_len`], and inside `Accept`'s elements (`text/html;x="a,b"`), where a
 //! comma between quotes separates nothing: [`parts_outside_quotes`] splits past them.
-//! (`Forwarded` has quoted strings too, but its reader in `host::forwarded` walks each
-//! line with a cursor of its own, which says what is wrong with a bad one.)
+//! `Forwarded`'s reader finds its quoted strings with [`quoted_string_end`], which says
+//! what is wrong with a bad one.
 
 use std::ops::Range;
 
@@ -73,19 +73,38 @@ pub fn skip_ows(bytes: &[u8]) -> &[u8] {
 /// `None` if `bytes` does not start with a whole one (RFC 9110 §5.6.4): no closing
 /// quote, or a byte no quoted-string may hold (a control byte other than HTAB, DEL).
 pub fn quoted_string_len(bytes: &[u8]) -> Option<usize> {
-    // obs-text (0x80–0xFF) is allowed in both qdtext and a quoted-pair.
-    let text = |b: u8| b == b'\t' || b == b' ' || (0x21..=0x7e).contains(&b) || b >= 0x80;
-    let mut i = 1;
     if bytes.first() != Some(&b'"') {
         return None;
     }
+    quoted_string_end(bytes).ok()
+}
+
+/// Why the quoted-string at the start of a value is not one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuotedStringError {
+    /// The value ends before the closing quote.
+    Unclosed,
+    /// A `\` followed by nothing, or by a byte no quoted-pair may hold.
+    BadEscape,
+    /// A byte neither qdtext nor part of a quoted-pair: a control byte other than HTAB,
+    /// or DEL.
+    ControlByte,
+}
+
+/// [`quoted_string_len`] for a caller that says *why* a quoted-string is not one (the
+/// `Forwarded` reader does): `bytes` starts at the opening quote, which is not looked
+/// at again.
+pub fn quoted_string_end(bytes: &[u8]) -> Result<usize, QuotedStringError> {
+    // obs-text (0x80–0xFF) is allowed in both qdtext and a quoted-pair.
+    let text = |b: u8| b == b'\t' || b == b' ' || (0x21..=0x7e).contains(&b) || b >= 0x80;
+    let mut i = 1;
     loop {
-        match *bytes.get(i)? {
-            b'"' => return Some(i + 1),
+        match *bytes.get(i).ok_or(QuotedStringError::Unclosed)? {
+            b'"' => return Ok(i + 1),
             b'\\' if bytes.get(i + 1).is_some_and(|&b| text(b)) => i += 2,
-            b'\\' => return None,
+            b'\\' => return Err(QuotedStringError::BadEscape),
             b if text(b) => i += 1,
-            _ => return None,
+            _ => return Err(QuotedStringError::ControlByte),
         }
     }
 }
