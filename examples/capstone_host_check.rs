@@ -273,7 +273,7 @@ fn decide<'p>(
     }
     // Chapter 10: an absolute-form target names the host, and Host is ignored.
     // Chapter 11: X-Forwarded-Host is never read: no proxy stands in front of us.
-    let value = match request.path.and_then(|t| t.strip_prefix("http://")) {
+    let value = match request.path.and_then(strip_scheme) {
         Some(rest) => rest.split('/').next().unwrap_or_default().as_bytes(),
         None => match first {
             Some(host) => host.value,
@@ -312,3 +312,14 @@ fn decide<'p>(
     }
 }
 // ANCHOR_END: decide
+
+/// The rest of an absolute-form target after its `http://` or `https://`, in any case:
+/// a scheme is case-insensitive (RFC 3986, section 3.1), and a check that knew only a
+/// lowercase `http://` would take `HTTP://evil.example/` for a path and believe Host.
+fn strip_scheme(target: &str) -> Option<&str> {
+    ["http://", "https://"].iter().find_map(|scheme| {
+        let head = target.get(..scheme.len())?;
+        head.eq_ignore_ascii_case(scheme)
+            .then(|| &target[scheme.len()..])
+    })
+}

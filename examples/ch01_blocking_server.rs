@@ -39,7 +39,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     // The address comes from the command line so a test can ask for port 0 and let the
-    // OS pick a free one. 8090 is the first of the ports the course uses (8090–8099),
+    // OS pick a free one. 8090 is the first of the ports the chapters use (8090–8099),
     // as hostecho does: stop one program (Ctrl-C) before starting the next on it.
     let addr = std::env::args()
         .nth(1)

@@ -304,7 +304,8 @@ impl Timers {
     /// How long poll may sleep: until the earliest deadline, or forever without one.
     /// Rounded *up* to whole milliseconds, since epoll counts in milliseconds: rounding
     /// down would wake the loop just before the deadline, with nothing due, again and
-    /// again until it is.
+    /// again until it is. (mio 1.x rounds up too before it calls `epoll_wait`; this
+    /// keeps the rule visible, and right whatever the poller.)
     fn poll_timeout(&mut self, connections: &Slab<Connection>, now: Instant) -> Option<Duration> {
         self.drop_stale(connections);
         let Reverse((deadline, _)) = *self.heap.peek()?;

@@ -299,7 +299,7 @@ fn checked_host(request: &httparse::Request) -> Result<String, String> {
         _ => return Err("a request must carry exactly one Host header".to_string()),
     };
     // An absolute-form target names the host instead of Host (chapter 10).
-    let raw = match request.path.and_then(|t| t.strip_prefix("http://")) {
+    let raw = match request.path.and_then(strip_scheme) {
         Some(rest) => rest.split('/').next().unwrap_or_default().as_bytes(),
         None => raw,
     };
@@ -364,3 +364,14 @@ fn matches(pattern: &str, name: &str) -> bool {
     }
 }
 // ANCHOR_END: checked
+
+/// The rest of an absolute-form target after its `http://` or `https://`, in any case:
+/// a scheme is case-insensitive (RFC 3986, section 3.1), and a check that knew only a
+/// lowercase `http://` would take `HTTP://evil.example/` for a path and believe Host.
+fn strip_scheme(target: &str) -> Option<&str> {
+    ["http://", "https://"].iter().find_map(|scheme| {
+        let head = target.get(..scheme.len())?;
+        head.eq_ignore_ascii_case(scheme)
+            .then(|| &target[scheme.len()..])
+    })
+}

@@ -259,8 +259,9 @@ fn decide<'p>(
     // Your turn: the rules of chapters 10 to 12, in this order, refusing at the first
     // that fails, each refusal's words saying why:
     // 1. more than one Host line, in any version; HTTP/1.1 without one (chapter 10);
-    // 2. the host is the authority of an absolute-form target (`http://host:port/…`)
-    //    when there is one, the Host value otherwise; `X-Forwarded-Host` is never read,
+    // 2. the host is the authority of an absolute-form target (`http://host:port/…`,
+    //    the scheme in any case: `strip_scheme(target)`) when there is one, the Host
+    //    value otherwise; `X-Forwarded-Host` is never read,
     //    since no proxy stands in front of this server (chapter 11);
     // 3. an empty host names nothing (RFC 9110, section 4.2.1);
     // 4. the whole value must be a valid `host[:port]`: `parse_host` (chapter 11's port
@@ -271,3 +272,14 @@ fn decide<'p>(
     todo!("one host, well-formed, allowed by a pattern, or a refusal saying why")
 }
 // ANCHOR_END: decide
+
+/// The rest of an absolute-form target after its `http://` or `https://`, in any case:
+/// a scheme is case-insensitive (RFC 3986, section 3.1), and a check that knew only a
+/// lowercase `http://` would take `HTTP://evil.example/` for a path and believe Host.
+fn strip_scheme(target: &str) -> Option<&str> {
+    ["http://", "https://"].iter().find_map(|scheme| {
+        let head = target.get(..scheme.len())?;
+        head.eq_ignore_ascii_case(scheme)
+            .then(|| &target[scheme.len()..])
+    })
+}

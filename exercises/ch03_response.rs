@@ -1,7 +1,8 @@
 //! Exercise for chapter 3: write the response head that curl needn't guess.
 //!
-//! This is chapter 2's server with its answer taken out: `response` is yours to write.
-//! Run it, and grade it from another terminal:
+//! This is the chapter's server, without its `--without-content-length` mode, with its
+//! answer taken out: `response` is yours to write. Run it, and grade it from another
+//! terminal:
 //!
 //! ```text
 //! cargo run --example ex03_response                        # listens on 127.0.0.1:8093

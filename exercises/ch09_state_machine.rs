@@ -5,11 +5,13 @@
 //! (frame and answer every buffered request, keeping the connection alive or not),
 //! `deadline` and `on_timeout` (408 for a stalled head) are yours to write; the event
 //! loop, the timer heap, reading and writing are given. Run it (time-outs in seconds,
-//! from the environment, as in the chapter), and grade it from another terminal:
+//! from the environment, as in the chapter) with a short head time-out, so that the
+//! 408 check waits two seconds rather than ten, and grade it from another terminal
+//! with the same time-out:
 //!
 //! ```text
-//! cargo run --example ex09_state_machine                   # listens on 127.0.0.1:8099
-//! cargo run -- grade 9 127.0.0.1:8099
+//! HEADER_TIMEOUT=2 cargo run --example ex09_state_machine  # listens on 127.0.0.1:8099
+//! cargo run -- grade 9 127.0.0.1:8099 --header-timeout 2
 //! ```
 //!
 //! Until they are written, each connection reaches a `todo!()` at its first event: the
@@ -312,7 +314,8 @@ impl Timers {
     /// How long poll may sleep: until the earliest deadline, or forever without one.
     /// Rounded *up* to whole milliseconds, since epoll counts in milliseconds: rounding
     /// down would wake the loop just before the deadline, with nothing due, again and
-    /// again until it is.
+    /// again until it is. (mio 1.x rounds up too before it calls `epoll_wait`; this
+    /// keeps the rule visible, and right whatever the poller.)
     fn poll_timeout(&mut self, connections: &Slab<Connection>, now: Instant) -> Option<Duration> {
         self.drop_stale(connections);
         let Reverse((deadline, _)) = *self.heap.peek()?;

@@ -141,14 +141,26 @@ fn answer(request: &httparse::Request) -> Answer {
     // compared with `eq_ignore_ascii_case`), then, in this order:
     // 1. more than one Host line: `refuse(…)`, whatever the version;
     // 2. HTTP/1.1 (`request.version == Some(1)`) without Host: refuse;
-    // 3. an absolute-form target (`request.path` starts with `http://`): its authority,
-    //    up to the next `/`, names the host, and the Host header is ignored;
+    // 3. an absolute-form target (`request.path` starts with `http://` or `https://`,
+    //    in any case: `strip_scheme(target)` gives what follows): its authority, up to
+    //    the next `/`, names the host, and Host is ignored;
     // 4. otherwise the one Host value: empty, refuse (it names no site);
     // 5. HTTP/1.0 without Host: the `DEFAULT_SITE`, answered 200.
     // Hand the named host to `site_for`, which finds the site or answers 421.
     todo!("decide which host the request names, or refuse it")
 }
 // ANCHOR_END: which_host
+
+/// The rest of an absolute-form target after its `http://` or `https://`, in any case:
+/// a scheme is case-insensitive (RFC 3986, section 3.1), and a check that knew only a
+/// lowercase `http://` would take `HTTP://evil.example/` for a path and believe Host.
+fn strip_scheme(target: &str) -> Option<&str> {
+    ["http://", "https://"].iter().find_map(|scheme| {
+        let head = target.get(..scheme.len())?;
+        head.eq_ignore_ascii_case(scheme)
+            .then(|| &target[scheme.len()..])
+    })
+}
 
 /// A 400 answer, with the reason in the body and in the log.
 fn refuse(why: &str) -> Answer {

@@ -285,7 +285,8 @@ fn naive_host(request: &httparse::Request) -> String {
 fn checked_host(request: &httparse::Request) -> Result<String, String> {
     // Your turn, in this order, refusing with `Err(message)` at the first problem:
     // 1. exactly one `Host` line (none, or two, is refused);
-    // 2. an absolute-form target (`http://host/…`) names the host instead (chapter 10);
+    // 2. an absolute-form target (`http://host/…`, the scheme in any case:
+    //    `strip_scheme(target)`) names the host instead (chapter 10);
     // 3. `split_host_port` the value: `None` is Django's "The domain name provided is
     //    not valid according to RFC 1034/1035." — this is what stops port injection;
     // 4. no pattern of `ALLOWED_HOSTS` `matches` the name: "You may need to add
@@ -337,3 +338,14 @@ fn matches(pattern: &str, name: &str) -> bool {
     todo!("match a pattern against a name, whole labels only")
 }
 // ANCHOR_END: checked
+
+/// The rest of an absolute-form target after its `http://` or `https://`, in any case:
+/// a scheme is case-insensitive (RFC 3986, section 3.1), and a check that knew only a
+/// lowercase `http://` would take `HTTP://evil.example/` for a path and believe Host.
+fn strip_scheme(target: &str) -> Option<&str> {
+    ["http://", "https://"].iter().find_map(|scheme| {
+        let head = target.get(..scheme.len())?;
+        head.eq_ignore_ascii_case(scheme)
+            .then(|| &target[scheme.len()..])
+    })
+}

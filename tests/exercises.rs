@@ -730,3 +730,44 @@ fn the_book_s_grade_commands_fail_the_skeleton_and_pass_the_reference() {
         );
     }
 }
+
+#[test]
+fn the_references_read_an_absolute_target_s_scheme_in_any_case() {
+    // Chapter 10 teaches that `HTTP://b.localhost/` is the same target as
+    // `http://b.localhost/` (RFC 3986 §3.1: schemes are case-insensitive), and that a
+    // check which knew only the lowercase form would believe Host instead: the bypass a
+    // Host check exists to stop. Each reference a learner copies from must refuse a
+    // target naming a foreign host in capitals, however good its Host.
+    let cases: [(&str, &[&str], &str, u16); 3] = [
+        ("ch10_host_header", &[], "a.localhost", 8090),
+        ("ch11_host_attacks", &["checked"], "example.com", 8090),
+        ("capstone_host_check", &[], "example.com", CAPSTONE_PORT),
+    ];
+    for (example, args, allowed, port) in cases {
+        let program = build_example(example);
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        let server = start(&program, &args, &[], port);
+        for scheme in ["http", "HTTP", "Http"] {
+            let mut stream = TcpStream::connect(server.addr).expect("connect");
+            stream.set_read_timeout(Some(PATIENCE)).expect("a time-out");
+            let request = format!(
+                "GET {scheme}://evil.example/ HTTP/1.1\r\nHost: {allowed}\r\nConnection: close\r\n\r\n"
+            );
+            stream
+                .write_all(request.as_bytes())
+                .expect("send a request");
+            let mut answer = Vec::new();
+            let _ = stream.read_to_end(&mut answer);
+            let answer = String::from_utf8_lossy(&answer);
+            let status = answer.split(' ').nth(1).unwrap_or("none");
+            // Refused *for the target's host*: a 404 for a path `HTTP://evil.example/`
+            // on the Host's site is the bypass, answered politely.
+            let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+            assert!(
+                matches!(status, "400" | "421") && body.contains("evil.example"),
+                "{example}: `GET {scheme}://evil.example/` with `Host: {allowed}` was not refused \
+                 for evil.example:\n{answer}"
+            );
+        }
+    }
+}

@@ -392,6 +392,32 @@ fn forwarded_first(request: &httparse::Request) -> Option<Vec<u8>> {
         .or_else(|| the_host(request))
 }
 
+/// An absolute-form target's authority if the target has one, else the one Host:
+/// chapter 10's rule. `any_case` says whether the scheme is read case-insensitively, as
+/// RFC 3986 section 3.1 says it must be.
+fn authority_or_host(request: &httparse::Request, any_case: bool) -> Option<Vec<u8>> {
+    let target = request.path?;
+    let rest = match target.get(..7) {
+        Some(scheme)
+            if scheme == "http://" || (any_case && scheme.eq_ignore_ascii_case("http://")) =>
+        {
+            &target[7..]
+        }
+        _ => return the_host(request),
+    };
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    (!authority.is_empty()).then(|| authority.as_bytes().to_vec())
+}
+
+fn authority_any_case(request: &httparse::Request) -> Option<Vec<u8>> {
+    authority_or_host(request, true)
+}
+
+/// Recognises only a lowercase `http://`: `GET HTTP://evil.example/` is judged by Host.
+fn authority_lowercase_only(request: &httparse::Request) -> Option<Vec<u8>> {
+    authority_or_host(request, false)
+}
+
 fn course_hosts(name: &str) -> bool {
     name == "localhost" || name.ends_with(".localhost") || name == "127.0.0.1" || name == "[::1]"
 }
@@ -532,6 +558,28 @@ fn a_server_that_matches_suffixes_fails_suffix_confusion() {
             .contains(&"Host: evillocalhost is refused, as hostecho decides"),
         "{}",
         run.show()
+    );
+}
+
+#[test]
+fn a_server_that_reads_only_a_lowercase_scheme_fails_chapter_10() {
+    fn lowercase_only(stream: TcpStream) {
+        host_checked(stream, authority_lowercase_only, course_hosts);
+    }
+    fn any_case(stream: TcpStream) {
+        host_checked(stream, authority_any_case, course_hosts);
+    }
+    let run = grade_patient(10, serve(true, lowercase_only), &[]);
+    assert_eq!(run.code, 1, "{}", run.show());
+    let failed = run.failed();
+    assert!(
+        failed.len() == 1 && failed[0].starts_with("the scheme's case does not matter: HTTP://"),
+        "{}",
+        run.show()
+    );
+    assert_passes(
+        &grade_patient(10, serve(true, any_case), &[]),
+        "chapter 10's rules with the scheme read in any case",
     );
 }
 

@@ -76,7 +76,10 @@
 //!   the first session after its start); `<!-- session-server: ADDR -->` names another
 //!   running server by the address it was started on.
 //!
-//!   The book always uses ports 8090–8099. For a run each is mapped to a free
+//!   The chapters' programs use ports 8090–8099 (the exercises 8093–8102 and the
+//!   capstone 8110, as the introduction promises and
+//!   `every_port_a_command_names_is_one_the_introduction_promises` checks; sessions use
+//!   only 8090–8099, the exercise's 8093 included). For a run each is mapped to a free
 //!   four-digit port (the same width, so `ss` lines up the same), in ARGS, the
 //!   environment and the commands, and back in the output. Before comparing, both
 //!   sides are normalised, of what truly varies from run to run only: an HTTP date
@@ -1348,4 +1351,184 @@ fn files_the_book_writes_go_to_a_scratch_directory() {
         }
     }
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+/// The ports a `$ ` command names on a loopback or wildcard address: `127.0.0.1:8090`,
+/// `localhost:8090`, `[::1]:8092`, `http://0.0.0.0:8091/`, and nc's `127.0.0.1 8090`.
+fn ports_named(command: &str) -> Vec<u16> {
+    let is_local = |host: &str| {
+        let host = host
+            .rsplit(['/', '@', '\'', '"', '('])
+            .next()
+            .unwrap_or(host);
+        host == "localhost"
+            || host.ends_with(".localhost")
+            || host.parse::<std::net::Ipv4Addr>().is_ok()
+            || host
+                .strip_prefix('[')
+                .and_then(|h| h.strip_suffix(']'))
+                .is_some_and(|h| h.parse::<std::net::Ipv6Addr>().is_ok())
+    };
+    let port = |digits: &str| -> Option<u16> {
+        let run: String = digits.chars().take_while(char::is_ascii_digit).collect();
+        let rest = &digits[run.len()..];
+        let ends = rest
+            .chars()
+            .next()
+            .is_none_or(|c| !c.is_ascii_alphanumeric());
+        (run.len() >= 4 && ends).then(|| run.parse().ok()).flatten()
+    };
+    let words: Vec<&str> = command.split_whitespace().collect();
+    let mut ports = Vec::new();
+    for (i, word) in words.iter().enumerate() {
+        // `host:port`, anywhere in the word (a URL, a printf'd Host line).
+        for (at, _) in word.match_indices(':') {
+            if is_local(&word[..at]) {
+                ports.extend(port(&word[at + 1..]));
+            }
+        }
+        // nc's two words, `HOST PORT`.
+        if i > 0 && is_local(words[i - 1]) {
+            ports.extend(port(word));
+        }
+    }
+    ports
+}
+
+#[test]
+fn every_port_a_command_names_is_one_the_introduction_promises() {
+    // The introduction promises: the chapters' programs on 8090–8099, the exercises on
+    // 8093–8102 (8090 plus the chapter), the capstone on 8110. A reader who keeps to
+    // those ports knows what else may be running; a command outside them is a broken
+    // promise. Chapters 13 and 14 are checked too: they are part of the same book.
+    let programs = 8090..=8099;
+    let exercises = 8093..=8102;
+    let capstone = 8110;
+    let mut wrong = Vec::new();
+    for page in pages() {
+        let lines: Vec<&str> = page.text.lines().collect();
+        let mut index = 0;
+        while index < lines.len() {
+            let Some((block, end)) = transcript::fenced_block(&lines, index) else {
+                index += 1;
+                continue;
+            };
+            if !block.first().is_some_and(|line| line.starts_with("$ ")) {
+                index = end;
+                continue;
+            }
+            let at = format!("{}:{}", page.name, index + 1);
+            for step in transcript::steps_of(&block, index + 2, &at) {
+                // `hostecho check` is given Host values to judge, not addresses to reach.
+                if step.command.contains("-- check ") || step.command.contains("hostecho check ") {
+                    continue;
+                }
+                let command = &step.command;
+                let exercise = command.contains("--example ex")
+                    || command.contains("--example capstone")
+                    || command.contains("-- grade ")
+                    || command.contains("hostecho grade ");
+                let program = !exercise
+                    && (command.contains("--example ch")
+                        || command.contains("cargo run --release --")
+                        || command.starts_with("hostecho "));
+                for port in ports_named(command) {
+                    let promised = if exercise {
+                        exercises.contains(&port) || port == capstone
+                    } else if program {
+                        programs.contains(&port)
+                    } else {
+                        programs.contains(&port) || exercises.contains(&port) || port == capstone
+                    };
+                    if !promised {
+                        wrong.push(format!(
+                            "tutorial/src/{}:{}: port {port} in `{}`",
+                            page.name, step.line, step.command
+                        ));
+                    }
+                }
+            }
+            index = end.max(index + 1);
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "commands on ports the introduction does not promise (programs 8090–8099, \
+         exercises 8093–8102, capstone 8110):\n{}",
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn ports_named_finds_addresses_and_nc_ports_only() {
+    assert_eq!(
+        ports_named("curl -s 'http://localhost:8090/x' http://[::1]:8092/ 127.0.0.1:8091"),
+        [8090, 8092, 8091]
+    );
+    assert_eq!(
+        ports_named("printf 'Host: a.localhost:8093\\r\\n' | nc -N 127.0.0.1 8094"),
+        [8093, 8094]
+    );
+    assert_eq!(
+        ports_named("check example.com:8080 Content-Length: 8192"),
+        Vec::<u16>::new()
+    );
+}
+
+/// Every `fn NAME` in the files a reader may be pointed at: the library, its tests, the
+/// examples and the exercises.
+fn function_names() -> BTreeSet<String> {
+    fn walk(dir: &Path, names: &mut BTreeSet<String>) {
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, names);
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                let text = fs::read_to_string(&path).unwrap_or_default();
+                for (at, _) in text.match_indices("fn ") {
+                    let name: String = text[at + 3..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    names.insert(name);
+                }
+            }
+        }
+    }
+    let mut names = BTreeSet::new();
+    for dir in ["src", "tests", "examples", "exercises"] {
+        walk(&root().join(dir), &mut names);
+    }
+    names
+}
+
+#[test]
+fn every_test_the_book_names_exists() {
+    // A chapter that sends the reader to hostecho's test `a_long_name_like_this` must
+    // name one that exists: a test renamed since teaches the reader to look for nothing.
+    // A name in backticks with three underscores or more, in lower case, is taken for a
+    // function's name (nginx's module names aside).
+    let names = function_names();
+    let mut missing = Vec::new();
+    for page in pages() {
+        for span in page.text.split('`').skip(1).step_by(2) {
+            // nginx's modules (`ngx_http_proxy_module`) are named the same way.
+            let looks_like_fn = span.matches('_').count() >= 3
+                && !span.starts_with("ngx_")
+                && span
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if looks_like_fn && !names.contains(span) {
+                missing.push(format!("tutorial/src/{}: `{span}`", page.name));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "functions the book names that no file in src/, tests/, examples/ or exercises/ defines:\n{}",
+        missing.join("\n")
+    );
 }

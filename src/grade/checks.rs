@@ -452,6 +452,21 @@ pub fn checks(chapter: Chapter, cx: &Context) -> Vec<Check> {
                     Expect::Refused { why: None },
                     "An absolute-form target",
                 ),
+                // A scheme is case-insensitive (RFC 3986, section 3.1): a server that
+                // recognises only a lowercase `http://` judges `HTTP://evil/` by its Host,
+                // the bypass chapter 10 warns about.
+                check(
+                    &format!(
+                        "the scheme's case does not matter: {}, with Host: {host}, is refused",
+                        absolute(foreign).replacen("http://", "HTTP://", 1)
+                    ),
+                    once(closing(
+                        &absolute(foreign).replacen("http://", "HTTP://", 1),
+                        &host,
+                    )),
+                    Expect::Refused { why: None },
+                    "An absolute-form target",
+                ),
             ]
         }
         11 => {
