@@ -24,9 +24,10 @@
 //! by step ([`crate::host::explain`]), and `--from-log` decides each value a log's
 //! refusals name ([`crate::refusal_log`], [`Checker::log_rows`]).
 //!
-//! This module is pure: it decides and renders lines. Reading arguments and stdin,
-//! printing and the exit status live in `main.rs`.
+//! This module is pure: it decides, renders lines and picks the exit status
+//! ([`exit_status`]). Reading arguments and stdin, and printing, live in `main.rs`.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -288,11 +289,6 @@ pub fn exit_status(outcomes: &[Outcome]) -> u8 {
     }
 }
 
-/// The name of a source, as `check` prints it: [`HostSource::name`].
-pub fn source_name(source: HostSource) -> &'static str {
-    source.name()
-}
-
 /// A value as printed: printable ASCII as it is, every other byte escaped as Rust
 /// writes it (`\r`, `\x00`, `\xc3`), so a terminal shows exactly what was checked.
 /// The empty value shows as `''`, and a missing one (`--no-host`) as `(no Host)`.
@@ -332,15 +328,10 @@ pub fn render_text(outcomes: &[Outcome]) -> String {
         };
         let mut line = format!("{value:<width$}  {verdict}  ");
         if let (Some(d), Some(s)) = (&outcome.django, &outcome.starlette) {
-            let word = |v: &Verdict| match (v.allowed, &v.message) {
-                (true, _) => "allowed",
-                (false, Some(m)) if m.starts_with("307") => "redirect",
-                (false, _) => "refused",
-            };
             line.push_str(&format!(
                 "django={:<7}  starlette={:<8}  ",
-                word(d),
-                word(s)
+                d.word(),
+                s.word()
             ));
         }
         match &outcome.decision {
@@ -349,7 +340,7 @@ pub fn render_text(outcomes: &[Outcome]) -> String {
                 line.push_str(&format!(
                     "host={} port={port} source={} matched={}",
                     valid.host,
-                    source_name(valid.source),
+                    valid.source.name(),
                     valid.matched,
                 ));
             }
@@ -481,18 +472,19 @@ pub fn hint_of(outcome: &Outcome) -> Option<&Hint> {
     }
 }
 
-/// A framework's answer in `--json`.
+/// A framework's answer in `--json`: a redirect is not allowed, and its message says
+/// where it goes.
 #[derive(Serialize)]
 struct JsonVerdict<'a> {
     allowed: bool,
-    message: Option<&'a str>,
+    message: Option<Cow<'a, str>>,
 }
 
 impl<'a> From<&'a Verdict> for JsonVerdict<'a> {
     fn from(v: &'a Verdict) -> Self {
         JsonVerdict {
-            allowed: v.allowed,
-            message: v.message.as_deref(),
+            allowed: v.is_allowed(),
+            message: v.message(),
         }
     }
 }
@@ -516,8 +508,8 @@ pub fn render_json(outcome: &Outcome) -> String {
         host: valid.map(|v| v.host.to_string()),
         port: valid.and_then(|v| v.port),
         source: match &outcome.decision {
-            Ok(valid) => Some(source_name(valid.source)),
-            Err(rejection) => rejection.source.map(source_name),
+            Ok(valid) => Some(valid.source.name()),
+            Err(rejection) => rejection.source.map(HostSource::name),
         },
         matched: valid.map(|v| v.matched.as_ref()),
         message: outcome.decision.as_ref().err().map(|r| r.message.as_str()),
@@ -535,6 +527,7 @@ pub fn render_json(outcome: &Outcome) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::host::RejectionKind;
 
     fn checker(allowed: &[&str], compare: bool) -> Checker {
         Checker::new(CheckOptions {
@@ -651,13 +644,32 @@ example.net       refused  django=refused  starlette=redirect  Invalid HTTP_HOST
             },
             ..CheckOptions::default()
         });
-        assert!(matches!(bad, Err(CheckError::Policy(_))));
-        for header in ["no colon", ": empty name", "sp ace: x", "Host\t: x"] {
-            assert!(
-                matches!(parse_header(header), Err(CheckError::Header(_))),
-                "{header}"
-            );
+        // The one line printed before exit status 2 names the problem.
+        match bad {
+            Err(error @ CheckError::Policy(crate::Error::Pattern { .. })) => assert_eq!(
+                error.to_string(),
+                "invalid --allowed-hosts pattern \"*example.com\": '*' is only allowed alone \
+                 ('*') or as a whole leading label ('*.example.com')"
+            ),
+            other => panic!("{other:?}"),
         }
+        for header in ["no colon", ": empty name", "sp ace: x", "Host\t: x"] {
+            match parse_header(header) {
+                Err(error @ CheckError::Header(_)) => assert_eq!(
+                    error.to_string(),
+                    format!(
+                        "invalid --header {header:?}: expected 'Name: value', with a name of \
+                         letters, digits and '-'"
+                    )
+                ),
+                other => panic!("{header}: {other:?}"),
+            }
+        }
+        assert_eq!(
+            CheckError::NoValues.to_string(),
+            "no values to check: give Host values as arguments, '-' to read them from stdin, \
+             or --no-host"
+        );
         let h = parse_header("X-Forwarded-Host:  a.example \t").unwrap();
         assert_eq!(
             (h.name.as_str(), h.value.as_slice()),
@@ -684,7 +696,7 @@ example.net       refused  django=refused  starlette=redirect  Invalid HTTP_HOST
         let source = |c: &Checker, value: Option<&[u8]>| -> Result<(String, &str), Rejection> {
             c.check(value)
                 .decision
-                .map(|v| (v.host.to_string(), source_name(v.source)))
+                .map(|v| (v.host.to_string(), v.source.name()))
         };
         let header = |line: &str| parse_header(line).unwrap();
         let from_proxy = RequestShape {
@@ -735,8 +747,19 @@ example.net       refused  django=refused  starlette=redirect  Invalid HTTP_HOST
             source(&shaped(http10.clone(), false), None),
             Ok(("127.0.0.1".into(), "local-address"))
         );
-        // HTTP/1.1 without Host is refused.
-        assert!(source(&shaped(RequestShape::default(), false), None).is_err());
+        // HTTP/1.1 without Host is refused, and there is no value, so no source.
+        let refused = shaped(RequestShape::default(), false).check(None);
+        assert_eq!(refused.value, None);
+        let rejection = refused.decision.unwrap_err();
+        assert_eq!(
+            (rejection.kind, rejection.source),
+            (RejectionKind::Missing, None)
+        );
+        assert_eq!(
+            rejection.message,
+            "missing Host header: HTTP/1.1 requests must carry exactly one Host header \
+             (RFC 9112, section 3.2)."
+        );
     }
 
     #[test]
@@ -744,8 +767,8 @@ example.net       refused  django=refused  starlette=redirect  Invalid HTTP_HOST
         let c = checker(&[], true);
         let o = c.check(Some(b"localhost"));
         assert!(o.decision.is_ok());
-        assert_eq!(o.django.map(|v| v.allowed), Some(false));
-        assert_eq!(o.starlette.map(|v| v.allowed), Some(true));
+        assert_eq!(o.django.map(|v| v.is_allowed()), Some(false));
+        assert_eq!(o.starlette.map(|v| v.is_allowed()), Some(true));
         let debug = Checker::new(CheckOptions {
             compare: true,
             django_debug: true,
@@ -753,7 +776,10 @@ example.net       refused  django=refused  starlette=redirect  Invalid HTTP_HOST
         })
         .unwrap();
         assert_eq!(
-            debug.check(Some(b"localhost")).django.map(|v| v.allowed),
+            debug
+                .check(Some(b"localhost"))
+                .django
+                .map(|v| v.is_allowed()),
             Some(true)
         );
         // Without --compare there are no columns.
@@ -779,8 +805,8 @@ example.net       refused  django=refused  starlette=redirect  Invalid HTTP_HOST
         .unwrap();
         // Django reads X-Forwarded-Host from anyone; Starlette never reads it.
         let o = c.check(Some(b"b.example"));
-        assert_eq!(o.django.map(|v| v.allowed), Some(true));
-        assert_eq!(o.starlette.map(|v| v.allowed), Some(false));
+        assert_eq!(o.django.map(|v| v.is_allowed()), Some(true));
+        assert_eq!(o.starlette.map(|v| v.is_allowed()), Some(false));
     }
 
     #[test]

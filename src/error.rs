@@ -14,6 +14,7 @@ use std::io;
 use std::net::SocketAddr;
 
 use crate::host::Rejection;
+use crate::host::patterns::PatternError;
 use crate::http::Status;
 
 /// A request hostecho will not answer with an echo, and the reason why.
@@ -41,7 +42,9 @@ pub enum RequestError {
         /// The configured limit in bytes.
         limit: u64,
     },
-    /// A protocol version other than HTTP/1.0 and HTTP/1.1.
+    /// A well-formed version of another major than HTTP/1 (`HTTP/2.0`, `HTTP/0.9`).
+    /// A later minor version of HTTP/1 is answered as HTTP/1.1 instead (RFC 9110 §2.5),
+    /// and anything that is not `HTTP/` DIGIT `.` DIGIT is [`Malformed::Version`].
     VersionNotSupported(String),
     /// A transfer coding other than `chunked` (RFC 9112 §6.1: 501).
     TransferCodingNotImplemented(String),
@@ -291,7 +294,7 @@ pub enum Error {
         /// The pattern as given.
         pattern: String,
         /// Why it is refused.
-        reason: String,
+        reason: PatternError,
     },
     /// Any other I/O error while setting up or running the event loop.
     Io(io::Error),
@@ -324,8 +327,8 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            // The bind message already says what the OS said, in words a user can act
-            // on; chaining the raw OS error as well would only repeat it.
+            // The message already says what the OS said, or why the pattern is refused,
+            // in words a user can act on; chaining the cause as well would only repeat it.
             Error::Bind { .. } | Error::Pattern { .. } => None,
             Error::Io(e) => Some(e),
         }

@@ -170,7 +170,7 @@ pub fn refuse(err: &RequestError, head: Option<&Head>) -> Response {
 mod tests {
     use super::*;
     use crate::error::Malformed;
-    use crate::host::{PolicyOptions, RejectionKind};
+    use crate::host::{HostSource, PolicyOptions, RejectionKind};
     use crate::http::Body;
     use crate::http::framing::{self, Limits};
     use crate::http::{FramedHead, Status};
@@ -229,11 +229,29 @@ mod tests {
     #[test]
     fn an_absolute_form_target_names_the_host_instead_of_host() {
         let policy = default_policy();
+        // Host alone would be allowed: the refusal is the target's authority's.
         let head = framed(b"GET http://evil.example/ HTTP/1.1\r\nHost: localhost\r\n\r\n").head;
-        assert!(matches!(
-            admit(&head, at(), &policy),
-            Err(RequestError::Host(_))
-        ));
+        match admit(&head, at(), &policy) {
+            Err(RequestError::Host(rejection)) => {
+                assert_eq!(
+                    (rejection.kind, rejection.source),
+                    (RejectionKind::NotAllowed, Some(HostSource::AbsoluteForm))
+                );
+                assert_eq!(
+                    rejection.message,
+                    "Invalid HTTP_HOST header: 'evil.example' (from the request target). \
+                     You may need to add 'evil.example' to --allowed-hosts."
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let head =
+            framed(b"GET http://localhost:8090/ HTTP/1.1\r\nHost: evil.example\r\n\r\n").head;
+        let host = admit(&head, at(), &policy).unwrap();
+        assert_eq!(
+            (host.host.to_string(), host.port, host.source),
+            ("localhost".into(), Some(8090), HostSource::AbsoluteForm)
+        );
     }
 
     #[test]
@@ -248,7 +266,7 @@ mod tests {
                 format!("GET /?a=1 HTTP/1.1\r\nHost: localhost\r\nAccept: {accept}\r\n\r\n");
             let response = exchange(request.as_bytes());
             assert_eq!(response.status, Status::OK);
-            assert_eq!(response.content_type, *content_type, "{accept}");
+            assert_eq!(response.content_type, Some(*content_type), "{accept}");
         }
     }
 

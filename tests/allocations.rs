@@ -10,12 +10,12 @@
 //! running in parallel threads.
 
 use std::io::{self, Read, Write};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use hostecho::Config;
 use hostecho::exchange::Endpoints;
 use hostecho::health::HealthPath;
 use hostecho::host::{HostPolicy, PolicyOptions};
-use hostecho::http::framing::Limits;
 use hostecho::server::connection::{Connection, Context, Next};
 use hostecho::server::scratch::Scratch;
 use hostecho::server::stream::Stream;
@@ -137,17 +137,8 @@ fn allocations_per_request_stay_within_their_bound() {
     }
 
     // The same requests through a connection, with the loop's scratch.
-    let ctx = Context {
-        policy: &policy,
-        health_path: None,
-        limits: Limits::default(),
-        header_timeout: Duration::from_secs(10),
-        idle_timeout: Duration::from_secs(60),
-        body_timeout: Duration::from_secs(30),
-        worker: None,
-        now: Instant::now(),
-        date: "Thu, 26 Nov 2026 12:00:00 GMT",
-    };
+    let (config, date) = (Config::default(), "Thu, 26 Nov 2026 12:00:00 GMT");
+    let ctx = Context::new(&config, &policy, Instant::now(), date);
     let mut scratch = Scratch::new();
     for ((name, bound), bytes) in MAX_ALLOCATIONS_ON_A_CONNECTION
         .into_iter()

@@ -195,25 +195,46 @@ fn head_gets_the_content_length_get_would_have_in_every_format() {
     }
 }
 
+/// `Date` and `Server` on every response (RFC 9110 §6.6.1, §10.2.4); `Content-Type` and
+/// a true `Content-Length` on every response with content, the echo's and the
+/// errors'; neither on the favicon's 204, which has no content and must not say a
+/// length (RFC 9110 §8.6).
 #[test]
-fn every_response_has_date_server_type_and_length() {
+fn every_response_has_date_and_server_and_only_content_has_type_and_length() {
     let server = TestServer::start(&[]);
-    for request in [GET.to_vec(), b"BAD\r\n\r\n".to_vec()] {
-        let r = server.send(&request);
-        assert!(
-            r.header("date").is_some_and(|d| d.ends_with(" GMT")),
-            "{}",
-            r.head
-        );
+    let favicon = b"GET /favicon.ico HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    let cases: [(&[u8], u16, Option<&str>); 3] = [
+        (GET, 200, Some("text/plain; charset=utf-8")),
+        (b"BAD\r\n\r\n", 400, Some("text/plain; charset=utf-8")),
+        (favicon, 204, None),
+    ];
+    for (request, status, content_type) in cases {
+        let mut stream = server.connect();
+        stream.write_all(request).unwrap();
+        let r = if content_type.is_some() {
+            read_response(&mut stream)
+        } else {
+            read_head_response(&mut stream)
+        };
+        assert_eq!(r.status, status, "{}", r.head);
+        let date = r.header("date").unwrap_or_default();
+        assert!(httpdate::parse_http_date(date).is_ok(), "{}", r.head);
+        assert!(date.ends_with(" GMT"), "an IMF-fixdate: {}", r.head);
         assert_eq!(
             r.header("server"),
             Some(concat!("hostecho/", env!("CARGO_PKG_VERSION")))
         );
-        assert!(r.header("content-type").is_some());
-        assert_eq!(
-            r.header("content-length"),
-            Some(r.body.len().to_string().as_str())
-        );
+        assert_eq!(r.header("content-type"), content_type, "{}", r.head);
+        let length = content_type.map(|_| r.body.len().to_string());
+        assert_eq!(r.header("content-length"), length.as_deref(), "{}", r.head);
+        if content_type.is_some() {
+            assert!(!r.body.is_empty(), "{}", r.head);
+        } else {
+            // No body either: the next response on the connection starts right after
+            // the 204's head.
+            stream.write_all(GET).unwrap();
+            assert_eq!(read_response(&mut stream).status, 200);
+        }
     }
 }
 

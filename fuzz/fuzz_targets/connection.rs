@@ -24,10 +24,11 @@
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use hostecho::health::HealthPath;
 use hostecho::host::{HostPolicy, PolicyOptions};
+use hostecho::Config;
 use hostecho::http::framing::Limits;
 use hostecho::server::connection::{Connection, Context, Next};
 use hostecho::server::scratch::Scratch;
@@ -122,24 +123,18 @@ fn run(policy: &HostPolicy, pieces: VecDeque<Vec<u8>>, eof: bool, capacity: usiz
     let peer: SocketAddr = "127.0.0.1:40000".parse().expect("a literal address");
     let local: SocketAddr = "127.0.0.1:8000".parse().expect("a literal address");
     let now = Instant::now();
-    // A health path, so that the answer given before the Host check is fuzzed too.
-    let health = HealthPath::parse("/healthz").expect("a valid health path");
-    let ctx = Context {
-        policy,
-        health_path: Some(&health),
+    let config = Config {
+        // A health path, so that the answer given before the Host check is fuzzed too.
+        health_path: Some(HealthPath::parse("/healthz").expect("a valid health path")),
         // A body longer than 64 bytes is cut for the echo: small enough that the
         // fuzzer's inputs reach the cut (a character split by it, a form's pairs).
         limits: Limits {
             echo_body_bytes: 64,
             ..Limits::default()
         },
-        header_timeout: Duration::from_secs(10),
-        idle_timeout: Duration::from_secs(30),
-        body_timeout: Duration::from_secs(30),
-        now,
-        date: "Sat, 21 Nov 2026 16:00:00 GMT",
-        worker: None,
+        ..Config::default()
     };
+    let ctx = Context::new(&config, policy, now, "Sat, 21 Nov 2026 16:00:00 GMT");
     let total: usize = pieces.iter().map(Vec::len).sum();
     let mut conn = Connection::new(MemStream::new(pieces, eof, capacity), peer, local, now);
     let mut scratch = Scratch::new();

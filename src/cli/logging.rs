@@ -15,8 +15,9 @@ fn log_filter(rust_log: Option<&str>) -> String {
     let Some(spec) = rust_log.map(str::trim).filter(|s| !s.is_empty()) else {
         return "warn,hostecho=info".to_owned();
     };
-    // `directives/regex`: the regex filters messages and is kept as it is.
-    let (directives, regex) = match spec.split_once('/') {
+    // `directives/text`: the text filters messages and is kept as it is. (env_logger is
+    // built without its `regex` feature, so a message passes when it contains the text.)
+    let (directives, message_filter) = match spec.split_once('/') {
         Some((d, r)) => (d, Some(r)),
         None => (spec, None),
     };
@@ -33,9 +34,9 @@ fn log_filter(rust_log: Option<&str>) -> String {
         }
     }
     let mut filter = filter.join(",");
-    if let Some(regex) = regex {
+    if let Some(text) = message_filter {
         filter.push('/');
-        filter.push_str(regex);
+        filter.push_str(text);
     }
     filter
 }

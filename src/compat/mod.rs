@@ -31,31 +31,47 @@ pub mod django;
 mod request;
 pub mod starlette;
 
+use std::borrow::Cow;
+
 pub use self::request::{Answers, answers, describe, verdict_parts};
 
 /// One framework's answer for one request.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Verdict {
-    /// Whether the request would reach the application.
-    pub allowed: bool,
-    /// Why not, in the framework's own words; `None` when allowed.
-    pub message: Option<String>,
+pub enum Verdict {
+    /// The request reaches the application.
+    Allowed,
+    /// The request is answered with an error (Django's `DisallowedHost`, Starlette's
+    /// 400), with this message in the framework's own words.
+    Refused(String),
+    /// Starlette's `www_redirect`: the Host is not allowed, but `www.` and the Host
+    /// is, so the client is sent there with a `307 Temporary Redirect` to this URL.
+    Redirected(String),
 }
 
 impl Verdict {
-    /// The request reaches the application.
-    pub fn allowed() -> Verdict {
-        Verdict {
-            allowed: true,
-            message: None,
+    /// Whether the request reaches the application.
+    pub fn is_allowed(&self) -> bool {
+        matches!(self, Verdict::Allowed)
+    }
+
+    /// Why the request does not reach the application, as the comparison reports it;
+    /// `None` when it does.
+    pub fn message(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Verdict::Allowed => None,
+            Verdict::Refused(message) => Some(Cow::Borrowed(message)),
+            Verdict::Redirected(url) => {
+                Some(Cow::Owned(format!("307 Temporary Redirect to {url}")))
+            }
         }
     }
 
-    /// The request is refused (or redirected) with this message.
-    pub fn refused(message: impl Into<String>) -> Verdict {
-        Verdict {
-            allowed: false,
-            message: Some(message.into()),
+    /// One word for the verdict, as `hostecho check --compare` prints it.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Verdict::Allowed => "allowed",
+            Verdict::Refused(_) => "refused",
+            Verdict::Redirected(_) => "redirect",
         }
     }
 }

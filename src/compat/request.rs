@@ -2,6 +2,7 @@
 //! pattern list hostecho was given: what `hostecho check --compare` prints and what
 //! the server's `--compare` adds to every echo and every refusal's log line.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use super::{Verdict, django, latin1, starlette};
@@ -16,20 +17,21 @@ pub struct Answers {
     pub starlette: Verdict,
 }
 
-/// Whether a framework lets the request through, and its message when it does not.
-pub fn verdict_parts(verdict: &Verdict) -> (bool, Option<&str>) {
-    (verdict.allowed, verdict.message.as_deref())
+/// Whether a framework lets the request through, and its message when it does not
+/// (a redirect's names where it goes).
+pub fn verdict_parts(verdict: &Verdict) -> (bool, Option<Cow<'_, str>>) {
+    (verdict.is_allowed(), verdict.message())
 }
 
-/// A verdict in a few words for a log line or an echo: `allowed`, or `refused
-/// (MESSAGE)`. The message is the framework's, and quotes the client's value as
+/// A verdict in a few words for a log line or an echo: `allowed`, `refused
+/// (MESSAGE)` or `redirect (307 Temporary Redirect to URL)`. The message is the framework's, and quotes the client's value as
 /// Latin-1 text, so anything but printable ASCII in it is escaped (`\u{e9}`): a log
 /// line stays one line of plain text.
 pub fn describe(verdict: &Verdict) -> String {
     match verdict_parts(verdict) {
         (true, _) => "allowed".to_string(),
         (false, message) => {
-            let mut out = String::from("refused (");
+            let mut out = format!("{} (", verdict.word());
             for c in message.unwrap_or_default().chars() {
                 if c == ' ' || c.is_ascii_graphic() {
                     out.push(c);

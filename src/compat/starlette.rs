@@ -73,10 +73,10 @@ pub fn trusted_host(
     let allowed_hosts = allowed_hosts.unwrap_or(&star);
     // self.allow_any = "*" in allowed_hosts  (checked before anything is parsed)
     if allowed_hosts.iter().any(|p| p == "*") {
-        return Verdict::allowed();
+        return Verdict::Allowed;
     }
     let Some(parsed) = host_header.and_then(parse_host_header) else {
-        return Verdict::refused(INVALID_HOST);
+        return Verdict::Refused(INVALID_HOST.to_string());
     };
     let host = py_lower(parsed.host);
     let mut found_www_redirect = false;
@@ -87,7 +87,7 @@ pub fn trusted_host(
                 .strip_prefix('*')
                 .is_some_and(|suffix| host.ends_with(suffix))
         {
-            return Verdict::allowed();
+            return Verdict::Allowed;
         }
         // elif "www." + host == pattern:
         if format!("www.{host}") == pattern {
@@ -95,12 +95,9 @@ pub fn trusted_host(
         }
     }
     if found_www_redirect {
-        return Verdict::refused(format!(
-            "307 Temporary Redirect to {}",
-            www_redirect_url(&parsed, server)
-        ));
+        return Verdict::Redirected(www_redirect_url(&parsed, server));
     }
-    Verdict::refused(INVALID_HOST)
+    Verdict::Refused(INVALID_HOST.to_string())
 }
 
 /// Where the `www` redirect goes, for a request to `/`: `URL(scope=scope)` uses the
@@ -364,52 +361,55 @@ mod tests {
     #[test]
     fn ports_starlette_trusted_host_tests() {
         let allowed = Some(&["testserver", "*.testserver"][..]);
-        assert!(verdict(Some("testserver"), allowed).allowed);
-        assert!(verdict(Some("subdomain.testserver"), allowed).allowed);
+        assert!(verdict(Some("testserver"), allowed).is_allowed());
+        assert!(verdict(Some("subdomain.testserver"), allowed).is_allowed());
         assert_eq!(
             verdict(Some("invalidhost"), allowed),
-            Verdict::refused(INVALID_HOST)
+            Verdict::Refused(INVALID_HOST.to_string())
         );
         // Since 1.7 the host is lowercased (1.6 refused this).
-        assert!(verdict(Some("TestServer:8000"), allowed).allowed);
-        assert!(verdict(Some("anything at all"), None).allowed);
+        assert!(verdict(Some("TestServer:8000"), allowed).is_allowed());
+        assert!(verdict(Some("anything at all"), None).is_allowed());
         let www = Some(&["www.example.com"][..]);
         assert_eq!(
             verdict(Some("example.com"), www),
-            Verdict::refused("307 Temporary Redirect to http://www.example.com/")
+            Verdict::Redirected("http://www.example.com/".to_string())
         );
         assert_eq!(
             verdict(Some("Example.com:8080"), www),
-            Verdict::refused("307 Temporary Redirect to http://www.Example.com:8080/")
+            Verdict::Redirected("http://www.Example.com:8080/".to_string())
         );
         // A port out of range is not used in the redirect: the server's address is.
         assert_eq!(
             verdict(Some("example.com:99999"), www),
-            Verdict::refused("307 Temporary Redirect to http://www.127.0.0.1:8090/")
+            Verdict::Redirected("http://www.127.0.0.1:8090/".to_string())
         );
     }
 
     #[test]
     fn star_allows_even_a_missing_or_malformed_host() {
         for host in [None, Some(""), Some("example.com:evil"), Some("\u{0}")] {
-            assert!(verdict(host, Some(&["a.example", "*"])).allowed, "{host:?}");
+            assert!(
+                verdict(host, Some(&["a.example", "*"])).is_allowed(),
+                "{host:?}"
+            );
         }
-        assert!(!verdict(None, Some(&["a.example"])).allowed);
+        assert!(!verdict(None, Some(&["a.example"])).is_allowed());
     }
 
     #[test]
     fn patterns_it_does_not_support_are_literal_strings() {
         // `.x` is an exact compare: only a Host of `.x` matches it.
-        assert!(!verdict(Some("example.com"), Some(&[".example.com"])).allowed);
-        assert!(verdict(Some(".example.com"), Some(&[".example.com"])).allowed);
+        assert!(!verdict(Some("example.com"), Some(&[".example.com"])).is_allowed());
+        assert!(verdict(Some(".example.com"), Some(&[".example.com"])).is_allowed());
         // `*.x` is `endswith(".x")`, so a Host of `.x` matches too.
-        assert!(verdict(Some(".example.com"), Some(&["*.example.com"])).allowed);
-        assert!(!verdict(Some("example.com"), Some(&["*.example.com"])).allowed);
+        assert!(verdict(Some(".example.com"), Some(&["*.example.com"])).is_allowed());
+        assert!(!verdict(Some("example.com"), Some(&["*.example.com"])).is_allowed());
         // CIDR and IDNA patterns match nothing; a bare IPv6 pattern neither.
-        assert!(!verdict(Some("10.0.0.1"), Some(&["10.0.0.0/8"])).allowed);
-        assert!(!verdict(Some("[::1]"), Some(&["::1"])).allowed);
-        assert!(!verdict(Some("xn--bcher-kva.example"), Some(&["bücher.example"])).allowed);
+        assert!(!verdict(Some("10.0.0.1"), Some(&["10.0.0.0/8"])).is_allowed());
+        assert!(!verdict(Some("[::1]"), Some(&["::1"])).is_allowed());
+        assert!(!verdict(Some("xn--bcher-kva.example"), Some(&["bücher.example"])).is_allowed());
         // Patterns are lowercased, hosts too.
-        assert!(verdict(Some("[2001:db8::1]"), Some(&["[2001:DB8::1]"])).allowed);
+        assert!(verdict(Some("[2001:db8::1]"), Some(&["[2001:DB8::1]"])).is_allowed());
     }
 }

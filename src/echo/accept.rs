@@ -215,12 +215,9 @@ fn parse_qvalue(text: &str) -> Option<u16> {
 
 /// Splits `text` at every `separator` outside a quoted-string, with the shared rule in
 /// [`grammar::parts_outside_quotes`]. The separators are ASCII, so every part begins and
-/// ends on a character boundary and is sliced back out of `text` as it is.
+/// ends on a character boundary and is sliced out of `text` as it is.
 fn parts_outside_quotes(text: &str, separator: u8) -> impl Iterator<Item = &str> {
-    grammar::parts_outside_quotes(text.as_bytes(), separator).map(move |part| {
-        let start = part.as_ptr() as usize - text.as_ptr() as usize;
-        &text[start..start + part.len()]
-    })
+    grammar::parts_outside_quotes(text.as_bytes(), separator).map(move |part| &text[part])
 }
 
 /// Optional whitespace, `OWS = *( SP / HTAB )` (RFC 9110 §5.6.3).

@@ -522,8 +522,8 @@ mod tests {
             text: "X-Forwarded-Host carries '<b>'".into(),
         });
         f.host.compared = Some(Box::new(Answers {
-            django: Verdict::allowed(),
-            starlette: Verdict::refused("400 Invalid host header"),
+            django: Verdict::Allowed,
+            starlette: Verdict::Refused("400 Invalid host header".into()),
         }));
         let out = page(&f);
         assert!(

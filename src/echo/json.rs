@@ -117,7 +117,7 @@ struct JsonHint<'a> {
 #[derive(Serialize)]
 struct JsonVerdict<'a> {
     allowed: bool,
-    message: Option<&'a str>,
+    message: Option<Cow<'a, str>>,
 }
 
 impl<'a> JsonVerdict<'a> {
@@ -593,8 +593,8 @@ mod tests {
             text: "X-Forwarded-Host carries 'app.example'".into(),
         });
         f.host.compared = Some(Box::new(Answers {
-            django: Verdict::refused("Invalid HTTP_HOST header: 'localhost:8090'."),
-            starlette: Verdict::allowed(),
+            django: Verdict::Refused("Invalid HTTP_HOST header: 'localhost:8090'.".into()),
+            starlette: Verdict::Allowed,
         }));
         let v = value(&f);
         assert_eq!(

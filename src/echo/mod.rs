@@ -88,7 +88,7 @@ impl Format {
     /// The `Content-Type` of this rendering.
     pub fn content_type(self) -> &'static str {
         match self {
-            Format::Text => "text/plain; charset=utf-8",
+            Format::Text => crate::http::response::TEXT_PLAIN,
             Format::Json => "application/json",
             Format::Html => "text/html; charset=utf-8",
         }

@@ -546,8 +546,8 @@ mod tests {
             text: "'127.0.0.1:8090' names an upstream, not a site".into(),
         });
         f.host.compared = Some(Box::new(Answers {
-            django: Verdict::refused("Invalid HTTP_HOST header: 'caf\u{e9}'.\n"),
-            starlette: Verdict::allowed(),
+            django: Verdict::Refused("Invalid HTTP_HOST header: 'caf\u{e9}'.\n".into()),
+            starlette: Verdict::Allowed,
         }));
         let out = text(&f);
         assert!(

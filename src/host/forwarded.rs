@@ -43,7 +43,7 @@
 
 use std::borrow::Cow;
 
-use crate::http::grammar::{is_ows, is_tchar, list_elements};
+use crate::http::grammar::{QuotedStringError, is_ows, is_tchar, list_elements, quoted_string_end};
 
 /// A `Forwarded` field line that does not follow RFC 7239 §4.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -138,44 +138,33 @@ impl<'a> Cursor<'a> {
     }
 
     /// `quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE` (RFC 9110 §5.6.4),
-    /// starting at the opening quote. Returns the unescaped content, borrowed unless
-    /// it held a `\`.
+    /// starting at the opening quote, found by the shared grammar
+    /// ([`quoted_string_end`]). Returns the unescaped content, borrowed unless it held
+    /// a `\`.
     fn quoted_string(&mut self) -> Result<Cow<'a, [u8]>, &'static str> {
-        self.bump(); // the opening DQUOTE
-        let start = self.at;
-        let mut unescaped: Option<Vec<u8>> = None;
-        loop {
-            let Some(b) = self.bump() else {
-                return Err("a quoted string is not closed");
-            };
+        let rest = &self.bytes[self.at..];
+        let end = quoted_string_end(rest).map_err(|e| match e {
+            QuotedStringError::Unclosed => "a quoted string is not closed",
+            QuotedStringError::BadEscape => "a quoted string has a bad escape",
+            QuotedStringError::ControlByte => "a quoted string holds a control byte",
+        })?;
+        self.at += end;
+        // Between the quotes: `end` is past the closing one, at least 2.
+        let inner = &rest[1..end - 1];
+        if !inner.contains(&b'\\') {
+            return Ok(Cow::Borrowed(inner));
+        }
+        // Every `\` here begins a quoted-pair (the grammar checked it): keep the byte
+        // after it.
+        let mut unescaped = Vec::with_capacity(inner.len());
+        let mut bytes = inner.iter();
+        while let Some(&b) = bytes.next() {
             match b {
-                b'"' => {
-                    // `at` is just past this quote, which is at or after `start`: the
-                    // slice below cannot be out of bounds or reversed.
-                    return Ok(match unescaped {
-                        Some(owned) => Cow::Owned(owned),
-                        None => Cow::Borrowed(&self.bytes[start..self.at - 1]),
-                    });
-                }
-                b'\\' => {
-                    let escaped = match self.bump() {
-                        Some(e @ (b'\t' | b' ' | 0x21..=0x7e | 0x80..=0xff)) => e,
-                        _ => return Err("a quoted string has a bad escape"),
-                    };
-                    // First escape: copy what came before it, then go on owned. `at` is
-                    // past the `\` and the escaped byte, both at or after `start`.
-                    let owned =
-                        unescaped.get_or_insert_with(|| self.bytes[start..self.at - 2].to_vec());
-                    owned.push(escaped);
-                }
-                b'\t' | b' ' | 0x21 | 0x23..=0x5b | 0x5d..=0x7e | 0x80..=0xff => {
-                    if let Some(owned) = unescaped.as_mut() {
-                        owned.push(b);
-                    }
-                }
-                _ => return Err("a quoted string holds a control byte"),
+                b'\\' => unescaped.extend(bytes.next()),
+                _ => unescaped.push(b),
             }
         }
+        Ok(Cow::Owned(unescaped))
     }
 }
 
@@ -300,6 +289,9 @@ mod tests {
             (&[b"host=\"example.com:8080\";proto=https"], Some(b"example.com:8080")),
             (&[b"host=\"a\\\"b\""], Some(b"a\"b")),
             (&[b"host=\"ex\\ample.com\""], Some(b"example.com")),
+            // An escaped backslash is one backslash, and escapes nothing after it.
+            (&[b"host=\"a\\\\b\""], Some(b"a\\b")),
+            (&[b"host=\"\\\\\""], Some(b"\\")),
             (&[b"for=x; host=example.com ; proto=http"], Some(b"example.com")),
             (&[b"for=\"a,b;host=evil.com\";host=good.com"], Some(b"good.com")),
             (&[b"for=x;;host=a.com;"], Some(b"a.com")),
@@ -336,6 +328,30 @@ mod tests {
                 "{:?}",
                 String::from_utf8_lossy(line)
             );
+        }
+    }
+
+    #[test]
+    fn a_bad_quoted_string_says_what_is_wrong_with_it() {
+        let table: &[(&[u8], &str)] = &[
+            (b"host=\"unterminated", "a quoted string is not closed"),
+            (b"host=\"a\\", "a quoted string has a bad escape"),
+            (
+                b"host=\"bad escape\\\x01\"",
+                "a quoted string has a bad escape",
+            ),
+            (
+                b"host=\"bad\x01byte\"",
+                "a quoted string holds a control byte",
+            ),
+            (
+                b"host=\"bad\x7fbyte\"",
+                "a quoted string holds a control byte",
+            ),
+        ];
+        for &(line, reason) in table {
+            let err = last_forwarded_host([line]).unwrap_err();
+            assert_eq!(err.reason, reason, "{:?}", line.escape_ascii().to_string());
         }
     }
 

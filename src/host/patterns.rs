@@ -93,6 +93,9 @@ pub enum PatternError {
     Idna,
     /// The host part does not pass the host grammar.
     Syntax(SyntaxError),
+    /// `@self` with no addresses to stand for: the server resolves them from its bind
+    /// addresses, `hostecho check` from `--local`.
+    NoOwnAddresses,
 }
 
 impl fmt::Display for PatternError {
@@ -119,6 +122,10 @@ impl fmt::Display for PatternError {
             }
             PatternError::Idna => f.write_str("the name cannot be converted to punycode (IDNA)"),
             PatternError::Syntax(e) => write!(f, "not a valid host: {e}"),
+            PatternError::NoOwnAddresses => f.write_str(
+                "no addresses to stand for: the server resolves them from its bind \
+                 addresses (hostecho check from --local)",
+            ),
         }
     }
 }
@@ -456,6 +463,13 @@ mod tests {
                 "xn--bcher-kva.example",
                 Exact("xn--bcher-kva.example".into()),
             ),
+            // UTS #46 as browsers apply it (nontransitional: ß stays ß), its mapping
+            // (Ⅸ is ix), and names in other scripts: whichever Unicode back end idna
+            // is built with (Cargo.toml) must give these.
+            ("straße.example", Exact("xn--strae-oqa.example".into())),
+            ("Ⅸ.example", Exact("ix.example".into())),
+            ("例え.テスト", Exact("xn--r8jz45g.xn--zckzah".into())),
+            (".пример.рф", DomainAndBelow("xn--e1afmkfd.xn--p1ai".into())),
         ];
         for (raw, want) in table {
             assert_eq!(Pattern::parse(raw).as_ref(), Ok(want), "{raw:?}");
@@ -500,6 +514,11 @@ mod tests {
             ("-bad.example", Syntax(SyntaxError::HyphenAtLabelEdge)),
             ("[::1%25eth0]", Syntax(SyntaxError::ZoneId)),
             ("example.com@evil", Syntax(SyntaxError::ForbiddenByte(b'@'))),
+            // What UTS #46 refuses: a right-to-left label ending in a left-to-right
+            // letter (the Bidi rule, RFC 5893), and a zero-width joiner that does not
+            // follow a virama (CONTEXTJ, RFC 5892 Appendix A.2).
+            ("\u{5d0}a.example", Idna),
+            ("a\u{200d}b.example", Idna),
         ];
         for (raw, want) in table {
             assert_eq!(Pattern::parse(raw).as_ref(), Err(want), "{raw:?}");

@@ -18,7 +18,8 @@
 //! Everything else is refused, and each refusal has a reason ([`SyntaxError`]) that
 //! names the attack or the confusion it stops. The decisions worth knowing:
 //!
-//! * **Bytes, not text.** A header value may hold any byte but CR, LF and NUL. The
+//! * **Bytes, not text.** A framed header value may hold any byte from 0x80 up, which
+//!   need not be UTF-8, and one built by hand (`Fields::List`) any byte at all. The
 //!   parser walks bytes and only builds a `str` from bytes it has already checked are
 //!   ASCII, so nothing here assumes UTF-8 and nothing can panic on a client's bytes.
 //! * **Numbers that are not dotted quads are refused.** `127.1`, `0x7f.0.0.1`,
@@ -256,8 +257,9 @@ pub fn parse_host_port(raw: &[u8]) -> Result<HostPort<'_>, SyntaxError> {
 }
 
 /// Parses a host without a port: a hostname, a dotted quad, or a bracketed IPv6
-/// address. Used for `host[:port]` values once the port is split off, and for the
-/// host part of `--allowed-hosts` patterns.
+/// address. [`parse_host_port`] calls it once the port is split off; patterns go
+/// through `parse_host_port` too, to refuse a port by name. Called on its own, it
+/// still tells a `[` left open from junk after the `]`.
 pub fn parse_host(raw: &[u8]) -> Result<Host<'_>, SyntaxError> {
     match raw.first() {
         None => Err(SyntaxError::EmptyHost),
@@ -459,6 +461,28 @@ mod tests {
         );
     }
 
+    /// Through `parse_host_port`, `split_port` tells these apart before `parse_host`
+    /// runs; `parse_host` is public, and called on its own it must tell them apart too.
+    #[test]
+    fn parse_host_alone_tells_an_open_bracket_from_junk_after_it() {
+        let cases: &[(&[u8], SyntaxError)] = &[
+            (b"[::1", SyntaxError::UnclosedBracket),
+            (b"[", SyntaxError::UnclosedBracket),
+            (b"[::1]evil", SyntaxError::JunkAfterBracket),
+            (b"[::1]:80", SyntaxError::JunkAfterBracket),
+            (b"[]]", SyntaxError::ForbiddenByte(b']')),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(
+                parse_host(raw),
+                Err(*want),
+                "{:?}",
+                raw.escape_ascii().to_string()
+            );
+        }
+        assert_eq!(parse_host(b"[::1]"), Ok(Host::Ipv6(Ipv6Addr::LOCALHOST)));
+    }
+
     #[test]
     fn empty_port_is_refused() {
         // Decision: a `:` must be followed by a port, as Django's host_validation_re
@@ -548,6 +572,49 @@ mod tests {
         for b in 0..=255u8 {
             let msg = SyntaxError::ForbiddenByte(b).to_string();
             assert!(msg.bytes().all(|c| (0x20..0x7f).contains(&c)), "{msg:?}");
+        }
+    }
+
+    /// The explanation is what an operator reads when a pattern is refused at start-up
+    /// (and a client in a 400): each class of byte gets its own, at both ends of each
+    /// range, and a byte of no class the catch-all.
+    #[test]
+    fn a_forbidden_byte_is_explained_by_its_class() {
+        let classes: &[(&[u8], &str)] = &[
+            (
+                b"@",
+                "userinfo ('user@') smuggles a second host past naive parsers",
+            ),
+            (b"/\\?#", "a host has no path, query or fragment"),
+            (b" \t", "a host has no whitespace"),
+            (b"%", "percent-encoding is not allowed in a host name"),
+            (
+                b"_",
+                "'_' is not allowed in host names (RFC 1123 section 2.1)",
+            ),
+            (b"[]", "brackets belong around a whole IPv6 address"),
+            (
+                b"\x00\x01\x0a\x0d\x1f\x7f",
+                "control bytes are never part of a host",
+            ),
+            (
+                b"\x80\xc3\xff",
+                "non-ASCII bytes must arrive as punycode (xn--)",
+            ),
+            (
+                b"!*,;=~\"'<>^{|}`",
+                "host names hold only letters, digits, '-' and '.'",
+            ),
+        ];
+        for (bytes, why) in classes {
+            for &byte in *bytes {
+                let shown = std::ascii::escape_default(byte);
+                assert_eq!(
+                    SyntaxError::ForbiddenByte(byte).to_string(),
+                    format!("byte '{shown}' is not allowed: {why}"),
+                    "byte {byte:#04x}"
+                );
+            }
         }
     }
 

@@ -15,8 +15,16 @@
 //! quoted-pair   = "\" ( HTAB / SP / VCHAR / obs-text )
 //! ```
 //!
-//! Everything works on bytes: field values may hold any byte but CR, LF and NUL, and
-//! a reader must not turn them into text before it has checked them.
+//! Everything works on bytes: a field value may hold any byte from 0x80 up, which need
+//! not be UTF-8, and a reader must not turn it into text before it has checked it.
+//!
+//! Quoted strings appear in a chunk's extensions, which framing's decoder measures with
+//! [`quoted_string_len`], and inside `Accept`'s elements (`text/html;x="a,b"`), where a
+//! comma between quotes separates nothing: [`parts_outside_quotes`] splits past them.
+//! `Forwarded`'s reader finds its quoted strings with [`quoted_string_end`], which says
+//! what is wrong with a bad one.
+
+use std::ops::Range;
 
 /// Whether `b` is a `tchar`, one of the characters a token (a method, a field name, a
 /// coding, a parameter name) is made of.
@@ -65,19 +73,38 @@ pub fn skip_ows(bytes: &[u8]) -> &[u8] {
 /// `None` if `bytes` does not start with a whole one (RFC 9110 §5.6.4): no closing
 /// quote, or a byte no quoted-string may hold (a control byte other than HTAB, DEL).
 pub fn quoted_string_len(bytes: &[u8]) -> Option<usize> {
-    // obs-text (0x80–0xFF) is allowed in both qdtext and a quoted-pair.
-    let text = |b: u8| b == b'\t' || b == b' ' || (0x21..=0x7e).contains(&b) || b >= 0x80;
-    let mut i = 1;
     if bytes.first() != Some(&b'"') {
         return None;
     }
+    quoted_string_end(bytes).ok()
+}
+
+/// Why the quoted-string at the start of a value is not one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuotedStringError {
+    /// The value ends before the closing quote.
+    Unclosed,
+    /// A `\` followed by nothing, or by a byte no quoted-pair may hold.
+    BadEscape,
+    /// A byte neither qdtext nor part of a quoted-pair: a control byte other than HTAB,
+    /// or DEL.
+    ControlByte,
+}
+
+/// [`quoted_string_len`] for a caller that says *why* a quoted-string is not one (the
+/// `Forwarded` reader does): `bytes` starts at the opening quote, which is not looked
+/// at again.
+pub fn quoted_string_end(bytes: &[u8]) -> Result<usize, QuotedStringError> {
+    // obs-text (0x80–0xFF) is allowed in both qdtext and a quoted-pair.
+    let text = |b: u8| b == b'\t' || b == b' ' || (0x21..=0x7e).contains(&b) || b >= 0x80;
+    let mut i = 1;
     loop {
-        match *bytes.get(i)? {
-            b'"' => return Some(i + 1),
+        match *bytes.get(i).ok_or(QuotedStringError::Unclosed)? {
+            b'"' => return Ok(i + 1),
             b'\\' if bytes.get(i + 1).is_some_and(|&b| text(b)) => i += 2,
-            b'\\' => return None,
+            b'\\' => return Err(QuotedStringError::BadEscape),
             b if text(b) => i += 1,
-            _ => return None,
+            _ => return Err(QuotedStringError::ControlByte),
         }
     }
 }
@@ -87,7 +114,7 @@ pub fn quoted_string_len(bytes: &[u8]) -> Option<usize> {
 /// RFC 9110 §5.6.1 asks a recipient to ignore empty elements in most lists, but not
 /// every reader may: `Content-Length: 5,,5` is not a length. So the caller decides.
 /// Commas inside quoted strings are not special here; a list whose elements may hold
-/// quoted strings (`Accept`, `Forwarded`) needs [`split_outside_quotes`].
+/// quoted strings (`Accept`) is split with [`parts_outside_quotes`].
 pub fn list_elements(value: &[u8]) -> impl Iterator<Item = &[u8]> {
     value.split(|&b| b == b',').map(trim_ows)
 }
@@ -101,26 +128,24 @@ pub fn has_token<'a>(lines: impl IntoIterator<Item = &'a [u8]>, token: &[u8]) ->
         .any(|element| element.eq_ignore_ascii_case(token))
 }
 
-/// Splits `bytes` at every `separator` that is not inside a quoted-string
-/// (RFC 9110 §5.6.4), so that `a;x="1,2", b` splits at the second comma only. A
-/// backslash inside a quoted-string escapes the byte after it.
-pub fn split_outside_quotes(bytes: &[u8], separator: u8) -> Vec<&[u8]> {
-    parts_outside_quotes(bytes, separator).collect()
-}
-
-/// The parts [`split_outside_quotes`] would return, one at a time, without collecting
-/// them: for a caller on every request's path (`Accept`), which would otherwise
-/// allocate a `Vec` per field value and per element only to walk it once.
+/// Where the parts of `bytes` are, split at every `separator` that is not inside a
+/// quoted-string (RFC 9110 §5.6.4), so that `a;x="1,2", b` splits at the second comma
+/// only. A backslash inside a quoted-string escapes the byte after it.
 ///
-/// Always yields at least one part, the empty slice for empty `bytes`. Each part is
+/// The parts come as ranges into `bytes`, one at a time: a caller on every request's
+/// path (`Accept`) walks them once without collecting them, and slices whichever it
+/// holds, the bytes or (the separator being ASCII, so every range starts and ends on a
+/// character boundary) the text they were decoded to.
+///
+/// Always yields at least one part, the empty range for empty `bytes`. Each part is
 /// scanned from a separator outside quotes, where nothing is quoted or escaped, so
 /// the scan can start afresh there.
-pub fn parts_outside_quotes(bytes: &[u8], separator: u8) -> impl Iterator<Item = &[u8]> {
-    let mut rest = Some(bytes);
+pub fn parts_outside_quotes(bytes: &[u8], separator: u8) -> impl Iterator<Item = Range<usize>> {
+    let mut next = Some(0);
     std::iter::from_fn(move || {
-        let text = rest?;
+        let start = next?;
         let (mut quoted, mut escaped) = (false, false);
-        for (i, &b) in text.iter().enumerate() {
+        for (i, &b) in bytes.iter().enumerate().skip(start) {
             if escaped {
                 escaped = false;
             } else if quoted && b == b'\\' {
@@ -128,12 +153,12 @@ pub fn parts_outside_quotes(bytes: &[u8], separator: u8) -> impl Iterator<Item =
             } else if b == b'"' {
                 quoted = !quoted;
             } else if b == separator && !quoted {
-                rest = Some(&text[i + 1..]);
-                return Some(&text[..i]);
+                next = Some(i + 1);
+                return Some(start..i);
             }
         }
-        rest = None;
-        Some(text)
+        next = None;
+        Some(start..bytes.len())
     })
 }
 
@@ -173,6 +198,13 @@ mod tests {
         assert!(!has_token(lines, b"close"));
         // A token inside another is not the token.
         assert!(!has_token([&b"closed"[..]], b"close"));
+    }
+
+    /// Every part [`parts_outside_quotes`] yields, sliced out of `bytes`.
+    fn split_outside_quotes(bytes: &[u8], separator: u8) -> Vec<&[u8]> {
+        parts_outside_quotes(bytes, separator)
+            .map(|part| &bytes[part])
+            .collect()
     }
 
     #[test]

@@ -9,7 +9,7 @@ pub mod request;
 pub mod response;
 pub mod target;
 
-pub use framing::{BodyDecoder, BodyKind, FramedHead, Limits};
+pub use framing::{BodyDecoder, BodyKind, FramedHead, Limits, Persistence};
 pub use request::{Body, Field, Fields, Head, Header, LineEndings, Request, Version};
-pub use response::{Persistence, Response, Status};
+pub use response::{Response, Status};
 pub use target::{RequestTarget, Target};

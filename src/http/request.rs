@@ -11,7 +11,9 @@ use std::ops::Range;
 use crate::http::form::FormPairs;
 use crate::http::target::{RequestTarget, Target};
 
-/// The HTTP versions hostecho answers. Anything else is refused with 505 while framing.
+/// The HTTP versions hostecho answers. Framing answers `HTTP/1.2` to `HTTP/1.9` as
+/// 1.1 (RFC 9110 §2.5), refuses another major version (`HTTP/2.0`) with 505, and
+/// anything that is not `HTTP/` DIGIT `.` DIGIT (`HTTP/1.10`, `HTTP/3`) with 400.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Version {
     /// `HTTP/1.0` (RFC 1945): closes after each response unless asked to keep alive.
@@ -39,7 +41,10 @@ pub struct Field<'a> {
     /// The field name with its original case (`hOsT` stays `hOsT`).
     pub name: &'a str,
     /// The field value without the surrounding whitespace httparse strips (RFC 9110 §5.5).
-    /// It may hold any byte except CR, LF and NUL, so it is bytes, not text.
+    /// Framed from the wire it holds no control byte but HTAB (httparse refuses the
+    /// rest, and DEL), yet it may hold any byte from 0x80 up, which need not be UTF-8:
+    /// so it is bytes, not text. A value built by hand (`Fields::List`) may hold
+    /// anything.
     pub value: &'a [u8],
 }
 

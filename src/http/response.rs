@@ -1,15 +1,17 @@
 //! Responses: a status, a content type and a body, serialised as HTTP/1.1 bytes.
 //!
-//! Every response hostecho writes carries `Date`, `Server`, `Content-Type` and
-//! `Content-Length` (RFC 9110 §6.6.1, §10.2.4, §8.3, §8.6; a 204 neither of the last
-//! two) and `Cache-Control: no-store` (RFC 9111 §5.2.2.5), the echo `Vary: Accept`
-//! too (RFC 9110 §12.5.5), and says what happens to the connection as
-//! [`Persistence`] decided. Error responses always carry
-//! `Connection: close`: after a framing error the server can no longer tell where the
-//! next request would start, so the only safe thing is to close (RFC 9112 §9.6).
+//! Every [`Response`] hostecho writes carries `Date`, `Server` (RFC 9110 §6.6.1,
+//! §10.2.4) and `Cache-Control: no-store` (RFC 9111 §5.2.2.5), the echo `Vary: Accept`
+//! too (RFC 9110 §12.5.5), and says what happens to the connection as [`Persistence`]
+//! decided. Every one with content carries `Content-Type` and `Content-Length` (§8.3,
+//! §8.6); the favicon's `204 No Content` carries neither, and the interim [`CONTINUE`]
+//! is a bare status line. Error responses always carry `Connection: close`: after a
+//! framing error the server can no longer tell where the next request would start, so
+//! the only safe thing is to close (RFC 9112 §9.6).
 
 use crate::decimal::{push_u64, push_usize};
 use crate::error::RequestError;
+use crate::http::framing::Persistence;
 
 /// An HTTP status code. Only the ones hostecho sends have names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -24,7 +26,7 @@ impl Status {
     pub const NO_CONTENT: Status = Status(204);
     /// 400 Bad Request: malformed syntax, or a Host that is refused.
     pub const BAD_REQUEST: Status = Status(400);
-    /// 408 Request Timeout: the head did not arrive in time.
+    /// 408 Request Timeout: the head, or the body after it, did not arrive in time.
     pub const REQUEST_TIMEOUT: Status = Status(408);
     /// 413 Content Too Large.
     pub const PAYLOAD_TOO_LARGE: Status = Status(413);
@@ -63,35 +65,13 @@ impl Status {
 /// (RFC 9110 §10.1.1). curl waits a second for it before sending a large body.
 pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
-/// Whether the connection persists after a response, and what the response says
-/// about it (RFC 9112 §9.3). Framing decides it once per request, from the version and
-/// the `Connection` header; an error response is always [`Persistence::Close`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Persistence {
-    /// Say `Connection: close`, and close once the response is written.
-    Close,
-    /// Say `Connection: keep-alive`, and keep the connection. Only an HTTP/1.0 client
-    /// that asked to keep the connection needs it: 1.0 closes by default, so it keeps
-    /// the connection only when the response says so too (RFC 9112 Appendix C.2.2).
-    KeepAlive,
-    /// Say nothing, and keep the connection: HTTP/1.1 is persistent by default.
-    Implied,
-}
-
-impl Persistence {
-    /// Whether the connection is closed once the response is written.
-    pub fn closes(self) -> bool {
-        self == Persistence::Close
-    }
-}
-
 /// A complete response, ready to serialise.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Response {
     /// The status.
     pub status: Status,
-    /// The `Content-Type` value.
-    pub content_type: &'static str,
+    /// The `Content-Type` value; `None` for a response with no content (the 204).
+    pub content_type: Option<&'static str>,
     /// The body. For a `HEAD` request it is measured for `Content-Length` but not sent.
     pub body: Vec<u8>,
     /// What happens to the connection after this response.
@@ -110,7 +90,8 @@ pub struct Response {
     pub quiet: bool,
 }
 
-/// The content type of every text body hostecho writes.
+/// The content type of every text body hostecho writes: the errors', and the text echo's
+/// ([`Format::content_type`](crate::echo::Format::content_type)).
 pub const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
 
 /// What every response says to caches: store nothing (RFC 9111 §5.2.2.5).
@@ -142,7 +123,7 @@ impl Response {
     pub fn ok(content_type: &'static str, body: Vec<u8>, persistence: Persistence) -> Response {
         Response {
             status: Status::OK,
-            content_type,
+            content_type: Some(content_type),
             body,
             persistence,
             omit_body: false,
@@ -157,7 +138,7 @@ impl Response {
     pub fn no_content(persistence: Persistence) -> Response {
         Response {
             status: Status::NO_CONTENT,
-            content_type: "",
+            content_type: None,
             body: Vec::new(),
             persistence,
             omit_body: false,
@@ -172,7 +153,7 @@ impl Response {
         body.push(b'\n');
         Response {
             status,
-            content_type: TEXT_PLAIN,
+            content_type: Some(TEXT_PLAIN),
             body,
             persistence: Persistence::Close,
             omit_body: false,
@@ -213,13 +194,15 @@ impl Response {
         out.extend_from_slice(b"\r\nDate: ");
         out.extend_from_slice(date.as_bytes());
         out.extend_from_slice(SERVER_LINE.as_bytes());
-        // A 204 has no content, so no Content-Type, and "A server MUST NOT send a
-        // Content-Length header field in any response with a status code of … 204"
-        // (RFC 9110 §8.6).
-        if self.status != Status::NO_CONTENT {
+        if let Some(content_type) = self.content_type {
             out.extend_from_slice(b"Content-Type: ");
-            out.extend_from_slice(self.content_type.as_bytes());
-            out.extend_from_slice(b"\r\nContent-Length: ");
+            out.extend_from_slice(content_type.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        // "A server MUST NOT send a Content-Length header field in any response with a
+        // status code of … 204" (RFC 9110 §8.6).
+        if self.status != Status::NO_CONTENT {
+            out.extend_from_slice(b"Content-Length: ");
             push_usize(out, self.body.len());
             out.extend_from_slice(b"\r\n");
         }
@@ -350,5 +333,41 @@ mod tests {
         assert!(text.starts_with("HTTP/1.1 414 URI Too Long\r\n"));
         assert!(text.contains("Connection: close\r\n"));
         assert!(text.ends_with("request line is longer than 8192 bytes\n"));
+    }
+
+    /// Each status hostecho sends has its reason phrase from RFC 9110 §15 (and RFC 6585
+    /// §5 for 431); any other number says `Unknown`.
+    #[test]
+    fn every_named_status_has_its_reason_phrase() {
+        let table = [
+            (Status::CONTINUE, "Continue"),
+            (Status::OK, "OK"),
+            (Status::NO_CONTENT, "No Content"),
+            (Status::BAD_REQUEST, "Bad Request"),
+            (Status::REQUEST_TIMEOUT, "Request Timeout"),
+            (Status::PAYLOAD_TOO_LARGE, "Content Too Large"),
+            (Status::URI_TOO_LONG, "URI Too Long"),
+            (
+                Status::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "Request Header Fields Too Large",
+            ),
+            (Status::NOT_IMPLEMENTED, "Not Implemented"),
+            (Status::SERVICE_UNAVAILABLE, "Service Unavailable"),
+            (
+                Status::HTTP_VERSION_NOT_SUPPORTED,
+                "HTTP Version Not Supported",
+            ),
+            (Status(599), "Unknown"),
+        ];
+        for (status, reason) in table {
+            assert_eq!(status.reason(), reason, "{}", status.0);
+        }
+    }
+
+    #[test]
+    fn sends_the_whole_body_unless_the_request_was_head() {
+        let response = Response::ok(TEXT_PLAIN, b"hello".to_vec(), Persistence::Implied);
+        assert_eq!(response.clone().for_head(false).body_bytes_sent(), 5);
+        assert_eq!(response.for_head(true).body_bytes_sent(), 0);
     }
 }

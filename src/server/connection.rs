@@ -59,12 +59,15 @@ use mio::net::TcpStream;
 use super::access_log;
 use super::scratch::{self, Scratch, Spare};
 use super::stream::{self, Flushed, Received, ShortRead, Stream};
+use crate::config::Config;
 use crate::error::RequestError;
 use crate::exchange::{self, Endpoints};
 use crate::health::HealthPath;
 use crate::host::{HostPolicy, ValidHost};
-use crate::http::framing::{self, BodyDecoder, BodyKind, FramedHead, Limits, Preamble};
-use crate::http::response::{self, Persistence, Response};
+use crate::http::framing::{
+    self, BodyDecoder, BodyKind, FramedHead, Limits, Persistence, Preamble,
+};
+use crate::http::response::{self, Response};
 use crate::http::{Body, Head, Request};
 
 mod linger;
@@ -95,6 +98,27 @@ pub struct Context<'a> {
     pub now: Instant,
     /// The current `Date` header value (IMF-fixdate), cached per second by the loop.
     pub date: &'a str,
+}
+
+impl<'a> Context<'a> {
+    /// The context `config` gives a loop's connections at `now`, with `date` as the
+    /// `Date` value: its health path, limits and time-outs, the policy built from it,
+    /// and no worker named (a loop of several sets [`worker`](Self::worker)). The one
+    /// place a `Context` is put together from a configuration, for the loop and its
+    /// tests alike.
+    pub fn new(config: &'a Config, policy: &'a HostPolicy, now: Instant, date: &'a str) -> Self {
+        Context {
+            policy,
+            health_path: config.health_path.as_ref(),
+            limits: config.limits,
+            header_timeout: config.header_timeout,
+            idle_timeout: config.idle_timeout,
+            body_timeout: config.body_timeout,
+            worker: None,
+            now,
+            date,
+        }
+    }
 }
 
 /// What the connection waits for after a drive.
@@ -759,17 +783,7 @@ mod tests {
     /// Drives until the connection waits for the client to send more (as the event
     /// loop would, given readiness), and returns what it waits for.
     fn drive_until_waiting(conn: &mut Connection, policy: &HostPolicy) -> Next {
-        let ctx = Context {
-            policy,
-            health_path: None,
-            limits: Limits::default(),
-            header_timeout: Duration::from_secs(10),
-            idle_timeout: Duration::from_secs(30),
-            body_timeout: Duration::from_secs(30),
-            worker: None,
-            now: Instant::now(),
-            date: "Sat, 21 Nov 2026 16:00:00 GMT",
-        };
+        let ctx = test_ctx(policy);
         let mut scratch = Scratch::new();
         conn.drive(&ctx, &mut scratch)
     }
@@ -922,18 +936,13 @@ mod tests {
         Connection::new(stream, addr, addr, Instant::now())
     }
 
+    /// The default configuration, for every test's context.
+    static DEFAULT_CONFIG: std::sync::LazyLock<Config> = std::sync::LazyLock::new(Config::default);
+
+    /// The default configuration's context, now.
     fn test_ctx(policy: &HostPolicy) -> Context<'_> {
-        Context {
-            policy,
-            health_path: None,
-            limits: Limits::default(),
-            header_timeout: Duration::from_secs(10),
-            idle_timeout: Duration::from_secs(30),
-            body_timeout: Duration::from_secs(30),
-            worker: None,
-            now: Instant::now(),
-            date: "Sat, 21 Nov 2026 16:00:00 GMT",
-        }
+        let date = "Sat, 21 Nov 2026 16:00:00 GMT";
+        Context::new(&DEFAULT_CONFIG, policy, Instant::now(), date)
     }
 
     const GET_LOCALHOST: &[u8] = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";

@@ -297,15 +297,8 @@ impl Worker {
             }
             let now = Instant::now();
             let ctx = Context {
-                policy: &shared.policy,
-                health_path: config.health_path.as_ref(),
-                limits: config.limits,
-                header_timeout: config.header_timeout,
-                idle_timeout: config.idle_timeout,
-                body_timeout: config.body_timeout,
                 worker: name,
-                now,
-                date: date.get(),
+                ..Context::new(config, &shared.policy, now, date.get())
             };
             let registry = self.poll.registry();
 

@@ -216,7 +216,8 @@ impl BufferedLogger {
             return false;
         }
         // env_logger decides, as for any record. Its filter reads the message only
-        // when `RUST_LOG` has a `/regex`: then `Bytes` formats it (slowly, once more).
+        // when `RUST_LOG` has a `/…` message filter: then `Bytes` formats it (slowly,
+        // once more).
         let passes = self.inner.matches(
             &Record::builder()
                 .level(level)
@@ -254,7 +255,7 @@ static INSTALLED: OnceLock<&'static BufferedLogger> = OnceLock::new();
 /// (valid UTF-8, as a formatted message would be), straight into the log's buffer.
 ///
 /// This is the access log's fast path (see the module's note). `RUST_LOG` filters the
-/// line as it does for `log!`: by level and target, and by message for a `/regex`.
+/// line as it does for `log!`: by level and target, and by message for a `/…` filter.
 /// It returns `true` when the line is dealt with: logged, or filtered out. It returns
 /// `false`, having logged nothing, when the installed logger is not a plain
 /// [`BufferedLogger`]; the caller then logs the same message with `log!`.
@@ -269,7 +270,7 @@ pub fn log_bytes(level: Level, target: &str, message: impl Fn(&mut Vec<u8>)) -> 
         .is_some_and(|logger| logger.log_bytes(level, target, &message))
 }
 
-/// A message written as bytes, displayed through `core::fmt` for the filter's regex.
+/// A message written as bytes, displayed through `core::fmt` for the message filter.
 struct Bytes<'a, F>(&'a F);
 
 impl<F: Fn(&mut Vec<u8>)> fmt::Display for Bytes<'_, F> {
@@ -536,7 +537,7 @@ mod tests {
     }
 
     /// The fast path writes what `log` writes, and `RUST_LOG` filters it the same way:
-    /// by level, by target, and by message for a `/regex`.
+    /// by level, by target, and by message for a `/…` filter.
     #[test]
     fn log_bytes_writes_and_filters_as_log_does() {
         // Each filter, with how many lines pass: a message of one line and one of two

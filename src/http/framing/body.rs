@@ -11,11 +11,10 @@
 //!   ([`expects_continue`]);
 //! * whether the connection persists after the response ([`persistence`]).
 
-use super::{BodyKind, Limits};
+use super::{BodyKind, Limits, Persistence};
 use crate::error::{Malformed, RequestError};
 use crate::http::grammar::{has_token, list_elements};
 use crate::http::request::{Head, Version};
-use crate::http::response::Persistence;
 
 /// How the body is delimited, following RFC 9112 §6.3, refusing every ambiguity.
 pub fn kind(head: &Head, limits: &Limits) -> Result<BodyKind, RequestError> {

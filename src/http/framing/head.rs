@@ -8,7 +8,7 @@
 
 use std::mem::MaybeUninit;
 
-use super::{FramedHead, Limits, body};
+use super::{FramedHead, Limits, Preamble, body, skip_empty_lines};
 use crate::error::{Malformed, RequestError};
 use crate::http::request::{Head, LineEndings, RequestLine, Version};
 use crate::http::target::Target;
@@ -38,7 +38,7 @@ const STACK_HEADER_SLOTS: usize = 128;
 ///
 /// Leading empty lines are skipped, as httparse does, but they count towards the
 /// head's size. The server never hands any here: it drops them first, with
-/// [`skip_empty_lines`](super::skip_empty_lines), while the connection is idle.
+/// [`skip_empty_lines`], while the connection is idle.
 pub fn parse_head(
     buf: &[u8],
     limits: &Limits,
@@ -97,9 +97,13 @@ pub fn parse_head_into(
             match frame(&patched, window, slots, limits, spare)? {
                 Parsed::Done(done) => Ok(done),
                 // Cannot happen: the copy says `HTTP/1.1`, which httparse accepts. Were
-                // it to, refusing the version is the safe answer; looping is not.
+                // it to, refusing the version as sent is the safe answer; looping is not.
                 Parsed::LaterMinor { .. } => {
-                    Err(RequestError::Malformed(Malformed::Version(String::new())))
+                    let version = window.get(digit_at.saturating_sub(7)..=digit_at);
+                    let shown = String::from_utf8_lossy(version.unwrap_or_default());
+                    Err(RequestError::Malformed(Malformed::Version(
+                        shown.into_owned(),
+                    )))
                 }
             }
         }
@@ -151,11 +155,21 @@ fn frame<'b>(
                 limit: limits.max_headers,
             });
         }
-        Err(e) => return Err(RequestError::Malformed(malformed(e))),
+        // Also what a folded line (one starting with a space or tab, RFC 9112 §5.2) and
+        // whitespace before the colon (RFC 9112 §5.1) come out as: both must be refused
+        // by a server, because proxies disagree on what they mean.
+        Err(httparse::Error::HeaderName) => return Err(malformed(Malformed::HeaderName)),
+        Err(httparse::Error::HeaderValue) => return Err(malformed(Malformed::HeaderValue)),
+        Err(httparse::Error::NewLine) => return Err(malformed(Malformed::LineEnding)),
+        // httparse's `Status` is about a response's status code, which a request does
+        // not have; were a request to produce it, its request line is what is wrong.
+        Err(httparse::Error::Token | httparse::Error::Status) => {
+            return Err(malformed(Malformed::RequestLine));
+        }
     };
 
     // `sent` and `window` differ at most in one version digit, so they are equally long.
-    let head = owned_head(&request, window, &sent[..used], spare)?;
+    let head = owned_head(&request, &sent[..used], spare)?;
     check_target_form(&head)?;
     let body = body::kind(&head, limits)?;
     let framed = FramedHead {
@@ -176,7 +190,8 @@ fn frame<'b>(
 /// practice that is the target: the method and version are short.
 fn too_large(window: &[u8], limits: &Limits) -> RequestError {
     let limit = limits.max_header_bytes;
-    let start = request_line_start(window);
+    // httparse said `Partial` or `Complete`, so no lone CR came before the line.
+    let start = request_line_start(window).unwrap_or_default();
     // 414 needs a request line that began within the limit and whose LF did not come
     // within it. Empty lines alone filling the limit are a head too large: 431.
     let line_too_long = start < limit
@@ -202,7 +217,8 @@ fn too_large(window: &[u8], limits: &Limits) -> RequestError {
 /// answer is "partial", like any other partial head, and 414 if it does not arrive
 /// within the limit.
 fn version_error(window: &[u8], limits: &Limits) -> Result<Parsed, RequestError> {
-    let start = request_line_start(window);
+    // httparse got as far as the version, so past any empty lines, all well-formed.
+    let start = request_line_start(window).unwrap_or_default();
     let Some(lf) = window[start..].iter().position(|&b| b == b'\n') else {
         return if window.len() > limits.max_header_bytes {
             Err(RequestError::UriTooLong {
@@ -252,12 +268,13 @@ fn version_error(window: &[u8], limits: &Limits) -> Result<Parsed, RequestError>
 /// It looks only at the byte after the version, which httparse has seen, so the
 /// answer does not depend on how much of the line has arrived.
 fn version_runs_on(window: &[u8]) -> bool {
-    let start = request_line_start(window);
-    let rest = &window[start..];
-    if rest.first() == Some(&b'\r') {
+    let Some(start) = request_line_start(window) else {
         return false;
-    }
-    let line = rest.split(|&b| b == b'\n').next().unwrap_or_default();
+    };
+    let line = window[start..]
+        .split(|&b| b == b'\n')
+        .next()
+        .unwrap_or_default();
     let Some(version) = line.splitn(3, |&b| b == b' ').nth(2) else {
         return false;
     };
@@ -267,34 +284,21 @@ fn version_runs_on(window: &[u8]) -> bool {
     )
 }
 
-/// Which rule an httparse error says was broken.
-fn malformed(e: httparse::Error) -> Malformed {
-    match e {
-        // Also what a folded line (one starting with a space or tab, RFC 9112 §5.2) and
-        // whitespace before the colon (RFC 9112 §5.1) come out as: both must be refused
-        // by a server, because proxies disagree on what they mean.
-        httparse::Error::HeaderName => Malformed::HeaderName,
-        httparse::Error::HeaderValue => Malformed::HeaderValue,
-        httparse::Error::NewLine => Malformed::LineEnding,
-        httparse::Error::Token => Malformed::RequestLine,
-        // `Version` and `TooManyHeaders` are handled before this is called, and only a
-        // response has a status; a request never produces `Status`.
-        httparse::Error::Version | httparse::Error::TooManyHeaders | httparse::Error::Status => {
-            Malformed::Version(String::new())
-        }
-    }
+/// The error for a request that breaks this rule.
+fn malformed(kind: Malformed) -> RequestError {
+    RequestError::Malformed(kind)
 }
 
-/// Where the request line starts: after any empty lines (CRLF or LF) before it, which
-/// httparse skips too (RFC 9112 §2.2).
-fn request_line_start(buf: &[u8]) -> usize {
-    let mut start = 0;
-    loop {
-        match &buf[start..] {
-            [b'\r', b'\n', ..] => start += 2,
-            [b'\n', ..] => start += 1,
-            _ => return start,
-        }
+/// Where the request line starts: after the empty lines before it, by framing's one
+/// rule for them ([`skip_empty_lines`]), which httparse follows too (RFC 9112 §2.2).
+///
+/// `None` for a CR without its LF among them. httparse refuses that (`NewLine`)
+/// before it reads any further, so only [`version_runs_on`], which looks at that
+/// error, can meet it.
+fn request_line_start(buf: &[u8]) -> Option<usize> {
+    match skip_empty_lines(buf) {
+        Ok(Preamble::Empty(start) | Preamble::RequestAt(start)) => Some(start),
+        Err(_) => None,
     }
 }
 
@@ -304,23 +308,23 @@ fn strip_cr(line: &[u8]) -> &[u8] {
 }
 
 /// Copies the head out of the read buffer into `spare`'s buffers and takes them: the
-/// request line, and each field's name and value. `parsed` is the buffer httparse
-/// parsed (its slices point into it), `sent` the same bytes as received up to the end
-/// of the head.
+/// request line, and each field's name and value. `sent` is the head as received: the
+/// bytes httparse parsed, unless those were a copy whose version was rewritten.
 fn owned_head(
     request: &httparse::Request<'_, '_>,
-    parsed: &[u8],
     sent: &[u8],
     spare: &mut Head,
 ) -> Result<Head, RequestError> {
-    // After `Complete` httparse has filled in method, path and version; the defaults
-    // are never used, they only spare an `unwrap`.
+    // After `Complete` httparse has filled in method, path and version (0 or 1); the
+    // defaults are never used, they only spare an `unwrap`, and were the version
+    // missing, the request line is what would be wrong.
     let version = match request.version {
         Some(0) => Version::Http10,
         Some(1) => Version::Http11,
-        _ => return Err(RequestError::Malformed(Malformed::Version(String::new()))),
+        _ => return Err(malformed(Malformed::RequestLine)),
     };
-    let start = request_line_start(sent);
+    // A complete head has no lone CR before its request line.
+    let start = request_line_start(sent).unwrap_or_default();
     let end = sent[start..]
         .iter()
         .position(|&b| b == b'\n')
@@ -328,14 +332,12 @@ fn owned_head(
     // Method, target and version as httparse accepted them are ASCII or (the target)
     // UTF-8 it checked, so this never fails; were it to, the line is refused.
     let line = std::str::from_utf8(strip_cr(&sent[start..end]))
-        .map_err(|_| RequestError::Malformed(Malformed::RequestLine))?;
+        .map_err(|_| malformed(Malformed::RequestLine))?;
     let method = request.method.unwrap_or_default();
     let target = request.path.unwrap_or_default();
-    // The target's place in the line is its distance from the start of the request
-    // line in the buffer httparse parsed, which is laid out exactly as `sent`.
-    let target_from = (target.as_ptr() as usize)
-        .wrapping_sub(parsed.as_ptr() as usize + start)
-        .min(line.len());
+    // `request-line = method SP request-target SP HTTP-version` (RFC 9112 §3), one SP
+    // each, as httparse requires: the target starts one byte after the method.
+    let target_from = (method.len() + 1).min(line.len());
     let target_at = target_from..(target_from + target.len()).min(line.len());
     let line = RequestLine {
         text: line,
@@ -838,6 +840,19 @@ mod tests {
         // Under the limit, an unfinished head is just partial, however it looks.
         assert_eq!(parse_head(&line(200).as_bytes()[..64], &limits), Ok(None));
         assert_eq!(parse_head(&[b'A'; 64], &limits), Ok(None));
+        // So is a request line whose version httparse refused while its end is awaited
+        // to name it: partial up to the limit, 414 one byte past it.
+        let unfinished = |len: usize| {
+            let mut bytes = b"GET /".to_vec();
+            bytes.resize(len - " HTTP/2.0".len(), b'a');
+            bytes.extend_from_slice(b" HTTP/2.0");
+            bytes
+        };
+        assert_eq!(parse_head(&unfinished(64), &limits), Ok(None));
+        assert_eq!(
+            parse_head(&unfinished(65), &limits),
+            Err(RequestError::UriTooLong { limit: 64 })
+        );
     }
 
     #[test]
@@ -881,6 +896,36 @@ mod tests {
             ..Limits::default()
         };
         assert!(matches!(parse_head(CURL, &huge), Ok(Some(_))));
+    }
+
+    /// Past [`STACK_HEADER_SLOTS`] the slots come from the heap: a configured
+    /// `--max-headers` above it counts the same, on either side of the boundary.
+    #[test]
+    fn counts_header_lines_past_the_slots_kept_on_the_stack() {
+        let request = |n: usize| {
+            let lines: Vec<String> = (0..n).map(|i| format!("X-{i}: v")).collect();
+            let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+            with_headers("HTTP/1.1", &lines) // plus Host: one more line
+        };
+        let limits = |max_headers| Limits {
+            max_headers,
+            max_header_bytes: 64 * 1024,
+            ..Limits::default()
+        };
+        for max in [
+            STACK_HEADER_SLOTS,
+            STACK_HEADER_SLOTS + 1,
+            3 * STACK_HEADER_SLOTS,
+        ] {
+            let framed = parse_head(&request(max - 1), &limits(max));
+            let fields = framed.map(|f| f.map(|(f, _)| f.head.fields().iter().count()));
+            assert_eq!(fields, Ok(Some(max)), "max_headers {max}");
+            assert_eq!(
+                error(&request(max), &limits(max)),
+                RequestError::TooManyHeaders { limit: max },
+                "max_headers {max}"
+            );
+        }
     }
 
     #[test]

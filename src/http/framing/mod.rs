@@ -48,7 +48,6 @@ pub mod head;
 
 use crate::error::{Malformed, RequestError};
 use crate::http::request::Head;
-use crate::http::response::Persistence;
 
 pub use decoder::{BodyDecoder, Decoded, MAX_CHUNK_LINE_BYTES, MAX_TRAILER_BYTES};
 pub use head::{parse_head, parse_head_into};
@@ -88,6 +87,29 @@ pub enum BodyKind {
     Length(u64),
     /// `Transfer-Encoding: chunked`.
     Chunked,
+}
+
+/// Whether the connection persists after a response, and what the response says
+/// about it (RFC 9112 §9.3). Framing decides it once per request, from the version and
+/// the `Connection` header ([`body::persistence`]), and the response carries it; an
+/// error response is always [`Persistence::Close`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Persistence {
+    /// Say `Connection: close`, and close once the response is written.
+    Close,
+    /// Say `Connection: keep-alive`, and keep the connection. Only an HTTP/1.0 client
+    /// that asked to keep the connection needs it: 1.0 closes by default, so it keeps
+    /// the connection only when the response says so too (RFC 9112 Appendix C.2.2).
+    KeepAlive,
+    /// Say nothing, and keep the connection: HTTP/1.1 is persistent by default.
+    Implied,
+}
+
+impl Persistence {
+    /// Whether the connection is closed once the response is written.
+    pub fn closes(self) -> bool {
+        self == Persistence::Close
+    }
 }
 
 /// A complete head, with what framing worked out about the body and the connection.
@@ -300,6 +322,13 @@ mod tests {
                 bytes.escape_ascii().to_string()
             );
         }
+    }
+
+    #[test]
+    fn only_close_closes() {
+        assert!(Persistence::Close.closes());
+        assert!(!Persistence::KeepAlive.closes());
+        assert!(!Persistence::Implied.closes());
     }
 
     mod properties {
