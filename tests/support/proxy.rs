@@ -316,8 +316,17 @@ impl Stack {
     /// HAProxy's view of one server, from `show stat` on the recipe's stats socket.
     pub fn haproxy_server(&self, backend: &str, server: &str) -> HaproxyServer {
         assert_eq!(self.proxy.proxy, Proxy::Haproxy);
-        let mut socket = UnixStream::connect(self.dir.path().join("haproxy.sock"))
-            .expect("connect to haproxy.sock");
+        // HAProxy creates its stats socket while it starts, and may not have done so
+        // when its listening port first answers: try again until PATIENCE runs out.
+        let path = self.dir.path().join("haproxy.sock");
+        let deadline = Instant::now() + PATIENCE;
+        let mut socket = loop {
+            match UnixStream::connect(&path) {
+                Ok(socket) => break socket,
+                Err(_) if Instant::now() < deadline => thread::sleep(Duration::from_millis(50)),
+                Err(e) => panic!("connect to {}: {e}", path.display()),
+            }
+        };
         socket
             .set_read_timeout(Some(PATIENCE))
             .expect("a read time-out");
