@@ -421,6 +421,32 @@ mod tests {
         }
     }
 
+    /// The parser drops a range whose type or subtype is not a token. Through
+    /// [`negotiate`], keeping one would change no answer (a type that is not a token
+    /// never equals a candidate's, nor `*`), so the rule is checked where it is made.
+    #[test]
+    fn parses_a_range_only_when_type_and_subtype_are_tokens() {
+        for element in [
+            "application/",
+            "/json",
+            "app lication/json",
+            "text/ht ml",
+            "text/html\u{b}",
+            "text/\u{fffd}",
+            "*/json",
+        ] {
+            assert_eq!(parse_media_range(element), None, "{element:?}");
+        }
+        assert_eq!(
+            parse_media_range(" Text/HTML ;level=1; q=0.5"),
+            Some(MediaRange {
+                kind: "Text",
+                subtype: "HTML",
+                q: 500
+            })
+        );
+    }
+
     #[test]
     fn ignores_other_parameters_even_with_quoted_commas() {
         use Format::*;

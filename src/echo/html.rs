@@ -583,4 +583,37 @@ mod tests {
             assert!(out.contains(place), "{place} missing from\n{out}");
         }
     }
+
+    /// `capacity_for` guesses the page's length so that rendering into a new buffer
+    /// allocates once: the guess holds the whole page, and overshoots it by less than
+    /// the 4096 bytes it allows for the style and markup, whatever part of the request
+    /// is long (a long target, a long field, a long body).
+    #[test]
+    fn the_capacity_guess_holds_the_page_with_less_than_the_markup_to_spare() {
+        let target = format!("/{}", "a".repeat(4000));
+        let value = vec![b'v'; 4000];
+        for (name, f) in [
+            ("curl's GET", fixtures::get()),
+            ("a form POST", fixtures::post()),
+            (
+                "a long target",
+                fixture("GET", &target, vec![], b"", &target),
+            ),
+            (
+                "a long field",
+                fixture("GET", "/", vec![header("X-Long", &value)], b"", "/"),
+            ),
+            (
+                "a long body",
+                fixture("POST", "/", vec![], &[b'x'; 4000], "/"),
+            ),
+        ] {
+            let echo = f.echo();
+            let (guess, len) = (capacity_for(&echo), render(&echo, Vec::new()).len());
+            assert!(
+                len <= guess && guess - len < 4096,
+                "{name}: {len} bytes, guessed {guess}"
+            );
+        }
+    }
 }

@@ -636,6 +636,13 @@ mod tests {
         );
     }
 
+    /// README's table of flags and `--help` promise 16384 bytes, and the module docs
+    /// 16 KiB: the default is that.
+    #[test]
+    fn the_echo_shows_16_kib_of_a_body_by_default() {
+        assert_eq!(ECHO_BODY_BYTES, 16384);
+    }
+
     #[test]
     fn byte_count_says_byte_only_for_one() {
         for (n, expected) in [

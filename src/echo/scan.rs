@@ -108,6 +108,39 @@ mod tests {
         }
     }
 
+    /// [`find`] asks `is_wanted` only of the bytes after the last clean word: up to the
+    /// wanted byte within its word, or every byte of a text shorter than a word; and,
+    /// when a text of a word or more holds none, of no byte at all (the last bytes are
+    /// looked at as a word). Asking byte by byte from the start would find the same
+    /// place with up to eight times the work, which is what the words are for.
+    #[test]
+    fn find_looks_byte_by_byte_only_within_the_word_that_holds_one() {
+        for len in 0..=40 {
+            for wanted in (0..len).map(Some).chain([None]) {
+                let mut bytes = vec![b'a'; len];
+                if let Some(i) = wanted {
+                    bytes[i] = b'!';
+                }
+                let asked = std::cell::Cell::new(0);
+                let found = find(
+                    &bytes,
+                    |w| any_equal(w, b'!'),
+                    |b| {
+                        asked.set(asked.get() + 1);
+                        b == b'!'
+                    },
+                );
+                assert_eq!(found, wanted.unwrap_or(len), "{len} bytes");
+                let expected = match wanted {
+                    Some(i) => i % 8 + 1,
+                    None if len < 8 => len,
+                    None => 0,
+                };
+                assert_eq!(asked.get(), expected, "{len} bytes, wanted at {wanted:?}");
+            }
+        }
+    }
+
     proptest! {
         #[test]
         fn the_word_tests_agree_with_the_bytes(bytes in any::<[u8; 8]>(), n in 1..=0x80u8, b in any::<u8>()) {

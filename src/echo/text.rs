@@ -728,4 +728,65 @@ mod tests {
         assert!(out.contains("X-Evil: \\x1b]0;pwned\\x07\n"), "{out}");
         assert!(out.ends_with("\n\\x1b[2Jgone\n"), "{out}");
     }
+
+    /// A value [`field_with`] writes straight into the echo is looked at like any
+    /// other: should one hold a control character (here a pattern and a hint built by
+    /// hand), it is escaped, never passed to the terminal.
+    #[test]
+    fn a_control_character_in_a_written_value_is_escaped_too() {
+        use crate::host::{Cause, Hint};
+        let mut f = fixtures::get();
+        f.host.matched = "\x1b[2J.localhost".into();
+        f.host.hint = Some(Hint {
+            cause: Cause::ProxyAddress,
+            text: "\u{9b}31m red".into(),
+        });
+        let out = text(&f);
+        assert!(
+            out.contains("host:    localhost (from Host, allowed by \\x1b[2J.localhost)\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("hint:    \\u{9b}31m red [proxy-address]\n"),
+            "{out}"
+        );
+        assert!(!out.contains(['\x1b', '\u{9b}']), "{out:?}");
+    }
+
+    /// Requests whose echoes stretch each part of [`capacity_for`]'s guess: a long
+    /// target, many fields, a long body.
+    fn long_requests() -> Vec<(&'static str, fixtures::Fixture)> {
+        let target = format!("/{}", "a".repeat(4000));
+        let fields = (0..100)
+            .map(|i| header(&format!("X-Field-{i}"), b"some value"))
+            .collect();
+        vec![
+            ("curl's GET", fixtures::get()),
+            ("a form POST", fixtures::post()),
+            (
+                "a long target",
+                fixture("GET", &target, vec![], b"", &target),
+            ),
+            ("many fields", fixture("GET", "/", fields, b"", "/")),
+            (
+                "a long body",
+                fixture("POST", "/", vec![], &[b'x'; 4000], "/"),
+            ),
+        ]
+    }
+
+    /// `capacity_for` guesses the echo's length so that rendering into a new buffer
+    /// allocates once: the guess holds the whole echo, and overshoots it by less than
+    /// the 512 bytes it allows for the summary, whatever part of the request is long.
+    #[test]
+    fn the_capacity_guess_holds_the_echo_with_less_than_the_summary_to_spare() {
+        for (name, f) in long_requests() {
+            let echo = f.echo();
+            let (guess, len) = (capacity_for(&echo), render(&echo, Vec::new()).len());
+            assert!(
+                len <= guess && guess - len < 512,
+                "{name}: {len} bytes, guessed {guess}"
+            );
+        }
+    }
 }
