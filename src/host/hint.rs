@@ -46,7 +46,7 @@ use super::{
 use crate::http::request::{Field, Version};
 
 /// The likely cause of a refused (or oddly forwarded) host: one row of the table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Cause {
     /// A load balancer's health check or an orchestrator's probe addressed this
     /// instance by IP. Signal: a private, link-local or CGNAT IP literal as the host;
@@ -133,7 +133,7 @@ impl fmt::Display for Cause {
 
 /// A cause and the sentence that names it and its fix, filled in from the request.
 /// The text is printable ASCII: a client's bytes are escaped as in a refusal.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Hint {
     /// The row of the table.
     pub cause: Cause,
