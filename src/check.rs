@@ -37,7 +37,7 @@ use crate::compat::{self, Verdict};
 use crate::host::{Facts, Hint, HostPolicy, HostSource, PolicyOptions, Rejection, ValidHost};
 use crate::http::request::{Fields, Header, Version};
 use crate::http::target::Target;
-use crate::refusal_log::{Proposal, Row, Tally};
+use crate::refusal_log::{Proposal, Refused, Row, Tally};
 
 /// The peer `check` pretends a request comes from, unless `--peer` says otherwise.
 pub const DEFAULT_PEER: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
@@ -240,14 +240,24 @@ impl Checker {
         tally
             .by_count()
             .into_iter()
-            .map(|(value, count)| {
-                let outcome = self.check(Some(value));
-                Row {
-                    value: value.to_vec(),
-                    count,
-                    allowed: outcome.decision.is_ok(),
-                    hint: hint_of(&outcome).cloned(),
+            .map(|(refused, count)| match refused {
+                Refused::Value(value) => {
+                    let outcome = self.check(Some(value));
+                    Row {
+                        value: refused.clone(),
+                        count,
+                        allowed: outcome.decision.is_ok(),
+                        hint: hint_of(&outcome).cloned(),
+                    }
                 }
+                // No value to decide again: refused under any patterns, with the
+                // hint the server gave, which read the whole request.
+                Refused::NoHost(hint) | Refused::DuplicateHost(hint) => Row {
+                    value: refused.clone(),
+                    count,
+                    allowed: false,
+                    hint: hint.clone(),
+                },
             })
             .collect()
     }
@@ -359,7 +369,7 @@ pub fn render_text(outcomes: &[Outcome]) -> String {
 /// `--from-log` as text: one line per value, `COUNT  VALUE  VERDICT  HINT`, columns
 /// aligned, most frequent first.
 pub fn render_log_text(rows: &[Row]) -> String {
-    let values: Vec<String> = rows.iter().map(|r| display_value(Some(&r.value))).collect();
+    let values: Vec<String> = rows.iter().map(|r| r.value.display()).collect();
     let width = values
         .iter()
         .map(String::len)
@@ -392,7 +402,10 @@ pub fn render_log_json(row: &Row) -> String {
         hint: Option<JsonHint<'a>>,
     }
     let line = JsonRow {
-        value: json_value(&row.value),
+        value: match &row.value {
+            Refused::Value(v) => json_value(v),
+            other => other.display(),
+        },
         count: row.count,
         allowed: row.allowed,
         hint: row.hint.as_ref().map(|h| JsonHint {

@@ -9,6 +9,8 @@
 //! |---|---|---|
 //! | Django (`django.security.DisallowedHost`) | `Invalid HTTP_HOST header: 'a.example:8000'. You may need to add …` | the quoted `repr` |
 //! | hostecho's own `warn` lines | `… rejected: Invalid HTTP_HOST header: 'a.example' (from X-Forwarded-Host). …` | the quoted value |
+//! | hostecho, HTTP/1.1 without Host | `… rejected: missing Host header: … hint: … [missing-host-behind-proxy]` | none: counted as `(no Host)`, with the line's hint |
+//! | hostecho, two Host lines | `… rejected: duplicate Host header: … hint: … [duplicate-host]` | none: counted as `(duplicate Host)`, with the line's hint |
 //! | Rails' `HostAuthorization` | `Blocked hosts: a.example, b.example` (7.1 and later), `Blocked host: a.example` | each, split at `, ` |
 //! | Vite | `Blocked request. This host ("a.example") is not allowed.` | the quoted JSON string |
 //! | webpack-dev-server | `Invalid Host header` | none: it names no value, and is counted as such |
@@ -20,16 +22,47 @@ use std::collections::HashMap;
 
 use crate::host::hint::{Cause, Hint, private_range};
 use crate::host::syntax::{self, Host};
+use crate::host::{DUPLICATE_HOST, MISSING_HOST};
 
 /// How many distinct values are kept; any further new value is only counted in
 /// [`Tally::overflow`], so a log full of random names cannot exhaust memory.
 pub const MAX_DISTINCT: usize = 100_000;
+
+/// What a refusal refused: a value, or a request hostecho refused before any value
+/// could be read. The last two have no value to decide again under other patterns
+/// (no pattern can let them in), so they keep the hint their log line gave: it came
+/// from the whole request (its forwarding headers, its User-Agent), which the log
+/// does not hold.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Refused {
+    /// A Host value, as the log quoted it.
+    Value(Vec<u8>),
+    /// HTTP/1.1 without Host (hostecho's `missing Host header`).
+    NoHost(Option<Hint>),
+    /// Two or more Host lines (hostecho's `duplicate Host header`).
+    DuplicateHost(Option<Hint>),
+}
+
+impl Refused {
+    /// The value as the text and JSON reports show it: the bytes, escaped, or
+    /// `(no Host)` / `(duplicate Host)`, as `check` shows a request without Host.
+    pub fn display(&self) -> String {
+        match self {
+            Refused::Value(v) if v.is_empty() => "''".to_string(),
+            Refused::Value(v) => v.escape_ascii().to_string(),
+            Refused::NoHost(_) => "(no Host)".to_string(),
+            Refused::DuplicateHost(_) => "(duplicate Host)".to_string(),
+        }
+    }
+}
 
 /// What one log line holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Found {
     /// Refused Host values (Rails may log two on one line).
     Values(Vec<Vec<u8>>),
+    /// A refusal of hostecho's with no value to quote: a missing or a duplicate Host.
+    Request(Refused),
     /// A refusal that names no value (webpack-dev-server's `Invalid Host header`).
     NoValue,
     /// Not a refusal this module knows.
@@ -42,6 +75,16 @@ pub fn extract(line: &[u8]) -> Found {
     const RAILS: &[u8] = b"Blocked host";
     const VITE: &[u8] = b"Blocked request. This host (";
     const WEBPACK: &[u8] = b"Invalid Host header";
+    // hostecho's refusals without a value come first: with `--compare` their line
+    // goes on with Django's answer, `django: refused (Invalid HTTP_HOST header:
+    // '127.0.0.1:8000'. …)`, which names the value Django would have read, not one
+    // the request carried.
+    if let Some(rest) = after(line, MISSING_HOST.as_bytes()) {
+        return Found::Request(Refused::NoHost(logged_hint(rest)));
+    }
+    if let Some(rest) = after(line, DUPLICATE_HOST.as_bytes()) {
+        return Found::Request(Refused::DuplicateHost(logged_hint(rest)));
+    }
     if let Some(rest) = after(line, DJANGO) {
         // Django writes `%r` of the value (single quotes unless it holds one);
         // hostecho escapes as Rust's `escape_default`. Both read back the same way.
@@ -83,6 +126,26 @@ pub fn extract(line: &[u8]) -> Found {
         return Found::NoValue;
     }
     Found::Unrecognised
+}
+
+/// The hint a hostecho log line carries after its sentence: ` hint: TEXT [cause-id]`
+/// ([`crate::host::Rejection::log_line`]), maybe followed by `--compare`'s
+/// ` django: …`. The text ends at the first ` [id]` that names a cause.
+fn logged_hint(rest: &[u8]) -> Option<Hint> {
+    let text = after(rest, b" hint: ")?;
+    let (at, cause) = Cause::ALL
+        .iter()
+        .filter_map(|&cause| {
+            let tag = format!(" [{}]", cause.id());
+            text.windows(tag.len())
+                .position(|w| w == tag.as_bytes())
+                .map(|at| (at, cause))
+        })
+        .min_by_key(|&(at, _)| at)?;
+    Some(Hint {
+        cause,
+        text: String::from_utf8_lossy(&text[..at]).into_owned(),
+    })
 }
 
 /// The bytes after the first occurrence of `needle`.
@@ -141,7 +204,7 @@ fn hex(two: &[u8]) -> Option<u8> {
 /// The values counted so far.
 #[derive(Debug, Default)]
 pub struct Tally {
-    counts: HashMap<Vec<u8>, usize>,
+    counts: HashMap<Refused, usize>,
     /// Refusals without a value (webpack-dev-server).
     pub no_value: usize,
     /// Lines that were not refusals this module knows.
@@ -159,28 +222,30 @@ impl Tally {
         match extract(line) {
             Found::Values(values) => {
                 for value in values {
-                    if let Some(count) = self.counts.get_mut(&value) {
-                        *count += 1;
-                    } else if self.counts.len() < MAX_DISTINCT {
-                        self.counts.insert(value, 1);
-                    } else {
-                        self.overflow += 1;
-                    }
+                    self.count(Refused::Value(value));
                 }
             }
+            Found::Request(refused) => self.count(refused),
             Found::NoValue => self.no_value += 1,
             Found::Unrecognised => self.skipped += 1,
         }
     }
 
-    /// The distinct values and their counts, most frequent first (ties in byte
-    /// order, so the output is the same on every run).
-    pub fn by_count(&self) -> Vec<(&[u8], usize)> {
-        let mut all: Vec<(&[u8], usize)> = self
-            .counts
-            .iter()
-            .map(|(v, &n)| (v.as_slice(), n))
-            .collect();
+    fn count(&mut self, refused: Refused) {
+        if let Some(count) = self.counts.get_mut(&refused) {
+            *count += 1;
+        } else if self.counts.len() < MAX_DISTINCT {
+            self.counts.insert(refused, 1);
+        } else {
+            self.overflow += 1;
+        }
+    }
+
+    /// The distinct values and their counts, most frequent first (ties in a fixed
+    /// order: values by their bytes, then the refusals without one, so the output is
+    /// the same on every run).
+    pub fn by_count(&self) -> Vec<(&Refused, usize)> {
+        let mut all: Vec<(&Refused, usize)> = self.counts.iter().map(|(v, &n)| (v, n)).collect();
         all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         all
     }
@@ -195,8 +260,8 @@ impl Tally {
 /// patterns given ([`crate::check::Checker`] decides it as `check` would).
 #[derive(Clone, Debug)]
 pub struct Row {
-    /// The value as the log wrote it.
-    pub value: Vec<u8>,
+    /// The value as the log wrote it, or the refusal that had none.
+    pub value: Refused,
     /// How many refusals named it.
     pub count: usize,
     /// Whether the patterns given allow it.
@@ -239,7 +304,12 @@ pub fn propose(rows: &[Row]) -> Proposal {
             proposal.scanners += 1;
             continue;
         }
-        match syntax::parse_host_port(&row.value) {
+        let Refused::Value(value) = &row.value else {
+            // A missing or duplicate Host: no pattern can let it in.
+            proposal.impossible += 1;
+            continue;
+        };
+        match syntax::parse_host_port(value) {
             Ok(hp) if !hosts.iter().any(|(h, _)| *h == hp.host) => {
                 hosts.push((hp.host.into_owned(), row.cause()))
             }
@@ -381,6 +451,56 @@ fn parent_domain(name: &str) -> Option<&str> {
 mod tests {
     use super::*;
 
+    /// hostecho's refusals that quote no value: counted as such, with the line's hint
+    /// (up to its `[cause-id]`, not into `--compare`'s Django answer that follows).
+    #[test]
+    fn hostecho_s_missing_and_duplicate_host() {
+        let missing = "[2026-12-07T11:50:15Z WARN  hostecho::server::connection] \
+                       127.0.0.1:38656 rejected: missing Host header: HTTP/1.1 requests must \
+                       carry exactly one Host header (RFC 9112, section 3.2). hint: a proxy \
+                       (X-Forwarded-For) sent none [missing-host-behind-proxy] django: refused \
+                       (Invalid HTTP_HOST header: '127.0.0.1:8291'. You may need to add \
+                       '127.0.0.1' to ALLOWED_HOSTS.) starlette: refused (Invalid host header)";
+        assert_eq!(
+            extract(missing.as_bytes()),
+            Found::Request(Refused::NoHost(Some(Hint {
+                cause: Cause::MissingHostBehindProxy,
+                text: "a proxy (X-Forwarded-For) sent none".to_string(),
+            })))
+        );
+        let bare = "127.0.0.1:1 rejected: missing Host header: HTTP/1.1 requests must carry \
+                    exactly one Host header (RFC 9112, section 3.2).";
+        assert_eq!(
+            extract(bare.as_bytes()),
+            Found::Request(Refused::NoHost(None))
+        );
+        let duplicate = "127.0.0.1:1 rejected: duplicate Host header: the request has 2 Host \
+                         field lines, and a request may carry only one. hint: keep one \
+                         [duplicate-host]";
+        assert_eq!(
+            extract(duplicate.as_bytes()),
+            Found::Request(Refused::DuplicateHost(Some(Hint {
+                cause: Cause::DuplicateHost,
+                text: "keep one".to_string(),
+            })))
+        );
+        let mut tally = Tally::default();
+        for line in [missing, bare, duplicate, duplicate] {
+            tally.add_line(line.as_bytes());
+        }
+        assert_eq!((tally.refusals(), tally.skipped), (4, 0));
+        assert_eq!(
+            tally.by_count()[0],
+            (
+                &Refused::DuplicateHost(Some(Hint {
+                    cause: Cause::DuplicateHost,
+                    text: "keep one".to_string(),
+                })),
+                2
+            )
+        );
+    }
+
     #[test]
     fn each_framework_s_line() {
         let v = |s: &str| Found::Values(vec![s.as_bytes().to_vec()]);
@@ -448,12 +568,13 @@ mod tests {
         ] {
             t.add_line(line.as_bytes());
         }
+        let v = |s: &str| Refused::Value(s.as_bytes().to_vec());
         assert_eq!(
             t.by_count(),
             vec![
-                (&b"a.example"[..], 3),
-                (&b"b.example"[..], 1),
-                (&b"c.example"[..], 1)
+                (&v("a.example"), 3),
+                (&v("b.example"), 1),
+                (&v("c.example"), 1)
             ]
         );
         assert_eq!((t.lines, t.skipped, t.no_value, t.refusals()), (7, 1, 1, 6));
@@ -461,7 +582,7 @@ mod tests {
 
     fn row(value: &str, cause: Option<Cause>) -> Row {
         Row {
-            value: value.as_bytes().to_vec(),
+            value: Refused::Value(value.as_bytes().to_vec()),
             count: 1,
             allowed: false,
             hint: cause.map(|cause| Hint {

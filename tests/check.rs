@@ -1,6 +1,8 @@
 //! `hostecho check`, as a user runs it: the real binary, its output, its exit status,
 //! and the README's `hostecho check` transcripts, which must print what they show.
 
+mod support;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -518,4 +520,107 @@ fn from_log_counts_hints_and_proposes() {
         "{}",
         run.stderr
     );
+}
+
+/// `--from-log` reads every refusal hostecho's own warn lines write, those without a
+/// value too: the lines are the server's, captured from a real run with `--compare`
+/// (whose `django: refused (Invalid HTTP_HOST header: '…')` names a value the request
+/// did not carry), and fed back on stdin. A missing Host and a duplicate Host are
+/// counted as such, with the hint the server gave: it read the whole request, which
+/// the log does not hold.
+#[test]
+fn from_log_reads_every_refusal_the_server_logs() {
+    let server = support::TestServer::start_with(
+        &["--allowed-hosts", "app.example", "--compare"],
+        &[("RUST_LOG", "warn")],
+    );
+    let requests: [&[u8]; 6] = [
+        b"GET / HTTP/1.1\r\nHost: evil.example\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: app_server:8000\r\n\r\n",
+        b"GET / HTTP/1.1\r\nUser-Agent: curl/8\r\nX-Forwarded-For: 192.0.2.7\r\n\r\n",
+        b"GET / HTTP/1.1\r\nUser-Agent: curl/8\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: app.example\r\nHost: app.example\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: app.example\r\nHost: b.example\r\n\r\n",
+    ];
+    for request in requests {
+        assert_eq!(server.send(request).status, 400);
+    }
+    let mut log = server.log();
+    let start = std::time::Instant::now();
+    while log.matches(" rejected: ").count() < requests.len() {
+        assert!(start.elapsed() < support::PATIENCE, "log:\n{log}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        log = server.log();
+    }
+    let run = hostecho(
+        &["check", "--from-log", "-", "-a", "app.example"],
+        &[],
+        log.as_bytes(),
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    let shown = format!("{}\nlog:\n{log}", run.stdout);
+    assert_eq!(lines.len(), 7, "{shown}");
+    assert!(
+        lines[0].starts_with(
+            "2  (duplicate Host)  refused  hint: the request has more than one Host line"
+        ),
+        "{shown}"
+    );
+    assert!(lines[0].ends_with(" [duplicate-host]"), "{shown}");
+    assert!(
+        lines[1].starts_with("1  app_server:8000   refused  hint: "),
+        "{shown}"
+    );
+    assert!(lines[1].ends_with(" [underscore]"), "{shown}");
+    assert!(
+        lines[2].starts_with("1  evil.example      refused  hint: "),
+        "{shown}"
+    );
+    assert!(lines[2].ends_with(" [scanner]"), "{shown}");
+    assert_eq!(lines[3], "1  (no Host)         refused  -", "{shown}");
+    assert!(
+        lines[4].starts_with(
+            "1  (no Host)         refused  hint: an HTTP/1.1 request without Host came \
+             through a proxy (X-Forwarded-For)"
+        ),
+        "{shown}"
+    );
+    assert!(
+        lines[4].ends_with(" [missing-host-behind-proxy]"),
+        "{shown}"
+    );
+    // The server wrote nothing else at `warn`: every line is a refusal, counted.
+    assert_eq!(log.lines().count(), requests.len(), "{shown}");
+    assert_eq!(
+        lines[5],
+        "6 refusals in 6 lines: 5 distinct values, 0 lines skipped"
+    );
+    assert_eq!(
+        lines[6],
+        "propose: nothing to add; left out: 1 value that looks like a scanner's, 4 values \
+         no pattern can allow"
+    );
+    // --json: the same rows, the values without one named as the text names them.
+    let run = hostecho(
+        &["check", "--from-log", "-", "-a", "app.example", "--json"],
+        &[],
+        log.as_bytes(),
+    );
+    let objects: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    assert_eq!(objects.len(), 6, "{}", run.stdout);
+    assert_eq!(objects[0]["value"], "(duplicate Host)");
+    assert_eq!(objects[0]["count"], 2);
+    assert_eq!(objects[0]["allowed"], false);
+    assert_eq!(objects[0]["hint"]["cause"], "duplicate-host");
+    assert_eq!(objects[3]["value"], "(no Host)");
+    assert_eq!(objects[3]["hint"], serde_json::Value::Null);
+    assert_eq!(objects[4]["value"], "(no Host)");
+    assert_eq!(objects[4]["hint"]["cause"], "missing-host-behind-proxy");
+    assert_eq!(objects[5]["summary"]["refusals"], 6);
+    assert_eq!(objects[5]["summary"]["skipped"], 0);
 }

@@ -46,7 +46,7 @@ use super::{
 use crate::http::request::{Field, Version};
 
 /// The likely cause of a refused (or oddly forwarded) host: one row of the table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Cause {
     /// A load balancer's health check or an orchestrator's probe addressed this
     /// instance by IP. Signal: a private, link-local or CGNAT IP literal as the host;
@@ -133,7 +133,7 @@ impl fmt::Display for Cause {
 
 /// A cause and the sentence that names it and its fix, filled in from the request.
 /// The text is printable ASCII: a client's bytes are escaped as in a refusal.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Hint {
     /// The row of the table.
     pub cause: Cause,
@@ -364,7 +364,7 @@ pub fn for_refusal(policy: &HostPolicy, facts: &Facts<'_>, rejection: &Rejection
             );
         }
         RejectionKind::Missing => {
-            return bare_check(&signals, facts);
+            return bare_check(&signals, facts, Allowable::No);
         }
         _ => {}
     }
@@ -412,7 +412,7 @@ pub fn for_refusal(policy: &HostPolicy, facts: &Facts<'_>, rejection: &Rejection
         return None;
     };
     if signals.bare {
-        return bare_check(&signals, facts);
+        return bare_check(&signals, facts, Allowable::Yes);
     }
     if let Some(ip) = parsed.host.ip() {
         return for_address(ip, &shown, source, &signals, facts);
@@ -479,21 +479,44 @@ pub fn for_allowed(policy: &HostPolicy, facts: &Facts<'_>, valid: &ValidHost<'_>
 
 /// A request with no header at all (HAProxy's default check), or HTTP/1.0 without
 /// Host refused on a private local address.
-fn bare_check(signals: &Signals<'_>, facts: &Facts<'_>) -> Option<Hint> {
+/// Whether a pattern could let the refused request in. An HTTP/1.0 request without
+/// Host is judged by the address it arrived on, which a pattern can allow; an HTTP/1.1
+/// request without Host is refused whatever the list holds (RFC 9112, section 3.2), so
+/// its hint must not tell anyone to allow an address.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Allowable {
+    Yes,
+    No,
+}
+
+fn bare_check(signals: &Signals<'_>, facts: &Facts<'_>, allowable: Allowable) -> Option<Hint> {
     let local = facts.local.ip();
     if !signals.bare && private_range(local).is_none() {
         return None;
     }
     let range = private_range(local).unwrap_or("");
-    health_check(
-        &format!("a request with no Host, answered on {}", facts.local),
-        if range.is_empty() {
-            facts.local.ip().to_canonical().to_string()
-        } else {
-            range.to_string()
-        },
-        signals,
-    )
+    let what = format!("a request with no Host, answered on {}", facts.local);
+    match allowable {
+        Allowable::Yes => health_check(
+            &what,
+            if range.is_empty() {
+                facts.local.ip().to_canonical().to_string()
+            } else {
+                range.to_string()
+            },
+            signals,
+        ),
+        Allowable::No => hint(
+            Cause::HealthCheck,
+            format!(
+                "{what}{}: a load balancer's health check or an orchestrator's probe; no \
+                 pattern can allow an HTTP/1.1 request without Host, so give the check a \
+                 Host (Kubernetes `httpHeaders`, HAProxy `http-check send hdr Host ...`), \
+                 or answer it on a health path",
+                signals.agent_note()
+            ),
+        ),
+    }
 }
 
 fn health_check(what: &str, allow: String, signals: &Signals<'_>) -> Option<Hint> {
@@ -1096,6 +1119,24 @@ mod tests {
         let mut ids: Vec<&str> = Cause::ALL.iter().map(|c| c.id()).collect();
         ids.dedup();
         assert_eq!(ids.len(), Cause::ALL.len());
+    }
+
+    /// An HTTP/1.1 check with no header at all is refused whatever the list holds: its
+    /// hint names the fixes that work and never says to allow an address. The same
+    /// check over HTTP/1.0 is judged by the address it arrived on, which a pattern can
+    /// allow, so that hint does say which.
+    #[test]
+    fn a_check_without_host_over_http11_is_not_told_to_allow_an_address() {
+        let policy = policy(&["app.example"]);
+        let (refused, h) = hint_of(&req(&[]).on_local("10.0.0.7:80"), &policy);
+        let h = h.expect("a health-check hint");
+        assert!(refused);
+        assert_eq!(h.cause, Cause::HealthCheck);
+        assert!(!h.text.contains("allow '"), "{}", h.text);
+        assert!(h.text.contains("no pattern can allow"), "{}", h.text);
+        assert!(h.text.contains("give the check a Host"), "{}", h.text);
+        let (_, h) = hint_of(&req(&[]).http10().on_local("10.0.0.7:80"), &policy);
+        assert!(h.expect("a hint").text.contains("allow '10.0.0.0/8'"));
     }
 
     /// Nothing wrong, no hint: plain requests, a trusted proxy doing its job, a

@@ -12,6 +12,13 @@ use super::syntax::Host;
 /// How much of a client's raw value a rejection message echoes before `...`.
 pub const MAX_ECHOED_BYTES: usize = 256;
 
+/// How the refusal of a request without Host begins; `check --from-log` reads it back.
+pub const MISSING_HOST: &str = "missing Host header: ";
+
+/// How the refusal of a request with two or more Host lines begins; `check
+/// --from-log` reads it back.
+pub const DUPLICATE_HOST: &str = "duplicate Host header: ";
+
 /// Why a request was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RejectionKind {
@@ -92,9 +99,10 @@ impl Rejection {
             compared: None,
             kind: RejectionKind::Missing,
             source: None,
-            message: "missing Host header: HTTP/1.1 requests must carry exactly one Host \
-                      header (RFC 9112, section 3.2)."
-                .to_string(),
+            message: format!(
+                "{MISSING_HOST}HTTP/1.1 requests must carry exactly one Host header \
+                 (RFC 9112, section 3.2)."
+            ),
         }
     }
 
@@ -105,7 +113,7 @@ impl Rejection {
             kind: RejectionKind::Duplicate,
             source: Some(HostSource::Host),
             message: format!(
-                "duplicate Host header: the request has {count} Host field lines, and a \
+                "{DUPLICATE_HOST}the request has {count} Host field lines, and a \
                  request may carry only one, even when the values are equal \
                  (RFC 9112, section 3.2)."
             ),

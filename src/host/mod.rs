@@ -87,7 +87,9 @@ use crate::error::Error;
 use crate::http::request::{Fields, Version};
 
 pub use self::hint::{Cause, Hint};
-pub use self::messages::{MAX_ECHOED_BYTES, Rejection, RejectionKind, escape_for_message};
+pub use self::messages::{
+    DUPLICATE_HOST, MAX_ECHOED_BYTES, MISSING_HOST, Rejection, RejectionKind, escape_for_message,
+};
 use self::patterns::{Pattern, PatternSet};
 use self::syntax::{Host, HostPort, SyntaxError};
 

@@ -50,7 +50,17 @@ fn here() -> PathBuf {
 }
 
 /// Makes (or reuses) the virtualenv; returns its python, or why there is none.
+///
+/// Both tests of this file need it, and libtest runs them at once: two `venv.sh` runs
+/// into one directory on a fresh checkout would remove and recreate it under each
+/// other (`python3 -m venv` then fails with "… are the same file"). So it is made once
+/// per process, and the second test waits for the first's answer.
 fn venv_python() -> Result<PathBuf, String> {
+    static VENV: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    VENV.get_or_init(make_venv).clone()
+}
+
+fn make_venv() -> Result<PathBuf, String> {
     let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("compat-venv");
     let out = Command::new("bash")
         .arg(here().join("venv.sh"))
