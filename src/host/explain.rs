@@ -193,13 +193,7 @@ pub fn explain(policy: &HostPolicy, facts: &Facts<'_>) -> String {
 /// The sources of a host the request holds, in the decision's order of precedence,
 /// each with its value as shown.
 fn sources_present(facts: &Facts<'_>) -> Vec<(&'static str, String)> {
-    let lines = |name: &'static str| {
-        facts
-            .headers
-            .iter()
-            .filter(move |h| h.is(name))
-            .map(|h| h.value)
-    };
+    let lines = |name: &'static str| facts.headers.values(name);
     let mut present = Vec::new();
     if let Some(value) = forwarded::last_x_forwarded_host(lines("x-forwarded-host")) {
         present.push(("X-Forwarded-Host", escape_for_message(value)));

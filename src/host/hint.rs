@@ -606,13 +606,7 @@ fn forwarding_ignored(
     facts: &Facts<'_>,
     allowed: Option<&Host<'_>>,
 ) -> Option<Hint> {
-    let lines = |name: &'static str| {
-        facts
-            .headers
-            .iter()
-            .filter(move |h| h.is(name))
-            .map(|h| h.value)
-    };
+    let lines = |name: &'static str| facts.headers.values(name);
     let (header, value) = match forwarded::last_x_forwarded_host(lines("x-forwarded-host")) {
         Some(value) => ("X-Forwarded-Host", std::borrow::Cow::Borrowed(value)),
         None => (

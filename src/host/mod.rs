@@ -242,13 +242,7 @@ impl HostPolicy {
             trace.forwarding(ForwardingStep::Off);
             return Ok(None);
         }
-        let lines = |name: &'static str| {
-            facts
-                .headers
-                .iter()
-                .filter(move |h| h.is(name))
-                .map(|h| h.value)
-        };
+        let lines = |name: &'static str| facts.headers.values(name);
         let xfh = forwarded::last_x_forwarded_host(lines("x-forwarded-host"));
         let has_forwarded = lines("forwarded").next().is_some();
         if xfh.is_none() && !has_forwarded {
