@@ -314,6 +314,16 @@ pub fn display_value(value: Option<&[u8]>) -> String {
 /// long value does not push every line to the right.
 const MAX_VALUE_COLUMN: usize = 40;
 
+/// The width of the value column for these values, capped at [`MAX_VALUE_COLUMN`].
+fn value_column(values: &[String]) -> usize {
+    values
+        .iter()
+        .map(String::len)
+        .max()
+        .unwrap_or(0)
+        .min(MAX_VALUE_COLUMN)
+}
+
 /// Renders outcomes as text, one line each, columns aligned.
 ///
 /// `VALUE  allowed  host=… port=… source=… matched=…` or `VALUE  refused  MESSAGE`;
@@ -323,12 +333,7 @@ pub fn render_text(outcomes: &[Outcome]) -> String {
         .iter()
         .map(|o| display_value(o.value.as_deref()))
         .collect();
-    let width = values
-        .iter()
-        .map(String::len)
-        .max()
-        .unwrap_or(0)
-        .min(MAX_VALUE_COLUMN);
+    let width = value_column(&values);
     let mut out = String::new();
     for (outcome, value) in outcomes.iter().zip(values) {
         let verdict = if outcome.decision.is_ok() {
@@ -370,12 +375,7 @@ pub fn render_text(outcomes: &[Outcome]) -> String {
 /// aligned, most frequent first.
 pub fn render_log_text(rows: &[Row]) -> String {
     let values: Vec<String> = rows.iter().map(|r| r.value.display()).collect();
-    let width = values
-        .iter()
-        .map(String::len)
-        .max()
-        .unwrap_or(0)
-        .min(MAX_VALUE_COLUMN);
+    let width = value_column(&values);
     let count_width = rows.first().map_or(1, |r| r.count.to_string().len());
     let mut out = String::new();
     for (row, value) in rows.iter().zip(values) {
